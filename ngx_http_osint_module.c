@@ -1,0 +1,285 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * Module definition: directives, configuration, worker start and exit.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+#define NGX_HTTP_OSINT_MAX_PROVIDERS  64
+
+
+static void *ngx_http_osint_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_osint_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_osint_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_osint_postconfiguration(ngx_conf_t *cf);
+static char *ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_osint_init_process(ngx_cycle_t *cycle);
+static void ngx_http_osint_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_http_osint_commands[] = {
+
+    { ngx_string("osint_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_osint_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("osint_provider"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_http_osint_provider_block,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("osint_deadline"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_osint_main_conf_t, deadline),
+      NULL },
+
+    { ngx_string("osint_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_osint_main_conf_t, max_body),
+      NULL },
+
+    { ngx_string("osint_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_osint_main_conf_t, ssl_verify),
+      NULL },
+
+    { ngx_string("osint_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_osint_main_conf_t, ssl_trusted_certificate),
+      NULL },
+
+    { ngx_string("osint_lookup"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_osint_lookup,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_osint_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_osint_postconfiguration,      /* postconfiguration */
+
+    ngx_http_osint_create_main_conf,       /* create main configuration */
+    ngx_http_osint_init_main_conf,         /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_osint_create_loc_conf,        /* create location configuration */
+    ngx_http_osint_merge_loc_conf          /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_osint_module = {
+    NGX_MODULE_V1,
+    &ngx_http_osint_module_ctx,            /* module context */
+    ngx_http_osint_commands,               /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_osint_init_process,           /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_osint_exit_process,           /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_osint_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_osint_main_conf_t));
+    if (omcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     omcf->shm_zone = NULL;
+     *     omcf->ssl_trusted_certificate = { 0, NULL };
+     *     omcf->lookup_used = 0;
+     */
+
+    if (ngx_array_init(&omcf->providers, cf->pool, 8,
+                       sizeof(ngx_http_osint_provider_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    omcf->deadline = NGX_CONF_UNSET_MSEC;
+    omcf->max_body = NGX_CONF_UNSET_SIZE;
+    omcf->ssl_verify = NGX_CONF_UNSET;
+
+    return omcf;
+}
+
+
+static char *
+ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_osint_main_conf_t *omcf = conf;
+
+    ngx_str_t  name = ngx_string("request_id");
+
+    ngx_conf_init_msec_value(omcf->deadline, 5000);
+    ngx_conf_init_size_value(omcf->max_body, 1024 * 1024);
+    ngx_conf_init_value(omcf->ssl_verify, 1);
+
+    if (omcf->deadline == 0) {
+        return "\"osint_deadline\" must not be zero";
+    }
+
+    if (omcf->ssl_trusted_certificate.len
+        && ngx_conf_full_name(cf->cycle, &omcf->ssl_trusted_certificate, 1)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    omcf->request_id_index = ngx_http_get_variable_index(cf, &name);
+
+    if (omcf->request_id_index == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_osint_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_osint_loc_conf_t  *olcf;
+
+    olcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_osint_loc_conf_t));
+    if (olcf == NULL) {
+        return NULL;
+    }
+
+    olcf->lookup = NGX_CONF_UNSET;
+
+    return olcf;
+}
+
+
+static char *
+ngx_http_osint_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_osint_loc_conf_t *prev = parent;
+    ngx_http_osint_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->lookup, prev->lookup, 0);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_osint_module);
+
+    if (omcf->providers.nelts > NGX_HTTP_OSINT_MAX_PROVIDERS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "too many osint_provider blocks, at most %d",
+                           NGX_HTTP_OSINT_MAX_PROVIDERS);
+        return NGX_ERROR;
+    }
+
+    if (omcf->lookup_used && omcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"osint_lookup\" requires \"osint_zone\" "
+                           "in the http block");
+        return NGX_ERROR;
+    }
+
+    if (omcf->lookup_used && omcf->providers.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"osint_lookup\" requires at least one "
+                           "\"osint_provider\"");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_osint_loc_conf_t *olcf = conf;
+
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    if (olcf->lookup != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    olcf->lookup = 1;
+
+    omcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_osint_module);
+    omcf->lookup_used = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_osint_lookup_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_osint_module);
+
+    if (omcf == NULL || !omcf->lookup_used) {
+        return NGX_OK;
+    }
+
+    return ngx_http_osint_fetch_init_process(cycle, omcf);
+}
+
+
+static void
+ngx_http_osint_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_osint_fetch_exit_process(cycle);
+}

@@ -1,0 +1,313 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * Shared types of the module: configuration, providers, the lookup context.
+ */
+
+
+#ifndef _NGX_HTTP_OSINT_H_INCLUDED_
+#define _NGX_HTTP_OSINT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+
+
+#define NGX_HTTP_OSINT_VERSION        "0.1.0"
+
+/* target types: bits, so that a provider's `types` is a mask */
+#define NGX_HTTP_OSINT_IPV4           0x01
+#define NGX_HTTP_OSINT_IPV6           0x02
+#define NGX_HTTP_OSINT_DOMAIN         0x04
+#define NGX_HTTP_OSINT_EMAIL          0x08
+#define NGX_HTTP_OSINT_URL            0x10
+#define NGX_HTTP_OSINT_HASH           0x20
+#define NGX_HTTP_OSINT_IP             (NGX_HTTP_OSINT_IPV4|NGX_HTTP_OSINT_IPV6)
+#define NGX_HTTP_OSINT_ANY            0x3f
+
+/* longest target accepted, in bytes after percent-decoding */
+#define NGX_HTTP_OSINT_TARGET_MAX     2048
+
+
+/* how one provider call ended */
+typedef enum {
+    NGX_HTTP_OSINT_PENDING = 0,
+    NGX_HTTP_OSINT_OK,
+    NGX_HTTP_OSINT_NOT_FOUND,
+    NGX_HTTP_OSINT_ERROR,
+    NGX_HTTP_OSINT_SKIPPED
+} ngx_http_osint_status_e;
+
+
+/* error.kind of INTERFACE.md; the order is that of ngx_http_osint_kinds[] */
+typedef enum {
+    NGX_HTTP_OSINT_ERR_NONE = 0,
+    NGX_HTTP_OSINT_ERR_TIMEOUT,
+    NGX_HTTP_OSINT_ERR_CONNECT,
+    NGX_HTTP_OSINT_ERR_HTTP_STATUS,
+    NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
+    NGX_HTTP_OSINT_ERR_TOO_LARGE,
+    NGX_HTTP_OSINT_ERR_RATE_LIMITED,
+    NGX_HTTP_OSINT_ERR_BREAKER_OPEN,
+    NGX_HTTP_OSINT_ERR_AUTH,
+    NGX_HTTP_OSINT_ERR_DEADLINE,
+    NGX_HTTP_OSINT_ERR_DISABLED
+} ngx_http_osint_err_e;
+
+
+/*
+ * A compiled url or header template: literal text and variables.  The
+ * target is always inserted percent-encoded as one component.
+ */
+
+typedef enum {
+    NGX_HTTP_OSINT_TPL_LITERAL = 0,
+    NGX_HTTP_OSINT_TPL_TARGET,
+    NGX_HTTP_OSINT_TPL_TARGET_TYPE,
+    NGX_HTTP_OSINT_TPL_API_KEY
+} ngx_http_osint_tpl_part_e;
+
+typedef struct {
+    ngx_http_osint_tpl_part_e   type;
+    ngx_str_t                   text;           /* literal parts only */
+} ngx_http_osint_tpl_part_t;
+
+typedef struct {
+    ngx_array_t                 parts;  /* of ngx_http_osint_tpl_part_t */
+} ngx_http_osint_tpl_t;
+
+
+/* one step of a `field` path: an object member or an array index */
+typedef struct {
+    ngx_str_t                   key;            /* empty for an index */
+    ngx_int_t                   index;
+} ngx_http_osint_path_step_t;
+
+typedef struct {
+    ngx_str_t                   name;           /* key in `data` */
+    char                       *cname;          /* same, NUL-terminated */
+    ngx_str_t                   source;         /* the path as written */
+    ngx_array_t                 steps;  /* of ngx_http_osint_path_step_t */
+} ngx_http_osint_field_t;
+
+
+typedef enum {
+    NGX_HTTP_OSINT_FORMAT_JSON = 0
+} ngx_http_osint_format_e;
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_uint_t                  index;
+    ngx_uint_t                  types;          /* NGX_HTTP_OSINT_* mask */
+    ngx_http_osint_format_e     format;
+
+    ngx_str_t                   url_source;
+    ngx_http_osint_tpl_t        url;
+    ngx_array_t                 headers;  /* of ngx_http_osint_tpl_t */
+
+    ngx_str_t                   api_key_env;
+    ngx_str_t                   api_key;        /* never logged or shown */
+
+    ngx_array_t                 fields;   /* of ngx_http_osint_field_t */
+
+    ngx_msec_t                  timeout;
+
+    unsigned                    disabled:1;
+
+    u_char                     *file;           /* where it was defined */
+    ngx_uint_t                  line;
+} ngx_http_osint_provider_t;
+
+
+typedef struct {
+    ngx_array_t                 providers; /* of ngx_http_osint_provider_t */
+
+    ngx_shm_zone_t             *shm_zone;
+    ssize_t                     shm_size;
+
+    ngx_msec_t                  deadline;
+    size_t                      max_body;
+    ngx_flag_t                  ssl_verify;
+    ngx_str_t                   ssl_trusted_certificate;
+
+    ngx_int_t                   request_id_index;
+
+    unsigned                    lookup_used:1;
+} ngx_http_osint_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                  lookup;
+} ngx_http_osint_loc_conf_t;
+
+
+/* a transfer handed to the curl multi of this worker */
+
+typedef struct ngx_http_osint_fetch_s  ngx_http_osint_fetch_t;
+
+typedef void (*ngx_http_osint_fetch_done_pt)(ngx_http_osint_fetch_t *f);
+
+struct ngx_http_osint_fetch_s {
+    CURL                           *easy;
+    struct curl_slist              *headers;
+
+    u_char                         *body;
+    size_t                          body_len;
+    size_t                          body_size;
+    size_t                          max_body;
+
+    ngx_http_osint_fetch_done_pt    done;
+    void                           *data;
+    ngx_log_t                      *log;
+
+    CURLcode                        result;
+    long                            http_status;
+    char                            error[CURL_ERROR_SIZE];
+
+    ngx_queue_t                     queue;        /* in the worker's list */
+
+    unsigned                        active:1;
+    unsigned                        too_large:1;
+};
+
+
+/* one provider's part of one lookup */
+
+typedef struct ngx_http_osint_lookup_s  ngx_http_osint_lookup_t;
+
+typedef struct {
+    ngx_http_osint_lookup_t    *lookup;
+    ngx_http_osint_provider_t  *provider;
+    ngx_http_osint_fetch_t      fetch;
+
+    ngx_http_osint_status_e     status;
+    ngx_http_osint_err_e        err;
+    ngx_str_t                   message;
+    ngx_int_t                   http_status;        /* 0: none */
+    ngx_uint_t                  attempts;
+    double                      started;            /* ms, monotonic */
+    double                      latency;            /* ms */
+    cJSON                      *data;
+} ngx_http_osint_call_t;
+
+
+struct ngx_http_osint_lookup_s {
+    ngx_http_request_t         *request;
+    ngx_str_t                   target;             /* canonical form */
+    ngx_uint_t                  type;
+    ngx_str_t                   request_id;
+
+    ngx_http_osint_call_t      *calls;
+    ngx_uint_t                  ncalls;
+    ngx_uint_t                  pending;
+
+    ngx_event_t                 deadline;
+    double                      started;            /* ms, monotonic */
+
+    ngx_str_t                   reject;             /* why input is bad */
+    const char                 *reject_kind;
+
+    unsigned                    finished:1;
+};
+
+
+/* the osint zone: header of the shared memory */
+
+typedef struct {
+    ngx_atomic_t                lookups[7][4];  /* [type bit or 6][result] */
+} ngx_http_osint_counters_t;
+
+typedef struct {
+    ngx_uint_t                  signature;
+    ngx_http_osint_counters_t   counters;
+} ngx_http_osint_shctx_t;
+
+typedef struct {
+    ngx_http_osint_shctx_t     *sh;
+    ngx_slab_pool_t            *shpool;
+} ngx_http_osint_shm_t;
+
+
+/* lookup result for osint_lookups_total */
+#define NGX_HTTP_OSINT_RESULT_OK       0
+#define NGX_HTTP_OSINT_RESULT_PARTIAL  1
+#define NGX_HTTP_OSINT_RESULT_FAILED   2
+#define NGX_HTTP_OSINT_RESULT_INVALID  3
+
+
+extern ngx_module_t  ngx_http_osint_module;
+
+
+/* target: parsing, type detection, canonical form, encoding */
+ngx_int_t ngx_http_osint_type_parse(ngx_str_t *name, ngx_uint_t *type);
+const char *ngx_http_osint_type_name(ngx_uint_t type);
+ngx_int_t ngx_http_osint_target_parse(ngx_pool_t *pool, ngx_str_t *input,
+    ngx_uint_t want, ngx_str_t *canonical, ngx_uint_t *type,
+    const char **reason);
+size_t ngx_http_osint_escape_component(u_char *dst, u_char *src,
+    size_t len);
+
+/* templates for url and header lines */
+char *ngx_http_osint_tpl_compile(ngx_conf_t *cf, ngx_str_t *src,
+    ngx_http_osint_tpl_t *tpl);
+ngx_int_t ngx_http_osint_tpl_has(ngx_http_osint_tpl_t *tpl,
+    ngx_http_osint_tpl_part_e type);
+u_char *ngx_http_osint_tpl_expand(ngx_pool_t *pool,
+    ngx_http_osint_tpl_t *tpl, ngx_str_t *target, ngx_uint_t type,
+    ngx_str_t *api_key, size_t *len);
+
+/* provider blocks */
+char *ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_osint_provider_t *ngx_http_osint_provider_find(
+    ngx_http_osint_main_conf_t *omcf, u_char *name, size_t len);
+
+/* `field` paths over cJSON */
+char *ngx_http_osint_field_compile(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *path, ngx_http_osint_field_t *field);
+cJSON *ngx_http_osint_field_map(ngx_array_t *fields, cJSON *root);
+
+/* foreign fds on nginx events */
+ngx_connection_t *ngx_http_osint_fd_wrap(ngx_socket_t fd, ngx_log_t *log);
+ngx_int_t ngx_http_osint_fd_watch(ngx_connection_t *c, ngx_uint_t read,
+    ngx_uint_t write);
+void ngx_http_osint_fd_release(ngx_connection_t *c, ngx_uint_t closed);
+
+/* libcurl multi on this worker's event loop */
+ngx_int_t ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
+    ngx_http_osint_main_conf_t *omcf);
+void ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f,
+    const char *url, ngx_msec_t timeout);
+ngx_int_t ngx_http_osint_fetch_add_header(ngx_http_osint_fetch_t *f,
+    const char *line);
+void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
+
+/* the lookup */
+ngx_int_t ngx_http_osint_lookup_handler(ngx_http_request_t *r);
+double ngx_http_osint_now_ms(void);
+
+/* response documents */
+ngx_int_t ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    cJSON *doc);
+ngx_int_t ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *kind, const char *fmt, ...);
+cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
+const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
+
+/* summary merge */
+cJSON *ngx_http_osint_summary(ngx_http_osint_lookup_t *lk);
+
+/* the zone */
+char *ngx_http_osint_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
+    ngx_uint_t type, ngx_uint_t result);
+
+
+#endif /* _NGX_HTTP_OSINT_H_INCLUDED_ */

@@ -1,0 +1,641 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * libcurl's multi_socket API on the worker's own event loop: one multi
+ * handle per worker, curl's sockets as nginx connections, curl's timer as
+ * an nginx timer.  Transfers to one provider share kept-alive connections
+ * through the multi's connection cache.  Names are resolved by libcurl's
+ * threaded resolver (Debian builds it so), never in the worker's thread.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_osint.h"
+
+
+#define NGX_HTTP_OSINT_MAX_CONNECTS  256
+
+
+/* what this worker knows of one socket libcurl uses */
+
+typedef struct {
+    ngx_connection_t           *conn;
+    unsigned                    opened:1;   /* through our opensocket */
+} ngx_http_osint_sock_t;
+
+
+typedef struct {
+    CURLM                      *multi;
+    ngx_event_t                 timer;
+    ngx_connection_t            timer_conn;  /* only for ev->data's fd */
+    ngx_queue_t                 active;      /* of ngx_http_osint_fetch_t */
+
+    ngx_http_osint_sock_t      *socks;       /* indexed by fd */
+    ngx_uint_t                  nsocks;
+
+    ngx_log_t                  *log;
+    ngx_http_osint_main_conf_t *omcf;
+} ngx_http_osint_multi_t;
+
+
+static int ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what,
+    void *userp, void *socketp);
+static int ngx_http_osint_timer_cb(CURLM *multi, long timeout_ms,
+    void *userp);
+static curl_socket_t ngx_http_osint_open_cb(void *clientp,
+    curlsocktype purpose, struct curl_sockaddr *addr);
+static int ngx_http_osint_close_cb(void *clientp, curl_socket_t s);
+static size_t ngx_http_osint_write_cb(char *ptr, size_t size, size_t nmemb,
+    void *userdata);
+static void ngx_http_osint_socket_handler(ngx_event_t *ev);
+static void ngx_http_osint_timer_handler(ngx_event_t *ev);
+static void ngx_http_osint_check_done(void);
+static ngx_http_osint_sock_t *ngx_http_osint_sock(curl_socket_t s);
+static void ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f);
+
+
+static ngx_http_osint_multi_t  *ngx_http_osint_multi;
+
+
+ngx_int_t
+ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
+    ngx_http_osint_main_conf_t *omcf)
+{
+    ngx_http_osint_multi_t  *m;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "osint: curl_global_init() failed");
+        return NGX_ERROR;
+    }
+
+    m = ngx_pcalloc(cycle->pool, sizeof(ngx_http_osint_multi_t));
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->multi = curl_multi_init();
+    if (m->multi == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "osint: curl_multi_init() failed");
+        return NGX_ERROR;
+    }
+
+    m->log = cycle->log;
+    m->omcf = omcf;
+    ngx_queue_init(&m->active);
+
+    /*
+     * The timer's data must look like a connection: nginx's debug log
+     * prints ev->data's fd.  cancelable: an idle multi must not keep a
+     * worker from exiting.
+     */
+
+    m->timer_conn.fd = (ngx_socket_t) -1;
+    m->timer.data = &m->timer_conn;
+    m->timer.handler = ngx_http_osint_timer_handler;
+    m->timer.log = cycle->log;
+    m->timer.cancelable = 1;
+
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION,
+                      ngx_http_osint_socket_cb);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION,
+                      ngx_http_osint_timer_cb);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS,
+                      (long) NGX_HTTP_OSINT_MAX_CONNECTS);
+
+    ngx_http_osint_multi = m;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t               i;
+    ngx_queue_t             *q;
+    ngx_http_osint_multi_t  *m;
+    ngx_http_osint_fetch_t  *f;
+
+    m = ngx_http_osint_multi;
+
+    if (m == NULL) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&m->active)) {
+        q = ngx_queue_head(&m->active);
+        f = ngx_queue_data(q, ngx_http_osint_fetch_t, queue);
+        ngx_http_osint_fetch_cancel(f);
+    }
+
+    /* closes the cached connections through our closesocket callback */
+
+    curl_multi_cleanup(m->multi);
+
+    if (m->timer.timer_set) {
+        ngx_del_timer(&m->timer);
+    }
+
+    /*
+     * Sockets libcurl did not report closed: their fds may be gone, so
+     * only give the slots back; the process is leaving anyway.
+     */
+
+    for (i = 0; i < m->nsocks; i++) {
+        if (m->socks[i].conn) {
+            ngx_http_osint_fd_release(m->socks[i].conn, 1);
+        }
+    }
+
+    ngx_free(m->socks);
+
+    ngx_http_osint_multi = NULL;
+
+    curl_global_cleanup();
+}
+
+
+/*
+ * Starts a transfer; f->max_body, f->done, f->data, f->log and f->headers
+ * are set by the caller.  The easy handle is made here and freed when the
+ * transfer ends; the body is freed by ngx_http_osint_fetch_cancel().
+ */
+
+ngx_int_t
+ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
+    ngx_msec_t timeout)
+{
+    CURL                        *easy;
+    ngx_http_osint_multi_t      *m;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    m = ngx_http_osint_multi;
+
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    omcf = m->omcf;
+
+    easy = curl_easy_init();
+    if (easy == NULL) {
+        return NGX_ERROR;
+    }
+
+    f->easy = easy;
+    f->error[0] = '\0';
+
+    if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK) {
+        goto failed;
+    }
+
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, f);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f->error);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) timeout);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, ngx_http_osint_write_cb);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, f);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, ngx_http_osint_open_cb);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, m);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION,
+                     ngx_http_osint_close_cb);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, m);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT,
+                     "ngx_http_osint_module/" NGX_HTTP_OSINT_VERSION);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+
+    /* RDAP bootstrap servers redirect; never to another scheme */
+
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 3L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+
+    if (f->max_body) {
+        curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                         (curl_off_t) f->max_body);
+    }
+
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER,
+                     omcf->ssl_verify ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
+                     omcf->ssl_verify ? 2L : 0L);
+
+    if (omcf->ssl_trusted_certificate.len) {
+        curl_easy_setopt(easy, CURLOPT_CAINFO,
+                         omcf->ssl_trusted_certificate.data);
+    }
+
+    if (f->headers) {
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
+    }
+
+    if (curl_multi_add_handle(m->multi, easy) != CURLM_OK) {
+        goto failed;
+    }
+
+    ngx_queue_insert_tail(&m->active, &f->queue);
+    f->active = 1;
+
+    return NGX_OK;
+
+failed:
+
+    ngx_http_osint_fetch_free(f);
+
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_osint_fetch_add_header(ngx_http_osint_fetch_t *f, const char *line)
+{
+    struct curl_slist  *list;
+
+    list = curl_slist_append(f->headers, line);
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    f->headers = list;
+
+    return NGX_OK;
+}
+
+
+/* never called from inside a libcurl callback */
+
+void
+ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f)
+{
+    if (f->active) {
+        ngx_queue_remove(&f->queue);
+        f->active = 0;
+
+        if (ngx_http_osint_multi) {
+            curl_multi_remove_handle(ngx_http_osint_multi->multi, f->easy);
+        }
+    }
+
+    ngx_http_osint_fetch_free(f);
+}
+
+
+static void
+ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f)
+{
+    if (f->easy) {
+        curl_easy_cleanup(f->easy);
+        f->easy = NULL;
+    }
+
+    if (f->headers) {
+        curl_slist_free_all(f->headers);
+        f->headers = NULL;
+    }
+
+    if (f->body) {
+        ngx_free(f->body);
+        f->body = NULL;
+    }
+
+    f->body_len = 0;
+    f->body_size = 0;
+}
+
+
+static size_t
+ngx_http_osint_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    ngx_http_osint_fetch_t *f = userdata;
+
+    u_char  *body;
+    size_t   len, want;
+
+    len = size * nmemb;
+
+    if (f->max_body && f->body_len + len > f->max_body) {
+        f->too_large = 1;
+        return 0;
+    }
+
+    if (f->body_len + len + 1 > f->body_size) {
+        want = ngx_max(f->body_size * 2, f->body_len + len + 1);
+        want = ngx_max(want, 4096);
+
+        if (f->max_body) {
+            want = ngx_min(want, f->max_body + 1);
+        }
+
+        body = ngx_alloc(want, f->log);
+        if (body == NULL) {
+            return 0;
+        }
+
+        if (f->body) {
+            ngx_memcpy(body, f->body, f->body_len);
+            ngx_free(f->body);
+        }
+
+        f->body = body;
+        f->body_size = want;
+    }
+
+    ngx_memcpy(f->body + f->body_len, ptr, len);
+    f->body_len += len;
+    f->body[f->body_len] = '\0';
+
+    return len;
+}
+
+
+static ngx_http_osint_sock_t *
+ngx_http_osint_sock(curl_socket_t s)
+{
+    ngx_uint_t               n;
+    ngx_http_osint_multi_t  *m;
+    ngx_http_osint_sock_t   *socks;
+
+    m = ngx_http_osint_multi;
+
+    if (s < 0) {
+        return NULL;
+    }
+
+    if ((ngx_uint_t) s >= m->nsocks) {
+        n = ngx_max(64, m->nsocks * 2);
+        n = ngx_max(n, (ngx_uint_t) s + 1);
+
+        socks = ngx_alloc(n * sizeof(ngx_http_osint_sock_t), m->log);
+        if (socks == NULL) {
+            return NULL;
+        }
+
+        ngx_memzero(socks, n * sizeof(ngx_http_osint_sock_t));
+
+        if (m->socks) {
+            ngx_memcpy(socks, m->socks,
+                       m->nsocks * sizeof(ngx_http_osint_sock_t));
+            ngx_free(m->socks);
+        }
+
+        m->socks = socks;
+        m->nsocks = n;
+    }
+
+    return &m->socks[s];
+}
+
+
+static curl_socket_t
+ngx_http_osint_open_cb(void *clientp, curlsocktype purpose,
+    struct curl_sockaddr *addr)
+{
+    ngx_http_osint_multi_t *m = clientp;
+
+    ngx_socket_t            s;
+    ngx_http_osint_sock_t  *sk;
+
+    s = ngx_socket(addr->family, addr->socktype, addr->protocol);
+
+    if (s == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_ERR, m->log, ngx_socket_errno,
+                      "osint: socket() failed");
+        return CURL_SOCKET_BAD;
+    }
+
+    sk = ngx_http_osint_sock(s);
+    if (sk == NULL) {
+        ngx_close_socket(s);
+        return CURL_SOCKET_BAD;
+    }
+
+    /* a number reused after a socket closed behind libcurl's back */
+
+    if (sk->conn) {
+        ngx_http_osint_fd_release(sk->conn, 1);
+    }
+
+    sk->conn = ngx_http_osint_fd_wrap(s, m->log);
+    if (sk->conn == NULL) {
+        ngx_close_socket(s);
+        return CURL_SOCKET_BAD;
+    }
+
+    sk->conn->read->handler = ngx_http_osint_socket_handler;
+    sk->conn->write->handler = ngx_http_osint_socket_handler;
+    sk->opened = 1;
+
+    return s;
+}
+
+
+static int
+ngx_http_osint_close_cb(void *clientp, curl_socket_t s)
+{
+    ngx_http_osint_sock_t  *sk;
+
+    sk = (ngx_http_osint_multi && s >= 0
+          && (ngx_uint_t) s < ngx_http_osint_multi->nsocks)
+         ? &ngx_http_osint_multi->socks[s] : NULL;
+
+    if (sk && sk->conn) {
+        ngx_http_osint_fd_release(sk->conn, 0);
+        sk->conn = NULL;
+        sk->opened = 0;
+    }
+
+    return ngx_close_socket(s);
+}
+
+
+/*
+ * Sockets opened through ngx_http_osint_open_cb() live until the close
+ * callback: CURL_POLL_REMOVE only stops watching them, as they may come
+ * back from the connection cache.  Others (the threaded resolver's
+ * socketpair) are never reported closed: forget them at REMOVE.
+ */
+
+static int
+ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
+    void *socketp)
+{
+    ngx_http_osint_multi_t *m = userp;
+
+    ngx_http_osint_sock_t  *sk;
+
+    sk = ngx_http_osint_sock(s);
+    if (sk == NULL) {
+        return -1;
+    }
+
+    if (what == CURL_POLL_REMOVE) {
+        if (sk->conn == NULL) {
+            return 0;
+        }
+
+        if (sk->opened) {
+            (void) ngx_http_osint_fd_watch(sk->conn, 0, 0);
+
+        } else {
+            ngx_http_osint_fd_release(sk->conn, 0);
+            sk->conn = NULL;
+        }
+
+        return 0;
+    }
+
+    if (sk->conn == NULL || (socketp == NULL && !sk->opened)) {
+
+        if (sk->conn) {
+            /* a stale non-opened socket: its number was closed and reused */
+            ngx_http_osint_fd_release(sk->conn, 1);
+        }
+
+        sk->conn = ngx_http_osint_fd_wrap(s, m->log);
+        if (sk->conn == NULL) {
+            return -1;
+        }
+
+        sk->conn->read->handler = ngx_http_osint_socket_handler;
+        sk->conn->write->handler = ngx_http_osint_socket_handler;
+        sk->opened = 0;
+    }
+
+    if (socketp == NULL) {
+        curl_multi_assign(m->multi, s, sk);
+    }
+
+    if (ngx_http_osint_fd_watch(sk->conn,
+                                what == CURL_POLL_IN || what == CURL_POLL_INOUT,
+                                what == CURL_POLL_OUT
+                                || what == CURL_POLL_INOUT)
+        != NGX_OK)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * -1 deletes the timer; 0 means "as soon as possible", which nginx does
+ * on the next turn of the loop, outside this callback, as libcurl wants.
+ * ngx_add_timer() keeps a close-enough old deadline, so delete first.
+ */
+
+static int
+ngx_http_osint_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    ngx_http_osint_multi_t *m = userp;
+
+    if (m->timer.timer_set) {
+        ngx_del_timer(&m->timer);
+    }
+
+    if (timeout_ms >= 0) {
+        ngx_add_timer(&m->timer, (ngx_msec_t) timeout_ms);
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_osint_socket_handler(ngx_event_t *ev)
+{
+    int                  running, action;
+    ngx_socket_t         fd;
+    ngx_connection_t    *c;
+
+    c = ev->data;
+    fd = c->fd;
+
+    /* which event fired, not ev->ready: nginx never reads these fds */
+
+    action = ev->write ? CURL_CSELECT_OUT : CURL_CSELECT_IN;
+
+    if (ev->error) {
+        action |= CURL_CSELECT_ERR;
+    }
+
+    /* c may be released inside: do not touch it afterwards */
+
+    (void) curl_multi_socket_action(ngx_http_osint_multi->multi, fd, action,
+                                    &running);
+
+    ngx_http_osint_check_done();
+}
+
+
+static void
+ngx_http_osint_timer_handler(ngx_event_t *ev)
+{
+    int  running;
+
+    if (ngx_http_osint_multi == NULL) {
+        return;
+    }
+
+    (void) curl_multi_socket_action(ngx_http_osint_multi->multi,
+                                    CURL_SOCKET_TIMEOUT, 0, &running);
+
+    ngx_http_osint_check_done();
+}
+
+
+static void
+ngx_http_osint_check_done(void)
+{
+    int                      left;
+    long                     status;
+    CURLMsg                 *msg;
+    ngx_http_osint_fetch_t  *f;
+
+    while (ngx_http_osint_multi
+           && (msg = curl_multi_info_read(ngx_http_osint_multi->multi, &left)))
+    {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        f = NULL;
+        (void) curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                                 (char **) &f);
+
+        if (f == NULL) {
+            continue;
+        }
+
+        f->result = msg->data.result;
+
+        status = 0;
+        (void) curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+        f->http_status = status;
+
+        ngx_queue_remove(&f->queue);
+        f->active = 0;
+
+        curl_multi_remove_handle(ngx_http_osint_multi->multi, f->easy);
+        curl_easy_cleanup(f->easy);
+        f->easy = NULL;
+
+        if (f->headers) {
+            curl_slist_free_all(f->headers);
+            f->headers = NULL;
+        }
+
+        /* the body stays with f until the owner calls fetch_cancel() */
+
+        f->done(f);
+    }
+}

@@ -1,0 +1,853 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * GET /lookup: validate the target, fan out to every provider that fits,
+ * in parallel, and answer once the last call ends or the deadline fires.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+#define NGX_HTTP_OSINT_PARAM_MAX  (3 * NGX_HTTP_OSINT_TARGET_MAX)
+
+
+static ngx_int_t ngx_http_osint_lookup_args(ngx_http_request_t *r,
+    ngx_http_osint_lookup_t *lk, ngx_str_t *providers);
+static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
+    const char *kind, const char *fmt, ...);
+static ngx_int_t ngx_http_osint_lookup_select(ngx_http_request_t *r,
+    ngx_http_osint_lookup_t *lk, ngx_str_t *filter);
+static ngx_int_t ngx_http_osint_call_start(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_done(ngx_http_osint_fetch_t *f);
+static void ngx_http_osint_call_classify(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_error(ngx_http_osint_call_t *call,
+    ngx_http_osint_err_e err, ngx_int_t http_status, const char *message);
+static void ngx_http_osint_lookup_deadline(ngx_event_t *ev);
+static void ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk);
+static ngx_int_t ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk);
+static void ngx_http_osint_lookup_cleanup(void *data);
+static void ngx_http_osint_check_broken(ngx_http_request_t *r);
+
+
+double
+ngx_http_osint_now_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1000000.0;
+}
+
+
+ngx_int_t
+ngx_http_osint_lookup_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    filter;
+    ngx_uint_t                   i;
+    ngx_http_cleanup_t          *cln;
+    ngx_http_variable_value_t   *vv;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_osint_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                         "invalid_parameter",
+                                         "method not allowed: use GET");
+    }
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    lk = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_lookup_t));
+    if (lk == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    lk->request = r;
+    lk->started = ngx_http_osint_now_ms();
+
+    vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
+
+    if (vv && !vv->not_found) {
+        lk->request_id.data = vv->data;
+        lk->request_id.len = vv->len;
+    }
+
+    rc = ngx_http_osint_lookup_args(r, lk, &filter);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_osint_lookup_select(r, lk, &filter);
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         lk->reject_kind, "%V",
+                                         &lk->reject);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_osint_lookup_cleanup;
+    cln->data = lk;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        if (lk->calls[i].status != NGX_HTTP_OSINT_PENDING) {
+            continue;
+        }
+
+        if (ngx_http_osint_call_start(&lk->calls[i]) == NGX_OK) {
+            lk->pending++;
+        }
+    }
+
+    if (lk->pending == 0) {
+        lk->finished = 1;
+        return ngx_http_osint_lookup_respond(lk);
+    }
+
+    lk->deadline.handler = ngx_http_osint_lookup_deadline;
+    lk->deadline.data = r->connection;
+    lk->deadline.log = r->connection->log;
+    ngx_add_timer(&lk->deadline, omcf->deadline);
+
+    if (!r->discard_body) {
+        r->read_event_handler = ngx_http_osint_check_broken;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_osint_lookup_args(ngx_http_request_t *r, ngx_http_osint_lookup_t *lk,
+    ngx_str_t *providers)
+{
+    ngx_int_t    rc;
+    ngx_str_t    target, type, refresh;
+    ngx_uint_t   want;
+    const char  *reason;
+
+    rc = ngx_http_osint_arg(lk, "target", &target);
+
+    if (rc == NGX_ABORT) {
+        return ngx_http_osint_reject(lk, "invalid_target",
+                                     "the \"target\" parameter is required");
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    want = NGX_HTTP_OSINT_ANY;
+
+    rc = ngx_http_osint_arg(lk, "type", &type);
+
+    if (rc == NGX_OK && ngx_http_osint_type_parse(&type, &want) != NGX_OK) {
+        return ngx_http_osint_reject(lk, "invalid_parameter",
+                                     "unknown type \"%V\"; known are ip, "
+                                     "ipv4, ipv6, domain, email, url and hash",
+                                     &type);
+    }
+
+    if (rc != NGX_OK && rc != NGX_ABORT) {
+        return rc;
+    }
+
+    rc = ngx_http_osint_arg(lk, "refresh", &refresh);
+
+    if (rc == NGX_OK
+        && !(refresh.len == 1
+             && (refresh.data[0] == '0' || refresh.data[0] == '1')))
+    {
+        return ngx_http_osint_reject(lk, "invalid_parameter",
+                                     "\"refresh\" must be 0 or 1");
+    }
+
+    if (rc != NGX_OK && rc != NGX_ABORT) {
+        return rc;
+    }
+
+    rc = ngx_http_osint_arg(lk, "providers", providers);
+
+    if (rc == NGX_ABORT) {
+        providers->len = 0;
+
+    } else if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_osint_target_parse(r->pool, &target, want, &lk->target,
+                                     &lk->type, &reason);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_osint_reject(lk, "invalid_target", "%s", reason);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A query argument, percent-decoded: NGX_OK, NGX_ABORT when absent,
+ * NGX_DECLINED when bad.  "+" stays "+": no target holds a space, and
+ * e-mail addresses often hold "+".
+ */
+
+static ngx_int_t
+ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name, ngx_str_t *value)
+{
+    u_char              *dst, *src;
+    ngx_str_t            raw;
+    ngx_http_request_t  *r;
+
+    r = lk->request;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
+        return NGX_ABORT;
+    }
+
+    if (raw.len > NGX_HTTP_OSINT_PARAM_MAX) {
+        return ngx_http_osint_reject(lk,
+                                     ngx_strcmp(name, "target") == 0
+                                     ? "invalid_target" : "invalid_parameter",
+                                     "\"%s\" is too long", name);
+    }
+
+    dst = ngx_pnalloc(r->pool, raw.len);
+    if (dst == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    value->data = dst;
+    src = raw.data;
+
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+
+    value->len = dst - value->data;
+
+    return NGX_OK;
+}
+
+
+/* bad input: remembers why, for the handler's 400 answer */
+
+static ngx_int_t
+ngx_http_osint_reject(ngx_http_osint_lookup_t *lk, const char *kind,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    p = ngx_pnalloc(lk->request->pool, NGX_MAX_ERROR_STR);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    va_start(args, fmt);
+    lk->reject.len = ngx_vslprintf(p, p + NGX_MAX_ERROR_STR, fmt, args) - p;
+    va_end(args);
+
+    lk->reject.data = p;
+    lk->reject_kind = kind;
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_osint_lookup_select(ngx_http_request_t *r,
+    ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
+{
+    u_char                      *p, *last, *name;
+    uint64_t                     wanted;
+    ngx_uint_t                   i, n, enabled;
+    ngx_http_osint_call_t       *call;
+    ngx_http_osint_provider_t   *prov, *pr;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    prov = omcf->providers.elts;
+
+    /* providers are at most 64 (checked at configuration) */
+
+    wanted = (uint64_t) -1;
+
+    if (filter->len) {
+        wanted = 0;
+        p = filter->data;
+        last = p + filter->len;
+
+        while (p < last) {
+            name = p;
+
+            while (p < last && *p != ',') {
+                p++;
+            }
+
+            if (p > name) {
+                pr = ngx_http_osint_provider_find(omcf, name, p - name);
+
+                if (pr == NULL) {
+                    ngx_str_t  s = { p - name, name };
+
+                    return ngx_http_osint_reject(lk, "invalid_parameter",
+                                                 "unknown provider \"%V\"",
+                                                 &s);
+                }
+
+                wanted |= (uint64_t) 1 << pr->index;
+            }
+
+            p++;
+        }
+    }
+
+    n = 0;
+    enabled = 0;
+
+    for (i = 0; i < omcf->providers.nelts; i++) {
+        if ((prov[i].types & lk->type) && (wanted & ((uint64_t) 1 << i))) {
+            n++;
+            enabled += !prov[i].disabled;
+        }
+    }
+
+    if (enabled == 0) {
+        return ngx_http_osint_reject(lk, "no_provider",
+                                     n ? "every provider for %s targets "
+                                         "is disabled"
+                                       : "no provider answers %s targets",
+                                     ngx_http_osint_type_name(lk->type));
+    }
+
+    lk->calls = ngx_pcalloc(r->pool, n * sizeof(ngx_http_osint_call_t));
+    if (lk->calls == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < omcf->providers.nelts; i++) {
+        if (!(prov[i].types & lk->type) || !(wanted & ((uint64_t) 1 << i))) {
+            continue;
+        }
+
+        call = &lk->calls[lk->ncalls++];
+        call->lookup = lk;
+        call->provider = &prov[i];
+
+        if (prov[i].disabled) {
+            call->status = NGX_HTTP_OSINT_SKIPPED;
+            call->err = NGX_HTTP_OSINT_ERR_DISABLED;
+            ngx_str_set(&call->message, "provider has no api key");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_call_start(ngx_http_osint_call_t *call)
+{
+    u_char                      *url, *line;
+    size_t                       len;
+    ngx_uint_t                   i;
+    ngx_msec_t                   timeout;
+    ngx_http_request_t          *r;
+    ngx_http_osint_tpl_t        *tpl;
+    ngx_http_osint_fetch_t      *f;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = call->lookup;
+    r = lk->request;
+    p = call->provider;
+    f = &call->fetch;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    f->max_body = omcf->max_body;
+    f->done = ngx_http_osint_call_done;
+    f->data = call;
+    f->log = r->connection->log;
+
+    url = ngx_http_osint_tpl_expand(r->pool, &p->url, &lk->target, lk->type,
+                                    &p->api_key, &len);
+    if (url == NULL) {
+        goto failed;
+    }
+
+    tpl = p->headers.elts;
+
+    for (i = 0; i < p->headers.nelts; i++) {
+        line = ngx_http_osint_tpl_expand(r->pool, &tpl[i], &lk->target,
+                                         lk->type, &p->api_key, &len);
+        if (line == NULL
+            || ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    if (lk->request_id.len) {
+        line = ngx_pnalloc(r->pool, sizeof("X-Request-ID: ")
+                                    + lk->request_id.len);
+        if (line == NULL) {
+            goto failed;
+        }
+
+        (void) ngx_sprintf(line, "X-Request-ID: %V%Z", &lk->request_id);
+
+        if (ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK) {
+            goto failed;
+        }
+    }
+
+    timeout = ngx_min(p->timeout, omcf->deadline);
+
+    call->started = ngx_http_osint_now_ms();
+    call->attempts = 1;
+
+    if (ngx_http_osint_fetch_start(f, (char *) url, timeout) != NGX_OK) {
+        goto failed;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    ngx_http_osint_fetch_cancel(f);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "osint: provider \"%V\" call could not be started",
+                  &p->name);
+
+    ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_CONNECT, 0,
+                              "the call could not be started");
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
+{
+    ngx_http_osint_call_t    *call;
+    ngx_http_osint_lookup_t  *lk;
+
+    call = f->data;
+    lk = call->lookup;
+
+    call->latency = ngx_http_osint_now_ms() - call->started;
+
+    ngx_http_osint_call_classify(call);
+
+    ngx_http_osint_fetch_cancel(f);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, lk->request->connection->log, 0,
+                   "osint: provider \"%V\" done, status %d, %ui pending",
+                   &call->provider->name, call->status, lk->pending - 1);
+
+    if (--lk->pending == 0) {
+        ngx_http_osint_lookup_finish(lk);
+    }
+}
+
+
+/* turns the transfer's outcome into status, error kind and data */
+
+static void
+ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
+{
+    long                     status;
+    cJSON                   *root;
+    ngx_http_osint_fetch_t  *f;
+
+    f = &call->fetch;
+    status = f->http_status;
+
+    switch (f->result) {
+
+    case CURLE_OK:
+        break;
+
+    case CURLE_OPERATION_TIMEDOUT:
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TIMEOUT, 0,
+                                  "the provider did not answer in time");
+        return;
+
+    case CURLE_FILESIZE_EXCEEDED:
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TOO_LARGE, status,
+                                  "the answer is larger than osint_max_body");
+        return;
+
+    case CURLE_WRITE_ERROR:
+        if (f->too_large) {
+            ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TOO_LARGE,
+                                      status, "the answer is larger than "
+                                      "osint_max_body");
+            return;
+        }
+
+        /* fall through */
+
+    default:
+
+        /* before a status line: no connection; after it: a broken answer */
+
+        ngx_http_osint_call_error(call,
+                                  status ? NGX_HTTP_OSINT_ERR_BAD_RESPONSE
+                                         : NGX_HTTP_OSINT_ERR_CONNECT,
+                                  status,
+                                  f->error[0] ? f->error
+                                              : curl_easy_strerror(f->result));
+        return;
+    }
+
+    if (status == 404) {
+        call->status = NGX_HTTP_OSINT_NOT_FOUND;
+        call->http_status = status;
+        return;
+    }
+
+    if (status == 429) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_RATE_LIMITED, status,
+                                  "the provider answered 429 Too Many "
+                                  "Requests");
+        return;
+    }
+
+    if (status == 401 || status == 403) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_AUTH, status,
+                                  "the provider refused the credentials");
+        return;
+    }
+
+    if (status < 200 || status > 299) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_HTTP_STATUS, status,
+                                  "the provider answered an unexpected "
+                                  "status");
+        return;
+    }
+
+    root = f->body ? cJSON_ParseWithLength((char *) f->body, f->body_len)
+                   : NULL;
+
+    if (root == NULL) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
+                                  status, "the answer is not valid JSON");
+        return;
+    }
+
+    if (call->provider->fields.nelts) {
+        call->data = ngx_http_osint_field_map(&call->provider->fields, root);
+        cJSON_Delete(root);
+
+    } else {
+        call->data = root;
+    }
+
+    if (call->data == NULL) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
+                                  status, "out of memory mapping the answer");
+        return;
+    }
+
+    call->status = NGX_HTTP_OSINT_OK;
+    call->http_status = status;
+}
+
+
+static void
+ngx_http_osint_call_error(ngx_http_osint_call_t *call,
+    ngx_http_osint_err_e err, ngx_int_t http_status, const char *message)
+{
+    size_t               len;
+    ngx_http_request_t  *r;
+
+    r = call->lookup->request;
+
+    call->status = NGX_HTTP_OSINT_ERROR;
+    call->err = err;
+    call->http_status = http_status;
+
+    len = ngx_strlen(message);
+
+    call->message.data = ngx_pnalloc(r->pool, len);
+
+    if (call->message.data) {
+        ngx_memcpy(call->message.data, message, len);
+        call->message.len = len;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "osint: provider \"%V\" failed: %s: %V, request %V",
+                  &call->provider->name, ngx_http_osint_err_kind(err),
+                  &call->message, &call->lookup->request_id);
+}
+
+
+static void
+ngx_http_osint_lookup_deadline(ngx_event_t *ev)
+{
+    ngx_uint_t                   i;
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_osint_call_t       *call;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = (ngx_http_osint_lookup_t *)
+             ((u_char *) ev - offsetof(ngx_http_osint_lookup_t, deadline));
+
+    r = lk->request;
+    c = r->connection;
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    for (i = 0; i < lk->ncalls; i++) {
+        call = &lk->calls[i];
+
+        if (call->status != NGX_HTTP_OSINT_PENDING) {
+            continue;
+        }
+
+        ngx_http_osint_fetch_cancel(&call->fetch);
+
+        call->latency = ngx_http_osint_now_ms() - call->started;
+
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_DEADLINE, 0,
+                                  "osint_deadline reached");
+    }
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "osint: lookup deadline of %M ms reached, request %V",
+                  omcf->deadline, &lk->request_id);
+
+    lk->pending = 0;
+
+    ngx_http_osint_lookup_finish(lk);
+}
+
+
+/* runs from curl's or the deadline's events: finalize, then posted */
+
+static void
+ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = lk->request;
+    c = r->connection;
+
+    lk->finished = 1;
+
+    if (lk->deadline.timer_set) {
+        ngx_del_timer(&lk->deadline);
+    }
+
+    ngx_http_finalize_request(r, ngx_http_osint_lookup_respond(lk));
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk)
+{
+    cJSON                       *doc;
+    ngx_uint_t                   i, ok, failed, status, result;
+    ngx_table_elt_t             *h;
+    ngx_http_request_t          *r;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    r = lk->request;
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    ok = 0;
+    failed = 0;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        switch (lk->calls[i].status) {
+
+        case NGX_HTTP_OSINT_OK:
+        case NGX_HTTP_OSINT_NOT_FOUND:
+            ok++;
+            break;
+
+        case NGX_HTTP_OSINT_ERROR:
+            failed++;
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    if (ok == 0) {
+        status = NGX_HTTP_BAD_GATEWAY;
+        result = NGX_HTTP_OSINT_RESULT_FAILED;
+
+    } else {
+        status = NGX_HTTP_OK;
+        result = failed ? NGX_HTTP_OSINT_RESULT_PARTIAL
+                        : NGX_HTTP_OSINT_RESULT_OK;
+    }
+
+    ngx_http_osint_count_lookup(omcf, lk->type, result);
+
+    doc = ngx_http_osint_lookup_document(lk);
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* no cache tier answers yet: every answer is fresh from providers */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Cache-Status");
+    ngx_str_set(&h->value, "MISS");
+
+    return ngx_http_osint_send_json(r, status, doc);
+}
+
+
+static void
+ngx_http_osint_lookup_cleanup(void *data)
+{
+    ngx_http_osint_lookup_t *lk = data;
+
+    ngx_uint_t  i;
+
+    if (lk->deadline.timer_set) {
+        ngx_del_timer(&lk->deadline);
+    }
+
+    for (i = 0; i < lk->ncalls; i++) {
+        ngx_http_osint_fetch_cancel(&lk->calls[i].fetch);
+
+        if (lk->calls[i].data) {
+            cJSON_Delete(lk->calls[i].data);
+            lk->calls[i].data = NULL;
+        }
+    }
+
+    if (!lk->finished) {
+        ngx_log_error(NGX_LOG_INFO, lk->request->connection->log, 0,
+                      "osint: lookup cancelled, client went away, request %V",
+                      &lk->request_id);
+    }
+
+    lk->finished = 1;
+}
+
+
+/*
+ * The client's connection while providers are asked: a close cancels the
+ * lookup (as upstream's check_broken_connection does for proxy_pass).
+ */
+
+static void
+ngx_http_osint_check_broken(ngx_http_request_t *r)
+{
+    int                n;
+    char               buf[1];
+    ngx_err_t          err;
+#if (NGX_HAVE_EPOLLRDHUP)
+    socklen_t          len;
+#endif
+    ngx_event_t       *ev;
+    ngx_connection_t  *c;
+
+    c = r->connection;
+    ev = c->read;
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return;
+    }
+#endif
+
+#if (NGX_HAVE_EPOLLRDHUP)
+
+    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
+        if (!ev->pending_eof) {
+            return;
+        }
+
+        len = sizeof(ngx_err_t);
+        err = 0;
+
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
+            == -1)
+        {
+            err = ngx_socket_errno;
+        }
+
+        ev->eof = 1;
+        c->error = 1;
+
+        ngx_log_error(NGX_LOG_INFO, c->log, err,
+                      "client prematurely closed connection");
+
+        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        return;
+    }
+
+#endif
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+    err = ngx_socket_errno;
+
+    if (n > 0 || (n == -1 && err == NGX_EAGAIN)) {
+
+        /* pipelined bytes wait for their turn; level events would spin */
+
+        if ((ngx_event_flags & NGX_USE_LEVEL_EVENT) && ev->active) {
+            (void) ngx_del_event(ev, NGX_READ_EVENT, 0);
+        }
+
+        return;
+    }
+
+    ev->eof = 1;
+    c->error = 1;
+
+    ngx_log_error(NGX_LOG_INFO, c->log, n == -1 ? err : 0,
+                  "client prematurely closed connection");
+
+    ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+}

@@ -1,0 +1,310 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * JSON answers: the lookup document of INTERFACE.md, error documents, and
+ * sending a cJSON tree as a response.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+static cJSON *ngx_http_osint_call_document(ngx_http_osint_call_t *call);
+static cJSON *ngx_http_osint_string(ngx_str_t *s);
+static double ngx_http_osint_round_ms(double ms);
+
+
+static const char  *ngx_http_osint_kinds[] = {
+    "none",
+    "timeout",
+    "connect",
+    "http_status",
+    "bad_response",
+    "too_large",
+    "rate_limited",
+    "breaker_open",
+    "auth",
+    "deadline",
+    "disabled"
+};
+
+
+static const char  *ngx_http_osint_statuses[] = {
+    "pending",
+    "ok",
+    "not_found",
+    "error",
+    "skipped"
+};
+
+
+const char *
+ngx_http_osint_err_kind(ngx_http_osint_err_e err)
+{
+    return ngx_http_osint_kinds[err];
+}
+
+
+cJSON *
+ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk)
+{
+    cJSON       *doc, *providers, *item;
+    ngx_uint_t   i;
+
+    doc = cJSON_CreateObject();
+    if (doc == NULL) {
+        return NULL;
+    }
+
+    if (!cJSON_AddItemToObject(doc, "target",
+                               ngx_http_osint_string(&lk->target))
+        || !cJSON_AddStringToObject(doc, "type",
+                                    ngx_http_osint_type_name(lk->type))
+        || !cJSON_AddItemToObject(doc, "request_id",
+                                  ngx_http_osint_string(&lk->request_id))
+        || !cJSON_AddNumberToObject(doc, "elapsed_ms",
+                                    ngx_http_osint_round_ms(
+                                        ngx_http_osint_now_ms()
+                                        - lk->started)))
+    {
+        goto failed;
+    }
+
+    item = ngx_http_osint_summary(lk);
+
+    if (item == NULL || !cJSON_AddItemToObject(doc, "summary", item)) {
+        cJSON_Delete(item);
+        goto failed;
+    }
+
+    providers = cJSON_AddObjectToObject(doc, "providers");
+    if (providers == NULL) {
+        goto failed;
+    }
+
+    for (i = 0; i < lk->ncalls; i++) {
+        item = ngx_http_osint_call_document(&lk->calls[i]);
+
+        if (item == NULL) {
+            goto failed;
+        }
+
+        /* the provider name is a NUL-terminated configuration string */
+
+        cJSON_AddItemToObject(providers,
+                              (char *) lk->calls[i].provider->name.data, item);
+    }
+
+    return doc;
+
+failed:
+
+    cJSON_Delete(doc);
+
+    return NULL;
+}
+
+
+static cJSON *
+ngx_http_osint_call_document(ngx_http_osint_call_t *call)
+{
+    cJSON  *item, *error;
+
+    item = cJSON_CreateObject();
+    if (item == NULL) {
+        return NULL;
+    }
+
+    if (!cJSON_AddStringToObject(item, "status",
+                                 ngx_http_osint_statuses[call->status])
+        || !cJSON_AddStringToObject(item, "cache", "miss")
+        || !cJSON_AddNumberToObject(item, "latency_ms",
+                                    ngx_http_osint_round_ms(call->latency))
+        || !cJSON_AddNumberToObject(item, "attempts",
+                                    (double) call->attempts))
+    {
+        goto failed;
+    }
+
+    if (call->status == NGX_HTTP_OSINT_OK) {
+
+        /* the document owns the data from here on */
+
+        cJSON_AddItemToObject(item, "data", call->data);
+        call->data = NULL;
+    }
+
+    if (call->status == NGX_HTTP_OSINT_ERROR
+        || call->status == NGX_HTTP_OSINT_SKIPPED)
+    {
+        error = cJSON_AddObjectToObject(item, "error");
+
+        if (error == NULL
+            || !cJSON_AddStringToObject(error, "kind",
+                                        ngx_http_osint_kinds[call->err])
+            || !cJSON_AddItemToObject(error, "message",
+                                      ngx_http_osint_string(&call->message))
+            || !cJSON_AddItemToObject(error, "http_status",
+                                      call->http_status
+                                      ? cJSON_CreateNumber(call->http_status)
+                                      : cJSON_CreateNull()))
+        {
+            goto failed;
+        }
+    }
+
+    return item;
+
+failed:
+
+    cJSON_Delete(item);
+
+    return NULL;
+}
+
+
+static cJSON *
+ngx_http_osint_string(ngx_str_t *s)
+{
+    char   buf[NGX_HTTP_OSINT_TARGET_MAX * 2 + 1];
+    cJSON *item;
+
+    if (s->len >= sizeof(buf)) {
+        return NULL;
+    }
+
+    ngx_memcpy(buf, s->data, s->len);
+    buf[s->len] = '\0';
+
+    item = cJSON_CreateString(buf);
+
+    return item;
+}
+
+
+/* 0.1 ms is what the clock can honestly tell across event-loop turns */
+
+static double
+ngx_http_osint_round_ms(double ms)
+{
+    return (double) (int64_t) (ms * 10.0 + 0.5) / 10.0;
+}
+
+
+ngx_int_t
+ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    cJSON *doc)
+{
+    char             *text;
+    size_t            len;
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+    ngx_http_variable_value_t   *vv;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(text);
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL) {
+        cJSON_free(text);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, text, len);
+    *b->last++ = LF;
+    cJSON_free(text);
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
+
+    if (vv && !vv->not_found) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "X-Request-ID");
+        h->value.data = vv->data;
+        h->value.len = vv->len;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    if (r == r->main) {
+        b->last_buf = 1;
+
+    } else {
+        b->last_in_chain = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *kind, const char *fmt, ...)
+{
+    u_char   *p;
+    u_char    message[NGX_MAX_ERROR_STR];
+    cJSON    *doc, *error;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(message, message + sizeof(message) - 1, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    doc = cJSON_CreateObject();
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    error = cJSON_AddObjectToObject(doc, "error");
+
+    if (error == NULL
+        || !cJSON_AddStringToObject(error, "kind", kind)
+        || !cJSON_AddStringToObject(error, "message", (char *) message))
+    {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status == NGX_HTTP_BAD_REQUEST) {
+        ngx_http_osint_main_conf_t  *omcf;
+
+        omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+        ngx_http_osint_count_lookup(omcf, 0, NGX_HTTP_OSINT_RESULT_INVALID);
+    }
+
+    return ngx_http_osint_send_json(r, status, doc);
+}

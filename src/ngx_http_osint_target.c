@@ -1,0 +1,590 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * Targets: type names, validation, type detection and canonical form, and
+ * the percent-encoding that keeps a target inside one URL component.
+ * Pure functions: no request, no event loop, so they can be fuzzed.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <arpa/inet.h>
+
+#include "ngx_http_osint.h"
+
+
+typedef struct {
+    ngx_str_t    name;
+    ngx_uint_t   type;
+} ngx_http_osint_type_name_t;
+
+
+static ngx_int_t ngx_http_osint_parse_ipv4(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
+static ngx_int_t ngx_http_osint_parse_ipv6(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
+static ngx_int_t ngx_http_osint_parse_hash(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
+static ngx_int_t ngx_http_osint_parse_domain(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
+static ngx_int_t ngx_http_osint_parse_email(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
+static ngx_int_t ngx_http_osint_parse_url(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
+static ngx_int_t ngx_http_osint_valid_domain(u_char *p, size_t len);
+static u_char *ngx_http_osint_lowcase_copy(ngx_pool_t *pool, u_char *p,
+    size_t len);
+
+
+static ngx_http_osint_type_name_t  ngx_http_osint_type_names[] = {
+    { ngx_string("ipv4"), NGX_HTTP_OSINT_IPV4 },
+    { ngx_string("ipv6"), NGX_HTTP_OSINT_IPV6 },
+    { ngx_string("domain"), NGX_HTTP_OSINT_DOMAIN },
+    { ngx_string("email"), NGX_HTTP_OSINT_EMAIL },
+    { ngx_string("url"), NGX_HTTP_OSINT_URL },
+    { ngx_string("hash"), NGX_HTTP_OSINT_HASH },
+    { ngx_string("ip"), NGX_HTTP_OSINT_IP },
+    { ngx_null_string, 0 }
+};
+
+
+/* the order in which detection tries the types: most specific first */
+
+typedef ngx_int_t (*ngx_http_osint_parse_pt)(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
+
+static struct {
+    ngx_uint_t               type;
+    ngx_http_osint_parse_pt  parse;
+} ngx_http_osint_parsers[] = {
+    { NGX_HTTP_OSINT_IPV4, ngx_http_osint_parse_ipv4 },
+    { NGX_HTTP_OSINT_IPV6, ngx_http_osint_parse_ipv6 },
+    { NGX_HTTP_OSINT_URL, ngx_http_osint_parse_url },
+    { NGX_HTTP_OSINT_EMAIL, ngx_http_osint_parse_email },
+    { NGX_HTTP_OSINT_HASH, ngx_http_osint_parse_hash },
+    { NGX_HTTP_OSINT_DOMAIN, ngx_http_osint_parse_domain },
+    { 0, NULL }
+};
+
+
+ngx_int_t
+ngx_http_osint_type_parse(ngx_str_t *name, ngx_uint_t *type)
+{
+    ngx_http_osint_type_name_t  *t;
+
+    for (t = ngx_http_osint_type_names; t->name.len; t++) {
+        if (t->name.len == name->len
+            && ngx_strncasecmp(t->name.data, name->data, name->len) == 0)
+        {
+            *type = t->type;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+const char *
+ngx_http_osint_type_name(ngx_uint_t type)
+{
+    ngx_http_osint_type_name_t  *t;
+
+    for (t = ngx_http_osint_type_names; t->name.len; t++) {
+        if (t->type == type) {
+            return (const char *) t->name.data;
+        }
+    }
+
+    return "unknown";
+}
+
+
+/*
+ * Validates input as one of the types in "want" (NGX_HTTP_OSINT_ANY to
+ * detect) and writes its canonical form.  Surrounding whitespace is
+ * dropped, as pasted indicators often carry it.
+ */
+
+ngx_int_t
+ngx_http_osint_target_parse(ngx_pool_t *pool, ngx_str_t *input,
+    ngx_uint_t want, ngx_str_t *canonical, ngx_uint_t *type,
+    const char **reason)
+{
+    u_char      *p, *last;
+    size_t       len;
+    ngx_uint_t   i;
+
+    p = input->data;
+    last = p + input->len;
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    len = last - p;
+
+    if (len == 0) {
+        *reason = "target is empty";
+        return NGX_DECLINED;
+    }
+
+    if (len > NGX_HTTP_OSINT_TARGET_MAX) {
+        *reason = "target is too long";
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x21 || p[i] == 0x7f) {
+            *reason = "target contains whitespace or control characters";
+            return NGX_DECLINED;
+        }
+    }
+
+    for (i = 0; ngx_http_osint_parsers[i].parse; i++) {
+
+        if (!(ngx_http_osint_parsers[i].type & want)) {
+            continue;
+        }
+
+        switch (ngx_http_osint_parsers[i].parse(pool, p, len, canonical)) {
+
+        case NGX_OK:
+            *type = ngx_http_osint_parsers[i].type;
+            return NGX_OK;
+
+        case NGX_ERROR:
+            return NGX_ERROR;
+
+        default:
+            break;
+        }
+    }
+
+    for (i = 0; i < len; i++) {
+        if (p[i] >= 0x80) {
+            *reason = "internationalized names must be given in punycode "
+                      "(xn--)";
+            return NGX_DECLINED;
+        }
+    }
+
+    if (want == NGX_HTTP_OSINT_ANY) {
+        *reason = "target is not an ip address, domain, email, url or hash";
+
+    } else {
+        *reason = "target is not of the requested type";
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_osint_parse_ipv4(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out)
+{
+    u_char          buf[INET_ADDRSTRLEN];
+    struct in_addr  addr;
+
+    if (len >= INET_ADDRSTRLEN) {
+        return NGX_DECLINED;
+    }
+
+    /* inet_pton() rejects leading zeros and short forms like "1.2.3" */
+
+    ngx_memcpy(buf, p, len);
+    buf[len] = '\0';
+
+    if (inet_pton(AF_INET, (char *) buf, &addr) != 1) {
+        return NGX_DECLINED;
+    }
+
+    out->data = ngx_pnalloc(pool, INET_ADDRSTRLEN);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (inet_ntop(AF_INET, &addr, (char *) out->data, INET_ADDRSTRLEN)
+        == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    out->len = ngx_strlen(out->data);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_parse_ipv6(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out)
+{
+    u_char           buf[INET6_ADDRSTRLEN];
+    struct in6_addr  addr;
+
+    if (len > 2 && p[0] == '[' && p[len - 1] == ']') {
+        p++;
+        len -= 2;
+    }
+
+    if (len >= INET6_ADDRSTRLEN) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(buf, p, len);
+    buf[len] = '\0';
+
+    if (inet_pton(AF_INET6, (char *) buf, &addr) != 1) {
+        return NGX_DECLINED;
+    }
+
+    out->data = ngx_pnalloc(pool, INET6_ADDRSTRLEN);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* glibc writes the RFC 5952 form: lower case, longest zero run "::" */
+
+    if (inet_ntop(AF_INET6, &addr, (char *) out->data, INET6_ADDRSTRLEN)
+        == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    out->len = ngx_strlen(out->data);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_parse_hash(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out)
+{
+    size_t  i;
+
+    /* md5, sha1, sha256 */
+
+    if (len != 32 && len != 40 && len != 64) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!isxdigit(p[i])) {
+            return NGX_DECLINED;
+        }
+    }
+
+    out->data = ngx_http_osint_lowcase_copy(pool, p, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_parse_domain(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out)
+{
+    /* a fully qualified name may end with a dot; the canonical one not */
+
+    if (len > 1 && p[len - 1] == '.') {
+        len--;
+    }
+
+    if (ngx_http_osint_valid_domain(p, len) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    out->data = ngx_http_osint_lowcase_copy(pool, p, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * LDH labels (and "_", used by service names such as _dmarc), 1..63 bytes,
+ * no hyphen at either end, 253 bytes in all, at least two labels, and a
+ * top label that is not all digits (so "1.2.3" is no domain).
+ */
+
+static ngx_int_t
+ngx_http_osint_valid_domain(u_char *p, size_t len)
+{
+    u_char      *label, *last;
+    ngx_uint_t   labels, digits;
+
+    if (len == 0 || len > 253) {
+        return NGX_DECLINED;
+    }
+
+    last = p + len;
+    labels = 0;
+
+    while (p < last) {
+        label = p;
+        digits = 1;
+
+        while (p < last && *p != '.') {
+            if (!(isalnum(*p) || *p == '-' || *p == '_')) {
+                return NGX_DECLINED;
+            }
+
+            if (!isdigit(*p)) {
+                digits = 0;
+            }
+
+            p++;
+        }
+
+        if (p == label || p - label > 63
+            || *label == '-' || p[-1] == '-')
+        {
+            return NGX_DECLINED;
+        }
+
+        labels++;
+
+        if (p < last) {
+            p++;
+
+            if (p == last) {
+                return NGX_DECLINED;
+            }
+        }
+    }
+
+    if (labels < 2 || digits) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_parse_email(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out)
+{
+    u_char  *at, *c;
+    size_t   local;
+
+    at = ngx_strlchr(p, p + len, '@');
+    if (at == NULL) {
+        return NGX_DECLINED;
+    }
+
+    local = at - p;
+
+    if (local == 0 || local > 64 || p[0] == '.' || at[-1] == '.') {
+        return NGX_DECLINED;
+    }
+
+    /* the dot-atom of RFC 5322; quoted local parts are not indicators */
+
+    for (c = p; c < at; c++) {
+        if (isalnum(*c)) {
+            continue;
+        }
+
+        if (ngx_strchr("!#$%&'*+-/=?^_`{|}~.", *c) == NULL
+            || (*c == '.' && c[1] == '.'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (ngx_http_osint_valid_domain(at + 1, p + len - at - 1) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    /* mailbox providers compare addresses without case */
+
+    out->data = ngx_http_osint_lowcase_copy(pool, p, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * http, https and ftp URLs with a host; scheme and host are lower-cased,
+ * the rest is kept as given, since path and query are case-sensitive.
+ */
+
+static ngx_int_t
+ngx_http_osint_parse_url(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out)
+{
+    u_char  *host, *end, *last, *h, *port;
+    size_t   scheme;
+
+    if (len > 7 && ngx_strncasecmp(p, (u_char *) "http://", 7) == 0) {
+        scheme = 7;
+
+    } else if (len > 8 && ngx_strncasecmp(p, (u_char *) "https://", 8) == 0) {
+        scheme = 8;
+
+    } else if (len > 6 && ngx_strncasecmp(p, (u_char *) "ftp://", 6) == 0) {
+        scheme = 6;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    last = p + len;
+    host = p + scheme;
+
+    for (end = host; end < last; end++) {
+        if (*end == '/' || *end == '?' || *end == '#') {
+            break;
+        }
+    }
+
+    /* credentials in the authority: keep only what follows them */
+
+    h = host;
+
+    for (port = host; port < end; port++) {
+        if (*port == '@') {
+            h = port + 1;
+        }
+    }
+
+    if (h == end) {
+        return NGX_DECLINED;
+    }
+
+    if (*h == '[') {
+        port = ngx_strlchr(h, end, ']');
+        if (port == NULL) {
+            return NGX_DECLINED;
+        }
+
+        port++;
+
+    } else {
+        port = ngx_strlchr(h, end, ':');
+        if (port == NULL) {
+            port = end;
+        }
+
+        if (ngx_http_osint_valid_domain(h, port - h) != NGX_OK) {
+            struct in_addr  a4;
+            u_char          buf[INET_ADDRSTRLEN];
+
+            if (port - h >= INET_ADDRSTRLEN) {
+                return NGX_DECLINED;
+            }
+
+            ngx_memcpy(buf, h, port - h);
+            buf[port - h] = '\0';
+
+            if (inet_pton(AF_INET, (char *) buf, &a4) != 1) {
+                return NGX_DECLINED;
+            }
+        }
+    }
+
+    if (port < end) {
+        if (*port != ':' || port + 1 == end) {
+            return NGX_DECLINED;
+        }
+
+        for (port++; port < end; port++) {
+            if (!isdigit(*port)) {
+                return NGX_DECLINED;
+            }
+        }
+    }
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(out->data, p, end - p);
+    ngx_memcpy(out->data + (end - p), end, last - end);
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+static u_char *
+ngx_http_osint_lowcase_copy(ngx_pool_t *pool, u_char *p, size_t len)
+{
+    u_char  *dst;
+
+    dst = ngx_pnalloc(pool, len);
+    if (dst == NULL) {
+        return NULL;
+    }
+
+    ngx_strlow(dst, p, len);
+
+    return dst;
+}
+
+
+/*
+ * RFC 3986 percent-encoding of everything but the unreserved characters,
+ * so the result cannot end a path segment, a query parameter or a header
+ * line.  With dst NULL, returns the length it would write.
+ */
+
+size_t
+ngx_http_osint_escape_component(u_char *dst, u_char *src, size_t len)
+{
+    static u_char   hex[] = "0123456789ABCDEF";
+    u_char         *d;
+    size_t          i, n;
+
+    n = 0;
+    d = dst;
+
+    for (i = 0; i < len; i++) {
+
+        if (isalnum(src[i]) || src[i] == '-' || src[i] == '.'
+            || src[i] == '_' || src[i] == '~')
+        {
+            if (d) {
+                *d++ = src[i];
+            }
+
+            n++;
+            continue;
+        }
+
+        if (d) {
+            *d++ = '%';
+            *d++ = hex[src[i] >> 4];
+            *d++ = hex[src[i] & 0xf];
+        }
+
+        n += 3;
+    }
+
+    return n;
+}

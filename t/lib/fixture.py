@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""Fixture "provider" HTTP server for the ngx_http_osint_module tests.
+
+Usage:  python3 t/lib/fixture.py --port N [--bodies DIR] [--verbose]
+
+Prints "READY <port>" on stdout once listening (--port 0 picks a free port
+and prints it), exits on SIGTERM.  Python 3 standard library only.
+
+Every request (any path, any method) is answered according to its query
+parameters, so each provider configured in a test can point at its own URL,
+e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
+
+  delay=MS          wait MS milliseconds before answering (or before a fault)
+  status=N          HTTP status of the answer (default 200)
+  retry_after=V     add "Retry-After: V" (verbatim)
+  body=NAME         answer with the canned file <bodies>/NAME.json;
+                    default "echo" (see below)
+  ctype=V           override the Content-Type of the answer
+  header=N:V        add a response header (repeatable)
+  close=1           answer with "Connection: close" and close the connection
+  fault=reset       read the request, close the socket with an RST
+  fault=hang        read the request, never answer (until the client closes
+                    or 120 s pass)
+  fault=drip        headers with Content-Length 2000, then the body one byte
+                    every 100 ms
+  fault=huge        200 (or status=) with a valid JSON body of exactly
+                    size= bytes (default 2 MiB): {"pad":"xxxx..."}
+  fault=invalid     application/json body that is not valid JSON
+  fault=html        text/html body "<html><body>502 Bad Gateway</body></html>"
+
+The "echo" body is a JSON object describing the request:
+  {"path": <raw path without query>, "query": <raw query>, "method": ...,
+   "target": <last path segment, percent-decoded>, "ok": true, "n": 42,
+   "nested": {"country": "US", "asn": 15169, "tags": ["a", "b"]}}
+
+Control endpoints (paths starting with "/_" are never counted or logged):
+  POST /_control {"prefix": "/p", "params": {"status": "503"}}
+                 later requests whose path starts with "/p" behave as if these
+                 query parameters were given (they override the URL's own);
+                 "params": null removes the override; {"clear": true} removes
+                 all overrides.  Longer prefixes win over shorter ones.
+  GET  /_calls   {"total": N, "by_path": {"/ip/8.8.8.8": 3, ...}}
+  GET  /_log     the last 1000 requests: [{"method", "path", "query",
+                 "headers": {lower-case name: value}, "body", "t"}, ...]
+  POST /_reset   zero the counters and the request log
+
+A request is counted (and logged) as soon as its request line and headers
+have been read, before any delay or fault.
+"""
+
+import argparse
+import collections
+import json
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HANG_MAX_S = 120.0          # fault=hang gives up after this long
+DRIP_LENGTH = 2000          # fault=drip announced Content-Length
+DRIP_INTERVAL_S = 0.1       # fault=drip: one byte per interval
+HUGE_DEFAULT = 2 * 1024 * 1024
+LOG_MAX = 1000
+
+INVALID_JSON = b'{"ip": "1.2.3.4", "ports": [80, 443'
+HTML_BODY = b'<html><body>502 Bad Gateway</body></html>'
+
+BODY_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
+
+
+class State:
+    """Counters, request log and overrides shared by all handler threads."""
+
+    def __init__(self, bodies_dir):
+        self.lock = threading.Lock()
+        self.bodies_dir = bodies_dir
+        self.total = 0
+        self.by_path = collections.Counter()
+        self.log = collections.deque(maxlen=LOG_MAX)
+        self.overrides = {}          # prefix -> {param: value}
+
+    def record(self, method, path, query, headers):
+        """Count one request; returns its log entry (body filled in later)."""
+        entry = {
+            'method': method,
+            'path': path,
+            'query': query,
+            'headers': headers,
+            'body': '',
+            't': time.time(),
+        }
+        with self.lock:
+            self.total += 1
+            self.by_path[path] += 1
+            self.log.append(entry)
+        return entry
+
+    def reset(self):
+        with self.lock:
+            self.total = 0
+            self.by_path.clear()
+            self.log.clear()
+
+    def calls(self):
+        with self.lock:
+            return {'total': self.total, 'by_path': dict(self.by_path)}
+
+    def log_copy(self):
+        with self.lock:
+            return [dict(e) for e in self.log]
+
+    def params_for(self, path, params):
+        """Apply the overrides matching path, shortest prefix first."""
+        with self.lock:
+            matching = sorted((p for p in self.overrides if path.startswith(p)),
+                              key=len)
+            for prefix in matching:
+                params.update(self.overrides[prefix])
+        return params
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'     # keep-alive, Content-Length everywhere
+    server_version = 'osint-fixture/1.0'
+    timeout = HANG_MAX_S + 10         # idle keep-alive connections end
+
+    # BaseHTTPRequestHandler dispatches on do_<METHOD>.
+    def do_GET(self):
+        self.handle_any()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write('fixture: %s - %s\n'
+                             % (self.address_string(), fmt % args))
+
+    # -- request parsing ---------------------------------------------------
+
+    def split_target(self):
+        """Raw path and raw query of the request target."""
+        target = self.path
+        if '://' in target.split('?', 1)[0]:          # absolute-form
+            target = urllib.parse.urlsplit(target)
+            target = (target.path or '/') + ('?' + target.query
+                                              if target.query else '')
+        path, _, query = target.partition('?')
+        return path, query
+
+    def read_body(self):
+        """Request body (Content-Length or chunked), as bytes."""
+        te = (self.headers.get('Transfer-Encoding') or '').lower()
+        if 'chunked' in te:
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    break
+                size = int(line.split(b';', 1)[0].strip() or b'0', 16)
+                if size == 0:
+                    # trailers up to the empty line
+                    while True:
+                        line = self.rfile.readline(65537)
+                        if not line or line in (b'\r\n', b'\n'):
+                            break
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(3)                    # CRLF
+            return b''.join(chunks)
+        length = int(self.headers.get('Content-Length') or 0)
+        return self.rfile.read(length) if length > 0 else b''
+
+    # -- answers -------------------------------------------------------------
+
+    def answer(self, status, body, ctype='application/json', extra=None,
+               length=None):
+        """Send status, headers and body (body may be None: headers only)."""
+        self.send_response(status)
+        if ctype:
+            self.send_header('Content-Type', ctype)
+        no_body = status in (204, 304) or 100 <= status < 200
+        if not no_body:
+            n = length if length is not None else len(body or b'')
+            self.send_header('Content-Length', str(n))
+        for name, value in extra or []:
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header('Connection', 'close')
+        self.end_headers()
+        if body and not no_body and self.command != 'HEAD':
+            self.wfile.write(body)
+
+    def answer_json(self, status, obj):
+        self.answer(status, json.dumps(obj).encode())
+
+    def client_gone(self):
+        """True when the peer has closed its side (EOF is readable)."""
+        try:
+            r, _, _ = select.select([self.connection], [], [], 0)
+            if not r:
+                return False
+            data = self.connection.recv(4096, socket.MSG_PEEK)
+            if not data:
+                return True
+            self.connection.recv(4096)        # discard (pipelined junk)
+            return False
+        except OSError:
+            return True
+
+    def fault_reset(self):
+        """Close with an RST: SO_LINGER {on, 0 s} then close()."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack('ii', 1, 0))
+        except OSError:
+            pass
+        # socket.close() only drops a reference while rfile/wfile hold the
+        # socket; detach() + os.close() really closes the descriptor now.
+        try:
+            os.close(self.connection.detach())
+        except OSError:
+            pass
+
+    def fault_hang(self):
+        """Never answer; return when the client closes or HANG_MAX_S pass."""
+        self.close_connection = True
+        deadline = time.monotonic() + HANG_MAX_S
+        while time.monotonic() < deadline:
+            try:
+                r, _, _ = select.select([self.connection], [], [], 0.25)
+            except (OSError, ValueError):
+                return
+            if r and self.client_gone():
+                return
+
+    def fault_drip(self, status, extra):
+        """Announce DRIP_LENGTH bytes of JSON, send one byte per interval."""
+        self.close_connection = True
+        pad = DRIP_LENGTH - len(b'{"pad":""}')
+        body = b'{"pad":"' + b'x' * pad + b'"}'
+        self.answer(status, None, extra=extra, length=len(body))
+        self.wfile.flush()
+        for i in range(len(body)):
+            if self.client_gone():
+                return
+            try:
+                self.connection.sendall(body[i:i + 1])
+            except OSError:
+                return
+            time.sleep(DRIP_INTERVAL_S)
+
+    # -- the dispatcher ------------------------------------------------------
+
+    def handle_any(self):
+        path, query = self.split_target()
+        state = self.server.state
+
+        if path.startswith('/_'):
+            body = self.read_body()
+            return self.handle_control(path, body)
+
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        entry = state.record(self.command, path, query, headers)
+        body = self.read_body()
+        entry['body'] = body.decode('utf-8', 'replace')
+
+        params = {}
+        extra_headers = []
+        for name, value in urllib.parse.parse_qsl(query,
+                                                  keep_blank_values=True):
+            if name == 'header':
+                extra_headers.append(value)
+            else:
+                params[name] = value
+        state.params_for(path, params)
+        if 'header' in params:               # from an override
+            extra_headers.append(params.pop('header'))
+
+        try:
+            status = int(params.get('status', 200))
+        except ValueError:
+            status = 200
+        extra = []
+        if 'retry_after' in params:
+            extra.append(('Retry-After', params['retry_after']))
+        for h in extra_headers:
+            name, _, value = h.partition(':')
+            if name.strip():
+                extra.append((name.strip(), value.strip()))
+        if params.get('close') in ('1', 'true', 'yes'):
+            self.close_connection = True
+
+        try:
+            delay = float(params.get('delay', 0)) / 1000.0
+        except ValueError:
+            delay = 0.0
+        if delay > 0:
+            time.sleep(delay)
+
+        fault = params.get('fault', '')
+        ctype = params.get('ctype')
+
+        if fault == 'reset':
+            return self.fault_reset()
+        if fault == 'hang':
+            return self.fault_hang()
+        if fault == 'drip':
+            return self.fault_drip(status, extra)
+        if fault == 'huge':
+            try:
+                size = int(params.get('size', HUGE_DEFAULT))
+            except ValueError:
+                size = HUGE_DEFAULT
+            return self.answer(status, huge_body(size),
+                               ctype or 'application/json', extra)
+        if fault == 'invalid':
+            return self.answer(status, INVALID_JSON,
+                               ctype or 'application/json', extra)
+        if fault == 'html':
+            return self.answer(status, HTML_BODY,
+                               ctype or 'text/html', extra)
+        if fault:
+            return self.answer_json(400, {'fixture_error':
+                                          'unknown fault %r' % fault})
+
+        name = params.get('body', 'echo')
+        if name == 'echo':
+            segment = path.rstrip('/').rsplit('/', 1)[-1]
+            payload = json.dumps({
+                'path': path,
+                'query': query,
+                'method': self.command,
+                'target': urllib.parse.unquote(segment, errors='replace'),
+                'ok': True,
+                'n': 42,
+                'nested': {'country': 'US', 'asn': 15169,
+                           'tags': ['a', 'b']},
+            }).encode()
+            return self.answer(status, payload, ctype or 'application/json',
+                               extra)
+
+        data = load_body(self.server.bodies_dir, name)
+        if data is None:
+            return self.answer_json(500, {'fixture_error':
+                                          'no canned body %r' % name})
+        return self.answer(status, data, ctype or 'application/json', extra)
+
+    def handle_control(self, path, body):
+        state = self.server.state
+        if path == '/_calls':
+            return self.answer_json(200, state.calls())
+        if path == '/_log':
+            return self.answer_json(200, state.log_copy())
+        if path == '/_reset':
+            state.reset()
+            return self.answer_json(200, {'ok': True})
+        if path == '/_control':
+            try:
+                req = json.loads(body.decode() or '{}')
+                if not isinstance(req, dict):
+                    raise ValueError('not an object')
+            except ValueError as e:
+                return self.answer_json(400, {'fixture_error': str(e)})
+            with state.lock:
+                if req.get('clear'):
+                    state.overrides.clear()
+                if 'prefix' in req:
+                    prefix = str(req['prefix'])
+                    params = req.get('params')
+                    if params is None:
+                        state.overrides.pop(prefix, None)
+                    else:
+                        state.overrides[prefix] = {str(k): str(v) for k, v
+                                                   in params.items()}
+                overrides = dict(state.overrides)
+            return self.answer_json(200, {'ok': True,
+                                          'overrides': overrides})
+        return self.answer_json(404, {'fixture_error':
+                                      'unknown control path %r' % path})
+
+
+def huge_body(size):
+    """A valid JSON document of exactly size bytes."""
+    frame = len(b'{"pad":""}')
+    if size >= frame:
+        return b'{"pad":"' + b'x' * (size - frame) + b'"}'
+    return b'1' * max(size, 1)            # a JSON number of size digits
+
+
+def load_body(bodies_dir, name):
+    if not BODY_NAME_RE.match(name) or name.startswith('.'):
+        return None
+    try:
+        with open(os.path.join(bodies_dir, name + '.json'), 'rb') as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def handle_error(self, request, client_address):
+        # Clients going away mid-answer is routine here; stay quiet.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, socket.timeout, OSError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--port', type=int, required=True,
+                    help='port on 127.0.0.1 (0: any free port)')
+    ap.add_argument('--bodies', default=os.path.join(here, 'bodies'),
+                    help='directory of canned NAME.json bodies')
+    ap.add_argument('--verbose', action='store_true',
+                    help='log requests on stderr')
+    args = ap.parse_args()
+
+    server = Server(('127.0.0.1', args.port), Handler)
+    server.state = State(args.bodies)
+    server.bodies_dir = args.bodies
+    server.verbose = args.verbose
+
+    def on_term(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+
+    sys.stdout.write('READY %d\n' % server.server_address[1])
+    sys.stdout.flush()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except SystemExit:
+        pass
+    finally:
+        server.server_close()
+    # Handler threads are daemons: a hanging or dripping one must not keep
+    # the process alive.
+    os._exit(0)
+
+
+if __name__ == '__main__':
+    main()
