@@ -606,6 +606,26 @@ sub done_testing {
 }
 
 ###############################################################################
+# sockets
+
+# OsintTest::tcp_states($port) -> { STATE => count } of the TCP sockets whose
+# remote port is $port (as in /proc/net/tcp: '01' ESTABLISHED, '06' TIME_WAIT)
+sub tcp_states {
+    my ($port) = @_;
+    my %n;
+    for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
+        open my $fh, '<', $file or next;
+        while (<$fh>) {
+            my @f = split;
+            next unless $f[2] && $f[2] =~ /:([0-9A-F]{4})$/;
+            next unless hex($1) == $port;
+            $n{$f[3]}++;
+        }
+    }
+    return \%n;
+}
+
+###############################################################################
 # error.log
 
 # $t->error_log($offset) -> content of TESTDIR/error.log from byte $offset
