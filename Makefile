@@ -45,7 +45,7 @@ test-deps: deps
 
 build: deps $(MODULE)
 
-$(BUILD)/nginx/Makefile: config
+$(BUILD)/nginx/objs/Makefile: config
 	rm -rf $(BUILD)/nginx
 	mkdir -p $(BUILD)
 	cp -a $(NGINX_SRC) $(BUILD)/nginx
@@ -54,7 +54,7 @@ $(BUILD)/nginx/Makefile: config
 	        --add-dynamic-module=$(CURDIR) > $(BUILD)/configure.log \
 	    || { tail -20 $(BUILD)/configure.log; exit 1; }
 
-$(MODULE): $(BUILD)/nginx/Makefile $(SOURCES)
+$(MODULE): $(BUILD)/nginx/objs/Makefile $(SOURCES)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 	cp $(BUILD)/nginx/objs/ngx_http_osint_module.so $(MODULE)
 
