@@ -217,14 +217,35 @@ conf_fails('bad time in osint_deadline',
            '"osint_deadline" directive invalid value',
            line_re => qr/osint_deadline 3x;/);
 
-# A zero deadline would fail every lookup at once.  (Matched loosely: the
-# check runs when the http block ends.)
+# A zero deadline would fail every lookup at once.  The message must name
+# osint_deadline alone, at its own line, like nginx's own value checks
+# ('"osint_deadline" must not be zero' or '"osint_deadline" directive
+# invalid value'); it must not be blamed on another directive.
 {
     $t->write_conf("    osint_deadline 0;\n" . provider_conf($TYPES . $URL));
     my ($rc, $out) = $t->nginx_test;
-    isnt($rc, 0, 'osint_deadline 0: nginx -t fails');
-    like($out, qr/\[emerg\] .*"osint_deadline" must not be zero/,
-         'osint_deadline 0: message');
+    subtest 'osint_deadline 0' => sub {
+        isnt($rc, 0, 'nginx -t fails');
+        like($out, qr/\[emerg\] "osint_deadline" [^\n]*(?:zero|invalid value)/,
+             'message names osint_deadline first') or diag($out);
+        unlike($out, qr/"osint_lookup" directive/,
+               'message not attributed to osint_lookup');
+        my ($line) = $out =~ /"osint_deadline" [^\n]* in \S+nginx\.conf:(\d+)/;
+        is($line, conf_line(qr/osint_deadline 0;/), 'points at its line');
+    };
+}
+
+# Like proxy_ssl_trusted_certificate: a CA file that cannot be loaded is a
+# configuration error, not a TLS failure of every later call.
+{
+    $t->write_conf("    osint_ssl_trusted_certificate /nonexistent/osint-ca.pem;\n"
+                   . provider_conf($TYPES . $URL));
+    my ($rc, $out) = $t->nginx_test;
+    subtest 'osint_ssl_trusted_certificate of a missing file' => sub {
+        isnt($rc, 0, 'nginx -t fails');
+        like($out, qr{\[emerg\] [^\n]*/nonexistent/osint-ca\.pem},
+             'message names the file') or diag($out);
+    };
 }
 
 conf_fails('bad size in osint_max_body',
@@ -361,6 +382,10 @@ conf_fails('url twice', provider_conf($TYPES . $URL . $URL),
 conf_fails('timeout twice',
            provider_conf($TYPES . $URL . "        timeout 1s;\n        timeout 2s;\n"),
            '"timeout" of osint_provider "a" is duplicate');
+
+conf_fails('format twice',
+           provider_conf($TYPES . $URL . "        format json;\n        format json;\n"),
+           '"format" of osint_provider "a" is duplicate');
 
 conf_fails('api_key twice', provider_conf($TYPES . $URL
                . "        api_key env=MYKEY;\n        api_key env=MYKEY;\n"),

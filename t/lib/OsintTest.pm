@@ -201,7 +201,9 @@ sub free_port {
 # fixtures
 
 # $t->fixture(%opt) -> OsintTest::Fixture, started and READY.
-#   opt: port => N (default: any free port), bodies => DIR
+#   opt: port => N (default: any free port), bodies => DIR,
+#   tls => [cert, key]: HTTPS (its /_ endpoints are then out of reach:
+#   core Perl has no TLS client)
 # Its port is %%FXi%%, i = how many fixtures this $t started before it.
 sub fixture {
     my ($self, %opt) = @_;
@@ -1069,6 +1071,8 @@ sub start {
                     '--port', $opt{port} // 0);
         push @argv, '--bodies', $opt{bodies} if $opt{bodies};
         push @argv, '--verbose' if $opt{verbose};
+        push @argv, '--tls-cert', $opt{tls}[0], '--tls-key', $opt{tls}[1]
+            if $opt{tls};
         { no warnings 'exec'; exec { $argv[0] } @argv; }
         POSIX::_exit(127);
     }

@@ -430,9 +430,17 @@ def main():
                     help='directory of canned NAME.json bodies')
     ap.add_argument('--verbose', action='store_true',
                     help='log requests on stderr')
+    ap.add_argument('--tls-cert', help='serve HTTPS with this certificate')
+    ap.add_argument('--tls-key', help='private key of --tls-cert')
     args = ap.parse_args()
 
     server = Server(('127.0.0.1', args.port), Handler)
+
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.state = State(args.bodies)
     server.bodies_dir = args.bodies
     server.verbose = args.verbose
