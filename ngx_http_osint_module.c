@@ -24,7 +24,12 @@ static char *ngx_http_osint_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t ngx_http_osint_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_osint_positive(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_http_osint_init_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_post_handler_pt  ngx_http_osint_positive_p =
+    ngx_http_osint_positive;
 static void ngx_http_osint_exit_process(ngx_cycle_t *cycle);
 
 
@@ -49,7 +54,7 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_osint_main_conf_t, deadline),
-      NULL },
+      &ngx_http_osint_positive_p },
 
     { ngx_string("osint_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -158,15 +163,21 @@ ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_size_value(omcf->max_body, 1024 * 1024);
     ngx_conf_init_value(omcf->ssl_verify, 1);
 
-    if (omcf->deadline == 0) {
-        return "\"osint_deadline\" must not be zero";
-    }
+    if (omcf->ssl_trusted_certificate.len) {
+        if (ngx_conf_full_name(cf->cycle, &omcf->ssl_trusted_certificate, 1)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
 
-    if (omcf->ssl_trusted_certificate.len
-        && ngx_conf_full_name(cf->cycle, &omcf->ssl_trusted_certificate, 1)
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
+        /* libcurl would only say so at the first call: say it now */
+
+        if (access((char *) omcf->ssl_trusted_certificate.data, R_OK) != 0) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, ngx_errno,
+                          "osint_ssl_trusted_certificate \"%V\" cannot be "
+                          "read", &omcf->ssl_trusted_certificate);
+            return NGX_CONF_ERROR;
+        }
     }
 
     omcf->request_id_index = ngx_http_get_variable_index(cf, &name);
@@ -258,6 +269,19 @@ ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_osint_lookup_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_osint_positive(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *t = data;
+
+    if (*t == 0) {
+        return "must not be zero";
+    }
 
     return NGX_CONF_OK;
 }

@@ -101,6 +101,122 @@ typedef enum {
 } ngx_http_osint_format_e;
 
 
+/* resilience: the configuration of one provider */
+
+typedef struct {
+    double                      per_ms;         /* tokens per ms; 0: none */
+    ngx_uint_t                  burst;
+    ngx_msec_t                  wait;
+} ngx_http_osint_rate_t;
+
+#define NGX_HTTP_OSINT_QUOTA_HOUR    1
+#define NGX_HTTP_OSINT_QUOTA_DAY     2
+#define NGX_HTTP_OSINT_QUOTA_MONTH   3
+
+typedef struct {
+    ngx_uint_t                  limit;          /* 0: none */
+    ngx_uint_t                  unit;
+} ngx_http_osint_quota_t;
+
+typedef struct {
+    ngx_uint_t                  retries;
+    ngx_msec_t                  backoff;
+    ngx_msec_t                  max_backoff;
+} ngx_http_osint_retry_t;
+
+typedef struct {
+    ngx_uint_t                  failures;       /* 0: no breaker */
+    ngx_msec_t                  cooldown;
+    ngx_uint_t                  half_open;
+} ngx_http_osint_breaker_conf_t;
+
+
+/* resilience: the state of one provider, in the zone */
+
+typedef struct {
+    double                      tokens;
+    ngx_msec_t                  last;           /* 0: never used */
+} ngx_http_osint_bucket_t;
+
+/* values of the osint_breaker_state gauge */
+#define NGX_HTTP_OSINT_BREAKER_CLOSED     0
+#define NGX_HTTP_OSINT_BREAKER_OPEN       1
+#define NGX_HTTP_OSINT_BREAKER_HALF_OPEN  2
+
+typedef struct {
+    ngx_uint_t                  state;
+    ngx_uint_t                  failures;       /* consecutive, transient */
+    ngx_uint_t                  probes;         /* in flight, all workers */
+    ngx_uint_t                  opens;
+    ngx_msec_t                  opened_at;
+} ngx_http_osint_breaker_t;
+
+typedef enum {
+    NGX_HTTP_OSINT_ADMIT = 0,
+    NGX_HTTP_OSINT_ADMIT_PROBE,
+    NGX_HTTP_OSINT_REJECT
+} ngx_http_osint_admit_e;
+
+
+/* outcome label of osint_provider_calls_total: one per network attempt */
+typedef enum {
+    NGX_HTTP_OSINT_OUT_OK = 0,
+    NGX_HTTP_OSINT_OUT_NOT_FOUND,
+    NGX_HTTP_OSINT_OUT_TIMEOUT,
+    NGX_HTTP_OSINT_OUT_CONNECT,
+    NGX_HTTP_OSINT_OUT_HTTP_4XX,
+    NGX_HTTP_OSINT_OUT_HTTP_5XX,
+    NGX_HTTP_OSINT_OUT_RATE_LIMITED,
+    NGX_HTTP_OSINT_OUT_BAD_RESPONSE,
+    NGX_HTTP_OSINT_OUT_TOO_LARGE,
+    NGX_HTTP_OSINT_OUTCOMES
+} ngx_http_osint_outcome_e;
+
+/* reason label of osint_provider_skipped_total */
+typedef enum {
+    NGX_HTTP_OSINT_SKIP_BREAKER_OPEN = 0,
+    NGX_HTTP_OSINT_SKIP_RATE_LIMITED,
+    NGX_HTTP_OSINT_SKIP_DISABLED,
+    NGX_HTTP_OSINT_SKIP_DEADLINE,
+    NGX_HTTP_OSINT_SKIP_REASONS
+} ngx_http_osint_skip_e;
+
+/* osint_provider_latency_seconds: upper bounds in ms, then +Inf */
+#define NGX_HTTP_OSINT_LATENCY_BUCKETS  11
+
+#define NGX_HTTP_OSINT_NAME_MAX         64
+
+typedef struct {
+    ngx_queue_t                 queue;
+    u_char                      name[NGX_HTTP_OSINT_NAME_MAX];
+    size_t                      name_len;
+    ngx_uint_t                  generation;     /* last configured in */
+
+    ngx_http_osint_bucket_t     bucket;
+    ngx_msec_t                  hold_until;     /* after a 429 */
+    ngx_http_osint_breaker_t    breaker;
+    time_t                      quota_start;
+    ngx_uint_t                  quota_used;
+
+    ngx_atomic_t                calls[NGX_HTTP_OSINT_OUTCOMES];
+    ngx_atomic_t                skipped[NGX_HTTP_OSINT_SKIP_REASONS];
+    ngx_atomic_t                retries;
+    ngx_atomic_t                transitions[3];  /* by state entered */
+    ngx_atomic_t                latency[NGX_HTTP_OSINT_LATENCY_BUCKETS + 1];
+    ngx_atomic_t                latency_sum_us;
+} ngx_http_osint_pstate_t;
+
+
+/* what the zone says of a call about to be made */
+
+typedef struct {
+    ngx_http_osint_admit_e      verdict;
+    ngx_http_osint_err_e        err;            /* when rejected */
+    const char                 *reason;         /* when rejected */
+    ngx_msec_t                  wait;           /* for a reserved token */
+} ngx_http_osint_admission_t;
+
+
 typedef struct {
     ngx_str_t                   name;
     ngx_uint_t                  index;
@@ -118,7 +234,15 @@ typedef struct {
 
     ngx_msec_t                  timeout;
 
+    ngx_http_osint_rate_t       rate;
+    ngx_http_osint_quota_t      quota;
+    ngx_http_osint_retry_t      retry;
+    ngx_http_osint_breaker_conf_t  breaker;
+
+    ngx_http_osint_pstate_t    *state;          /* in the zone */
+
     unsigned                    disabled:1;
+    unsigned                    format_set:1;
 
     u_char                     *file;           /* where it was defined */
     ngx_uint_t                  line;
@@ -168,6 +292,7 @@ struct ngx_http_osint_fetch_s {
 
     CURLcode                        result;
     long                            http_status;
+    curl_off_t                      retry_after;    /* s; -1: none */
     char                            error[CURL_ERROR_SIZE];
 
     ngx_queue_t                     queue;        /* in the worker's list */
@@ -192,8 +317,14 @@ typedef struct {
     ngx_int_t                   http_status;        /* 0: none */
     ngx_uint_t                  attempts;
     double                      started;            /* ms, monotonic */
+    double                      attempt_started;    /* ms, monotonic */
     double                      latency;            /* ms */
     cJSON                      *data;
+
+    ngx_event_t                 timer;      /* token wait or retry backoff */
+
+    unsigned                    admitted:1; /* the timer ends a token wait */
+    unsigned                    probe:1;    /* a breaker probe in flight */
 } ngx_http_osint_call_t;
 
 
@@ -208,11 +339,13 @@ struct ngx_http_osint_lookup_s {
     ngx_uint_t                  pending;
 
     ngx_event_t                 deadline;
+    ngx_msec_t                  deadline_at;        /* ngx_current_msec */
     double                      started;            /* ms, monotonic */
 
     ngx_str_t                   reject;             /* why input is bad */
     const char                 *reject_kind;
 
+    unsigned                    starting:1;
     unsigned                    finished:1;
 };
 
@@ -225,12 +358,15 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                  signature;
+    ngx_uint_t                  generation;     /* configuration loads */
+    ngx_queue_t                 providers;  /* of ngx_http_osint_pstate_t */
     ngx_http_osint_counters_t   counters;
 } ngx_http_osint_shctx_t;
 
 typedef struct {
     ngx_http_osint_shctx_t     *sh;
     ngx_slab_pool_t            *shpool;
+    ngx_http_osint_main_conf_t *omcf;
 } ngx_http_osint_shm_t;
 
 
@@ -308,6 +444,45 @@ cJSON *ngx_http_osint_summary(ngx_http_osint_lookup_t *lk);
 char *ngx_http_osint_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 void ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
     ngx_uint_t type, ngx_uint_t result);
+void ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_msec_t max_wait,
+    ngx_http_osint_admission_t *a, ngx_log_t *log);
+void ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
+    ngx_uint_t probe, double latency_ms, ngx_msec_t hold, ngx_log_t *log);
+void ngx_http_osint_release_probe(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p);
+void ngx_http_osint_count_skip(ngx_http_osint_provider_t *p,
+    ngx_http_osint_skip_e reason);
+void ngx_http_osint_count_retry(ngx_http_osint_provider_t *p);
+void ngx_http_osint_count_call(ngx_http_osint_provider_t *p,
+    ngx_http_osint_outcome_e outcome);
+
+/* resilience arithmetic, pure */
+ngx_int_t ngx_http_osint_bucket_take(ngx_http_osint_bucket_t *b,
+    ngx_http_osint_rate_t *rate, ngx_msec_t now, ngx_msec_t max_wait);
+void ngx_http_osint_bucket_drain(ngx_http_osint_bucket_t *b, ngx_msec_t now);
+double ngx_http_osint_bucket_tokens(ngx_http_osint_bucket_t *b,
+    ngx_http_osint_rate_t *rate, ngx_msec_t now);
+ngx_http_osint_admit_e ngx_http_osint_breaker_admit(
+    ngx_http_osint_breaker_t *b, ngx_http_osint_breaker_conf_t *conf,
+    ngx_msec_t now);
+ngx_int_t ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
+    ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
+    ngx_uint_t failed);
+void ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b);
+ngx_msec_t ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max,
+    ngx_uint_t attempt, uint32_t random);
+time_t ngx_http_osint_quota_period(time_t now, ngx_uint_t unit);
+time_t ngx_http_osint_quota_reset(time_t start, ngx_uint_t unit);
+
+/* one provider call: admission, transfer, outcome, retries */
+void ngx_http_osint_call_begin(ngx_http_osint_call_t *call);
+void ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
+    ngx_http_osint_err_e err, const char *message);
+void ngx_http_osint_call_error(ngx_http_osint_call_t *call,
+    ngx_http_osint_err_e err, ngx_int_t http_status, const char *message);
+void ngx_http_osint_lookup_call_done(ngx_http_osint_lookup_t *lk);
 
 
 #endif /* _NGX_HTTP_OSINT_H_INCLUDED_ */

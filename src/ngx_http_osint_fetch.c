@@ -599,6 +599,8 @@ ngx_http_osint_check_done(void)
     int                      left;
     long                     status;
     CURLMsg                 *msg;
+    curl_off_t               retry_after;
+    struct curl_header      *h;
     ngx_http_osint_fetch_t  *f;
 
     while (ngx_http_osint_multi
@@ -621,6 +623,19 @@ ngx_http_osint_check_done(void)
         status = 0;
         (void) curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
         f->http_status = status;
+
+        /* libcurl parses both forms (seconds, HTTP-date) into seconds */
+
+        f->retry_after = -1;
+
+        if (curl_easy_header(f->easy, "Retry-After", 0, CURLH_HEADER, -1, &h)
+            == CURLHE_OK)
+        {
+            retry_after = 0;
+            (void) curl_easy_getinfo(f->easy, CURLINFO_RETRY_AFTER,
+                                     &retry_after);
+            f->retry_after = retry_after;
+        }
 
         ngx_queue_remove(&f->queue);
         f->active = 0;

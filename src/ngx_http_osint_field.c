@@ -115,11 +115,9 @@ ngx_http_osint_field_compile(ngx_conf_t *cf, ngx_str_t *name,
 
 invalid:
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid field path \"%V\": expected \"$\" followed by "
-                       "\".key\", \"['key']\" or \"[N]\" steps", path);
+    /* the caller knows the provider: it says the rest */
 
-    return NGX_CONF_ERROR;
+    return "invalid";
 }
 
 

@@ -25,11 +25,6 @@ static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
     const char *kind, const char *fmt, ...);
 static ngx_int_t ngx_http_osint_lookup_select(ngx_http_request_t *r,
     ngx_http_osint_lookup_t *lk, ngx_str_t *filter);
-static ngx_int_t ngx_http_osint_call_start(ngx_http_osint_call_t *call);
-static void ngx_http_osint_call_done(ngx_http_osint_fetch_t *f);
-static void ngx_http_osint_call_classify(ngx_http_osint_call_t *call);
-static void ngx_http_osint_call_error(ngx_http_osint_call_t *call,
-    ngx_http_osint_err_e err, ngx_int_t http_status, const char *message);
 static void ngx_http_osint_lookup_deadline(ngx_event_t *ev);
 static void ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk);
 static ngx_int_t ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk);
@@ -54,12 +49,22 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
     ngx_int_t                    rc;
     ngx_str_t                    filter;
     ngx_uint_t                   i;
+    ngx_table_elt_t             *h;
     ngx_http_cleanup_t          *cln;
     ngx_http_variable_value_t   *vv;
     ngx_http_osint_lookup_t     *lk;
     ngx_http_osint_main_conf_t  *omcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, HEAD");
+
         return ngx_http_osint_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                          "invalid_parameter",
                                          "method not allowed: use GET");
@@ -112,24 +117,34 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_osint_lookup_cleanup;
     cln->data = lk;
 
-    for (i = 0; i < lk->ncalls; i++) {
-        if (lk->calls[i].status != NGX_HTTP_OSINT_PENDING) {
-            continue;
-        }
+    lk->deadline.handler = ngx_http_osint_lookup_deadline;
+    lk->deadline.data = r->connection;
+    lk->deadline.log = r->connection->log;
+    lk->deadline_at = ngx_current_msec + omcf->deadline;
 
-        if (ngx_http_osint_call_start(&lk->calls[i]) == NGX_OK) {
+    /* calls that end right here must not finalize the request */
+
+    lk->starting = 1;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        if (lk->calls[i].status == NGX_HTTP_OSINT_PENDING) {
             lk->pending++;
         }
     }
+
+    for (i = 0; i < lk->ncalls; i++) {
+        if (lk->calls[i].status == NGX_HTTP_OSINT_PENDING) {
+            ngx_http_osint_call_begin(&lk->calls[i]);
+        }
+    }
+
+    lk->starting = 0;
 
     if (lk->pending == 0) {
         lk->finished = 1;
         return ngx_http_osint_lookup_respond(lk);
     }
 
-    lk->deadline.handler = ngx_http_osint_lookup_deadline;
-    lk->deadline.data = r->connection;
-    lk->deadline.log = r->connection->log;
     ngx_add_timer(&lk->deadline, omcf->deadline);
 
     if (!r->discard_body) {
@@ -373,253 +388,10 @@ ngx_http_osint_lookup_select(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_osint_call_start(ngx_http_osint_call_t *call)
-{
-    u_char                      *url, *line;
-    size_t                       len;
-    ngx_uint_t                   i;
-    ngx_msec_t                   timeout;
-    ngx_http_request_t          *r;
-    ngx_http_osint_tpl_t        *tpl;
-    ngx_http_osint_fetch_t      *f;
-    ngx_http_osint_lookup_t     *lk;
-    ngx_http_osint_provider_t   *p;
-    ngx_http_osint_main_conf_t  *omcf;
-
-    lk = call->lookup;
-    r = lk->request;
-    p = call->provider;
-    f = &call->fetch;
-
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
-
-    f->max_body = omcf->max_body;
-    f->done = ngx_http_osint_call_done;
-    f->data = call;
-    f->log = r->connection->log;
-
-    url = ngx_http_osint_tpl_expand(r->pool, &p->url, &lk->target, lk->type,
-                                    &p->api_key, &len);
-    if (url == NULL) {
-        goto failed;
-    }
-
-    tpl = p->headers.elts;
-
-    for (i = 0; i < p->headers.nelts; i++) {
-        line = ngx_http_osint_tpl_expand(r->pool, &tpl[i], &lk->target,
-                                         lk->type, &p->api_key, &len);
-        if (line == NULL
-            || ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK)
-        {
-            goto failed;
-        }
-    }
-
-    if (lk->request_id.len) {
-        line = ngx_pnalloc(r->pool, sizeof("X-Request-ID: ")
-                                    + lk->request_id.len);
-        if (line == NULL) {
-            goto failed;
-        }
-
-        (void) ngx_sprintf(line, "X-Request-ID: %V%Z", &lk->request_id);
-
-        if (ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK) {
-            goto failed;
-        }
-    }
-
-    timeout = ngx_min(p->timeout, omcf->deadline);
-
-    call->started = ngx_http_osint_now_ms();
-    call->attempts = 1;
-
-    if (ngx_http_osint_fetch_start(f, (char *) url, timeout) != NGX_OK) {
-        goto failed;
-    }
-
-    return NGX_OK;
-
-failed:
-
-    ngx_http_osint_fetch_cancel(f);
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "osint: provider \"%V\" call could not be started",
-                  &p->name);
-
-    ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_CONNECT, 0,
-                              "the call could not be started");
-
-    return NGX_ERROR;
-}
-
-
-static void
-ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
-{
-    ngx_http_osint_call_t    *call;
-    ngx_http_osint_lookup_t  *lk;
-
-    call = f->data;
-    lk = call->lookup;
-
-    call->latency = ngx_http_osint_now_ms() - call->started;
-
-    ngx_http_osint_call_classify(call);
-
-    ngx_http_osint_fetch_cancel(f);
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, lk->request->connection->log, 0,
-                   "osint: provider \"%V\" done, status %d, %ui pending",
-                   &call->provider->name, call->status, lk->pending - 1);
-
-    if (--lk->pending == 0) {
-        ngx_http_osint_lookup_finish(lk);
-    }
-}
-
-
-/* turns the transfer's outcome into status, error kind and data */
-
-static void
-ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
-{
-    long                     status;
-    cJSON                   *root;
-    ngx_http_osint_fetch_t  *f;
-
-    f = &call->fetch;
-    status = f->http_status;
-
-    switch (f->result) {
-
-    case CURLE_OK:
-        break;
-
-    case CURLE_OPERATION_TIMEDOUT:
-        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TIMEOUT, 0,
-                                  "the provider did not answer in time");
-        return;
-
-    case CURLE_FILESIZE_EXCEEDED:
-        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TOO_LARGE, status,
-                                  "the answer is larger than osint_max_body");
-        return;
-
-    case CURLE_WRITE_ERROR:
-        if (f->too_large) {
-            ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TOO_LARGE,
-                                      status, "the answer is larger than "
-                                      "osint_max_body");
-            return;
-        }
-
-        /* fall through */
-
-    default:
-
-        /* before a status line: no connection; after it: a broken answer */
-
-        ngx_http_osint_call_error(call,
-                                  status ? NGX_HTTP_OSINT_ERR_BAD_RESPONSE
-                                         : NGX_HTTP_OSINT_ERR_CONNECT,
-                                  status,
-                                  f->error[0] ? f->error
-                                              : curl_easy_strerror(f->result));
-        return;
-    }
-
-    if (status == 404) {
-        call->status = NGX_HTTP_OSINT_NOT_FOUND;
-        call->http_status = status;
-        return;
-    }
-
-    if (status == 429) {
-        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_RATE_LIMITED, status,
-                                  "the provider answered 429 Too Many "
-                                  "Requests");
-        return;
-    }
-
-    if (status == 401 || status == 403) {
-        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_AUTH, status,
-                                  "the provider refused the credentials");
-        return;
-    }
-
-    if (status < 200 || status > 299) {
-        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_HTTP_STATUS, status,
-                                  "the provider answered an unexpected "
-                                  "status");
-        return;
-    }
-
-    root = f->body ? cJSON_ParseWithLength((char *) f->body, f->body_len)
-                   : NULL;
-
-    if (root == NULL) {
-        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
-                                  status, "the answer is not valid JSON");
-        return;
-    }
-
-    if (call->provider->fields.nelts) {
-        call->data = ngx_http_osint_field_map(&call->provider->fields, root);
-        cJSON_Delete(root);
-
-    } else {
-        call->data = root;
-    }
-
-    if (call->data == NULL) {
-        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
-                                  status, "out of memory mapping the answer");
-        return;
-    }
-
-    call->status = NGX_HTTP_OSINT_OK;
-    call->http_status = status;
-}
-
-
-static void
-ngx_http_osint_call_error(ngx_http_osint_call_t *call,
-    ngx_http_osint_err_e err, ngx_int_t http_status, const char *message)
-{
-    size_t               len;
-    ngx_http_request_t  *r;
-
-    r = call->lookup->request;
-
-    call->status = NGX_HTTP_OSINT_ERROR;
-    call->err = err;
-    call->http_status = http_status;
-
-    len = ngx_strlen(message);
-
-    call->message.data = ngx_pnalloc(r->pool, len);
-
-    if (call->message.data) {
-        ngx_memcpy(call->message.data, message, len);
-        call->message.len = len;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "osint: provider \"%V\" failed: %s: %V, request %V",
-                  &call->provider->name, ngx_http_osint_err_kind(err),
-                  &call->message, &call->lookup->request_id);
-}
-
-
 static void
 ngx_http_osint_lookup_deadline(ngx_event_t *ev)
 {
     ngx_uint_t                   i;
-    ngx_connection_t            *c;
     ngx_http_request_t          *r;
     ngx_http_osint_call_t       *call;
     ngx_http_osint_lookup_t     *lk;
@@ -629,31 +401,35 @@ ngx_http_osint_lookup_deadline(ngx_event_t *ev)
              ((u_char *) ev - offsetof(ngx_http_osint_lookup_t, deadline));
 
     r = lk->request;
-    c = r->connection;
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "osint: lookup deadline of %M ms reached, request %V",
+                  omcf->deadline, &lk->request_id);
 
     for (i = 0; i < lk->ncalls; i++) {
         call = &lk->calls[i];
 
-        if (call->status != NGX_HTTP_OSINT_PENDING) {
-            continue;
+        if (call->status == NGX_HTTP_OSINT_PENDING) {
+            ngx_http_osint_call_abort(call, NGX_HTTP_OSINT_ERR_DEADLINE,
+                                      "osint_deadline reached");
         }
-
-        ngx_http_osint_fetch_cancel(&call->fetch);
-
-        call->latency = ngx_http_osint_now_ms() - call->started;
-
-        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_DEADLINE, 0,
-                                  "osint_deadline reached");
     }
-
-    ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                  "osint: lookup deadline of %M ms reached, request %V",
-                  omcf->deadline, &lk->request_id);
 
     lk->pending = 0;
 
     ngx_http_osint_lookup_finish(lk);
+}
+
+
+/* a call has ended for good: the last one answers the client */
+
+void
+ngx_http_osint_lookup_call_done(ngx_http_osint_lookup_t *lk)
+{
+    if (--lk->pending == 0 && !lk->starting && !lk->finished) {
+        ngx_http_osint_lookup_finish(lk);
+    }
 }
 
 
@@ -757,7 +533,7 @@ ngx_http_osint_lookup_cleanup(void *data)
     }
 
     for (i = 0; i < lk->ncalls; i++) {
-        ngx_http_osint_fetch_cancel(&lk->calls[i].fetch);
+        ngx_http_osint_call_abort(&lk->calls[i], NGX_HTTP_OSINT_ERR_NONE, NULL);
 
         if (lk->calls[i].data) {
             cJSON_Delete(lk->calls[i].data);

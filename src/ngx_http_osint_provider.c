@@ -15,7 +15,11 @@
 #include "ngx_http_osint.h"
 
 
-#define NGX_HTTP_OSINT_DEFAULT_TIMEOUT  3000
+#define NGX_HTTP_OSINT_DEFAULT_TIMEOUT      3000
+#define NGX_HTTP_OSINT_DEFAULT_FAILURES     5
+#define NGX_HTTP_OSINT_DEFAULT_COOLDOWN     30000
+#define NGX_HTTP_OSINT_DEFAULT_BACKOFF      200
+#define NGX_HTTP_OSINT_DEFAULT_MAX_BACKOFF  5000
 
 
 typedef char *(*ngx_http_osint_sub_pt)(ngx_conf_t *cf,
@@ -47,6 +51,16 @@ static char *ngx_http_osint_sub_timeout(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_field(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_rate(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_quota(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_retries(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_breaker(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static ngx_int_t ngx_http_osint_param(ngx_str_t *arg, char *name,
+    ngx_str_t *value);
 
 
 static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
@@ -57,6 +71,10 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("api_key"), 1, 1, ngx_http_osint_sub_api_key },
     { ngx_string("timeout"), 1, 1, ngx_http_osint_sub_timeout },
     { ngx_string("field"), 2, 2, ngx_http_osint_sub_field },
+    { ngx_string("rate"), 1, 3, ngx_http_osint_sub_rate },
+    { ngx_string("quota"), 1, 1, ngx_http_osint_sub_quota },
+    { ngx_string("retries"), 1, 3, ngx_http_osint_sub_retries },
+    { ngx_string("breaker"), 1, 3, ngx_http_osint_sub_breaker },
     { ngx_null_string, 0, 0, NULL }
 };
 
@@ -76,12 +94,23 @@ ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (c = value[1].data; c < value[1].data + value[1].len; c++) {
         if (!(isalnum(*c) || *c == '_' || *c == '-')) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid osint_provider name \"%V\": only "
-                               "letters, digits, \"_\" and \"-\" are allowed",
-                               &value[1]);
-            return NGX_CONF_ERROR;
+            break;
         }
+    }
+
+    if (value[1].len == 0 || c < value[1].data + value[1].len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid osint_provider name \"%V\": only "
+                           "letters, digits, \"_\" and \"-\" are allowed",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (value[1].len >= NGX_HTTP_OSINT_NAME_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "osint_provider name \"%V\" is longer than %d "
+                           "characters", &value[1], NGX_HTTP_OSINT_NAME_MAX - 1);
+        return NGX_CONF_ERROR;
     }
 
     if (ngx_http_osint_provider_find(omcf, value[1].data, value[1].len)) {
@@ -104,12 +133,22 @@ ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
      *     p->format = NGX_HTTP_OSINT_FORMAT_JSON;
      *     p->url_source = { 0, NULL };
      *     p->api_key = { 0, NULL };
+     *     p->rate = { 0, 0, 0 };         no rate limit
+     *     p->quota = { 0, 0 };           no quota
+     *     p->retry = { 0, 0, 0 };        no retries
      *     p->disabled = 0;
      */
 
     p->name = value[1];
     p->index = omcf->providers.nelts - 1;
     p->timeout = NGX_CONF_UNSET_MSEC;
+
+    /* a dead provider must not cost every lookup its full timeout */
+
+    p->breaker.failures = NGX_HTTP_OSINT_DEFAULT_FAILURES;
+    p->breaker.cooldown = NGX_HTTP_OSINT_DEFAULT_COOLDOWN;
+    p->breaker.half_open = 1;
+
     p->file = cf->conf_file->file.name.data;
     p->line = cf->conf_file->line;
 
@@ -337,6 +376,12 @@ static char *
 ngx_http_osint_sub_format(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
+    if (p->format_set) {
+        return "is duplicate";
+    }
+
+    p->format_set = 1;
+
     if (value[1].len == 4 && ngx_strncmp(value[1].data, "json", 4) == 0) {
         p->format = NGX_HTTP_OSINT_FORMAT_JSON;
         return NGX_CONF_OK;
@@ -400,6 +445,10 @@ ngx_http_osint_sub_api_key(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 {
     u_char  *name, *key, *c;
 
+    if (p->api_key_env.len) {
+        return "is duplicate";
+    }
+
     if (value[1].len <= 4 || ngx_strncmp(value[1].data, "env=", 4) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid api_key \"%V\" in osint_provider \"%V\": "
@@ -424,7 +473,8 @@ ngx_http_osint_sub_api_key(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
         ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
                            "osint_provider \"%V\" is disabled: environment "
-                           "variable \"%s\" is not set", &p->name, name);
+                           "variable \"%s\" is not set or empty",
+                           &p->name, name);
         return NGX_CONF_OK;
     }
 
@@ -456,6 +506,10 @@ ngx_http_osint_sub_timeout(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 {
     ngx_msec_t  t;
 
+    if (p->timeout != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
     t = ngx_parse_time(&value[1], 0);
 
     if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
@@ -475,8 +529,13 @@ static char *
 ngx_http_osint_sub_field(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
+    char                    *rv;
     ngx_uint_t               i;
     ngx_http_osint_field_t  *f;
+
+    if (value[1].len == 0) {
+        return "has an empty field name";
+    }
 
     f = p->fields.elts;
 
@@ -496,7 +555,18 @@ ngx_http_osint_sub_field(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_osint_field_compile(cf, &value[1], &value[2], f);
+    rv = ngx_http_osint_field_compile(cf, &value[1], &value[2], f);
+
+    if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
+        return rv;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid field path \"%V\" in osint_provider \"%V\": "
+                       "expected \"$\" followed by \".key\", \"['key']\" or "
+                       "\"[N]\" steps", &value[2], &p->name);
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -517,4 +587,305 @@ ngx_http_osint_provider_find(ngx_http_osint_main_conf_t *omcf, u_char *name,
     }
 
     return NULL;
+}
+
+
+/* "name=value" parameters: NGX_OK and the value when arg is one */
+
+static ngx_int_t
+ngx_http_osint_param(ngx_str_t *arg, char *name, ngx_str_t *value)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    if (arg->len <= len + 1 || ngx_strncmp(arg->data, name, len) != 0
+        || arg->data[len] != '=')
+    {
+        return NGX_DECLINED;
+    }
+
+    value->data = arg->data + len + 1;
+    value->len = arg->len - len - 1;
+
+    return NGX_OK;
+}
+
+
+/* "rate N r/s|r/m [burst=M] [wait=T]", as limit_req_zone writes rates */
+
+static char *
+ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    u_char      *last;
+    ngx_int_t    rate, scale, burst;
+    ngx_str_t    v;
+    ngx_uint_t   i;
+    ngx_msec_t   wait;
+
+    if (p->rate.per_ms > 0.0) {
+        return "is duplicate";
+    }
+
+    last = value[1].data + value[1].len;
+    scale = 1;
+
+    if (value[1].len > 3 && ngx_strncmp(last - 3, "r/s", 3) == 0) {
+        scale = 1000;
+
+    } else if (value[1].len > 3 && ngx_strncmp(last - 3, "r/m", 3) == 0) {
+        scale = 60000;
+
+    } else {
+        scale = 0;
+    }
+
+    rate = scale ? ngx_atoi(value[1].data, value[1].len - 3) : NGX_ERROR;
+
+    if (rate <= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rate \"%V\" in osint_provider \"%V\"",
+                           &value[1], &p->name);
+        return NGX_CONF_ERROR;
+    }
+
+    burst = 1;
+    wait = 0;
+
+    for (i = 2; i <= n; i++) {
+
+        if (ngx_http_osint_param(&value[i], "burst", &v) == NGX_OK) {
+            burst = ngx_atoi(v.data, v.len);
+
+            if (burst <= 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_osint_param(&value[i], "wait", &v) == NGX_OK) {
+            wait = ngx_parse_time(&v, 0);
+
+            if (wait == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    p->rate.per_ms = (double) rate / (double) scale;
+    p->rate.burst = burst;
+    p->rate.wait = wait;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"rate\" of "
+                       "osint_provider \"%V\"", &value[i], &p->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* "quota N/h|N/d|N/mo": a budget per UTC hour, day or month */
+
+static char *
+ngx_http_osint_sub_quota(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    u_char     *slash;
+    ngx_int_t   limit;
+    ngx_str_t   unit;
+
+    if (p->quota.limit) {
+        return "is duplicate";
+    }
+
+    slash = ngx_strlchr(value[1].data, value[1].data + value[1].len, '/');
+
+    if (slash == NULL) {
+        goto invalid;
+    }
+
+    limit = ngx_atoi(value[1].data, slash - value[1].data);
+
+    unit.data = slash + 1;
+    unit.len = value[1].data + value[1].len - unit.data;
+
+    if (limit <= 0) {
+        goto invalid;
+    }
+
+    if (unit.len == 1 && unit.data[0] == 'h') {
+        p->quota.unit = NGX_HTTP_OSINT_QUOTA_HOUR;
+
+    } else if (unit.len == 1 && unit.data[0] == 'd') {
+        p->quota.unit = NGX_HTTP_OSINT_QUOTA_DAY;
+
+    } else if (unit.len == 2 && ngx_strncmp(unit.data, "mo", 2) == 0) {
+        p->quota.unit = NGX_HTTP_OSINT_QUOTA_MONTH;
+
+    } else {
+        goto invalid;
+    }
+
+    p->quota.limit = limit;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid quota \"%V\" in osint_provider \"%V\": "
+                       "expected N/h, N/d or N/mo", &value[1], &p->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* "retries N [backoff=T] [max_backoff=T]" */
+
+static char *
+ngx_http_osint_sub_retries(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_int_t   retries;
+    ngx_str_t   v;
+    ngx_uint_t  i;
+    ngx_msec_t  t;
+
+    if (p->retry.backoff) {
+        return "is duplicate";
+    }
+
+    retries = ngx_atoi(value[1].data, value[1].len);
+
+    if (retries == NGX_ERROR || retries > 10) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid retries \"%V\" in osint_provider \"%V\": "
+                           "expected 0..10", &value[1], &p->name);
+        return NGX_CONF_ERROR;
+    }
+
+    p->retry.retries = retries;
+    p->retry.backoff = NGX_HTTP_OSINT_DEFAULT_BACKOFF;
+    p->retry.max_backoff = NGX_HTTP_OSINT_DEFAULT_MAX_BACKOFF;
+
+    for (i = 2; i <= n; i++) {
+
+        if (ngx_http_osint_param(&value[i], "backoff", &v) == NGX_OK) {
+            t = ngx_parse_time(&v, 0);
+
+            if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+                goto invalid;
+            }
+
+            p->retry.backoff = t;
+            continue;
+        }
+
+        if (ngx_http_osint_param(&value[i], "max_backoff", &v) == NGX_OK) {
+            t = ngx_parse_time(&v, 0);
+
+            if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+                goto invalid;
+            }
+
+            p->retry.max_backoff = t;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (p->retry.max_backoff < p->retry.backoff) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"max_backoff\" is less than \"backoff\" in "
+                           "osint_provider \"%V\"", &p->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"retries\" of "
+                       "osint_provider \"%V\"", &value[i], &p->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* "breaker failures=F cooldown=T half_open=H" or "breaker off" */
+
+static char *
+ngx_http_osint_sub_breaker(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_int_t   num;
+    ngx_str_t   v;
+    ngx_uint_t  i;
+    ngx_msec_t  t;
+
+    if (n == 1 && value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        p->breaker.failures = 0;
+        return NGX_CONF_OK;
+    }
+
+    for (i = 1; i <= n; i++) {
+
+        if (ngx_http_osint_param(&value[i], "failures", &v) == NGX_OK) {
+            num = ngx_atoi(v.data, v.len);
+
+            if (num <= 0) {
+                goto invalid;
+            }
+
+            p->breaker.failures = num;
+            continue;
+        }
+
+        if (ngx_http_osint_param(&value[i], "half_open", &v) == NGX_OK) {
+            num = ngx_atoi(v.data, v.len);
+
+            if (num <= 0) {
+                goto invalid;
+            }
+
+            p->breaker.half_open = num;
+            continue;
+        }
+
+        if (ngx_http_osint_param(&value[i], "cooldown", &v) == NGX_OK) {
+            t = ngx_parse_time(&v, 0);
+
+            if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+                goto invalid;
+            }
+
+            p->breaker.cooldown = t;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"breaker\" of "
+                       "osint_provider \"%V\"", &value[i], &p->name);
+
+    return NGX_CONF_ERROR;
 }

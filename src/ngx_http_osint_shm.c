@@ -21,6 +21,7 @@
 
 static ngx_int_t ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static ngx_int_t ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx);
 
 
 char *
@@ -65,6 +66,8 @@ ngx_http_osint_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    ctx->omcf = omcf;
+
     omcf->shm_zone->init = ngx_http_osint_init_zone;
     omcf->shm_zone->data = ctx;
     omcf->shm_size = size;
@@ -89,7 +92,7 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
 
-        return NGX_OK;
+        return ngx_http_osint_init_providers(ctx);
     }
 
     ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -98,7 +101,7 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ctx->sh = ctx->shpool->data;
 
         if (ctx->sh && ctx->sh->signature == NGX_HTTP_OSINT_SHM_SIGNATURE) {
-            return NGX_OK;
+            return ngx_http_osint_init_providers(ctx);
         }
     }
 
@@ -108,6 +111,7 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     ctx->sh->signature = NGX_HTTP_OSINT_SHM_SIGNATURE;
+    ngx_queue_init(&ctx->sh->providers);
     ctx->shpool->data = ctx->sh;
 
     len = sizeof(" in osint zone \"\"") + shm_zone->shm.name.len;
@@ -120,7 +124,300 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_sprintf(ctx->shpool->log_ctx, " in osint zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
+    return ngx_http_osint_init_providers(ctx);
+}
+
+
+/*
+ * Gives every configured provider its state in the zone, by name, so a
+ * reload keeps buckets, breakers and counters.  A provider absent from
+ * the previous configuration starts afresh.  Nodes are never freed: old
+ * workers may still use them while a reload settles.
+ */
+
+static ngx_int_t
+ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx)
+{
+    ngx_uint_t                  i, generation;
+    ngx_queue_t                *q;
+    ngx_http_osint_shctx_t     *sh;
+    ngx_http_osint_pstate_t    *ps;
+    ngx_http_osint_provider_t  *p;
+
+    sh = ctx->sh;
+    generation = ++sh->generation;
+    p = ctx->omcf->providers.elts;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    for (i = 0; i < ctx->omcf->providers.nelts; i++) {
+
+        ps = NULL;
+
+        for (q = ngx_queue_head(&sh->providers);
+             q != ngx_queue_sentinel(&sh->providers);
+             q = ngx_queue_next(q))
+        {
+            ps = ngx_queue_data(q, ngx_http_osint_pstate_t, queue);
+
+            if (ps->name_len == p[i].name.len
+                && ngx_strncmp(ps->name, p[i].name.data, ps->name_len) == 0)
+            {
+                break;
+            }
+
+            ps = NULL;
+        }
+
+        if (ps == NULL) {
+            ps = ngx_slab_alloc_locked(ctx->shpool,
+                                       sizeof(ngx_http_osint_pstate_t));
+            if (ps == NULL) {
+                ngx_shmtx_unlock(&ctx->shpool->mutex);
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(ps->name, p[i].name.data, p[i].name.len);
+            ps->name_len = p[i].name.len;
+            ngx_queue_insert_tail(&sh->providers, &ps->queue);
+            ps->generation = 0;
+        }
+
+        if (ps->generation != generation - 1) {
+            ngx_memzero((u_char *) ps + offsetof(ngx_http_osint_pstate_t,
+                                                 bucket),
+                        sizeof(ngx_http_osint_pstate_t)
+                        - offsetof(ngx_http_osint_pstate_t, bucket));
+        }
+
+        ps->generation = generation;
+        p[i].state = ps;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
     return NGX_OK;
+}
+
+
+/*
+ * Decides whether a call may go out now, later (a reserved token) or not
+ * at all; under the zone's lock, so all workers see one bucket, one
+ * breaker and one quota.  The order matters: a 429 hold and an open
+ * breaker cost nothing; a rate-limited call takes no quota.
+ */
+
+void
+ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_msec_t max_wait,
+    ngx_http_osint_admission_t *a, ngx_log_t *log)
+{
+    time_t                    start;
+    ngx_int_t                 wait;
+    ngx_msec_t                now;
+    ngx_http_osint_shm_t     *ctx;
+    ngx_http_osint_pstate_t  *ps;
+
+    ctx = omcf->shm_zone->data;
+    ps = p->state;
+    now = ngx_current_msec;
+
+    a->verdict = NGX_HTTP_OSINT_ADMIT;
+    a->wait = 0;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if ((ngx_msec_int_t) (ps->hold_until - now) > 0) {
+        a->verdict = NGX_HTTP_OSINT_REJECT;
+        a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
+        a->reason = "the provider asked to wait (Retry-After)";
+        goto done;
+    }
+
+    if (p->breaker.failures) {
+        a->verdict = ngx_http_osint_breaker_admit(&ps->breaker, &p->breaker,
+                                                  now);
+
+        if (a->verdict == NGX_HTTP_OSINT_REJECT) {
+            a->err = NGX_HTTP_OSINT_ERR_BREAKER_OPEN;
+            a->reason = "the circuit breaker is open";
+            goto done;
+        }
+
+        if (a->verdict == NGX_HTTP_OSINT_ADMIT_PROBE && ps->breaker.probes == 1)
+        {
+            (void) ngx_atomic_fetch_add(
+                &ps->transitions[NGX_HTTP_OSINT_BREAKER_HALF_OPEN], 1);
+
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "osint: provider \"%V\" breaker half-open: "
+                          "cooldown over, probing", &p->name);
+        }
+    }
+
+    if (p->quota.limit) {
+        start = ngx_http_osint_quota_period(ngx_time(), p->quota.unit);
+
+        if (ps->quota_start != start) {
+            ps->quota_start = start;
+            ps->quota_used = 0;
+        }
+
+        if (ps->quota_used >= p->quota.limit) {
+            a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
+            a->reason = "the quota of the period is spent";
+            goto reject;
+        }
+    }
+
+    if (p->rate.per_ms > 0.0) {
+        wait = ngx_http_osint_bucket_take(&ps->bucket, &p->rate, now,
+                                          ngx_min(max_wait, p->rate.wait));
+
+        if (wait == NGX_DECLINED) {
+            a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
+            a->reason = "no token left in the rate limit";
+            goto reject;
+        }
+
+        a->wait = (ngx_msec_t) wait;
+    }
+
+    ps->quota_used++;
+
+    goto done;
+
+reject:
+
+    if (a->verdict == NGX_HTTP_OSINT_ADMIT_PROBE) {
+        ngx_http_osint_breaker_release(&ps->breaker);
+    }
+
+    a->verdict = NGX_HTTP_OSINT_REJECT;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/*
+ * The end of one network attempt: counters, latency, the breaker, and a
+ * 429's hold (hold > 0) that stops every worker's calls until it ends.
+ */
+
+void
+ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
+    ngx_uint_t probe, double latency_ms, ngx_msec_t hold, ngx_log_t *log)
+{
+    ngx_int_t                 entered;
+    ngx_uint_t                i, failed, failures;
+    ngx_msec_t                now;
+    ngx_http_osint_shm_t     *ctx;
+    ngx_http_osint_pstate_t  *ps;
+
+    static ngx_msec_t  bounds[NGX_HTTP_OSINT_LATENCY_BUCKETS] = {
+        5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
+    };
+
+    ctx = omcf->shm_zone->data;
+    ps = p->state;
+    now = ngx_current_msec;
+
+    (void) ngx_atomic_fetch_add(&ps->calls[outcome], 1);
+
+    for (i = 0; i < NGX_HTTP_OSINT_LATENCY_BUCKETS; i++) {
+        if (latency_ms <= (double) bounds[i]) {
+            break;
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(&ps->latency[i], 1);
+    (void) ngx_atomic_fetch_add(&ps->latency_sum_us,
+                                (ngx_atomic_int_t) (latency_ms * 1000.0));
+
+    failed = (outcome == NGX_HTTP_OSINT_OUT_TIMEOUT
+              || outcome == NGX_HTTP_OSINT_OUT_CONNECT
+              || outcome == NGX_HTTP_OSINT_OUT_HTTP_5XX
+              || outcome == NGX_HTTP_OSINT_OUT_RATE_LIMITED);
+
+    entered = NGX_DECLINED;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (hold) {
+        ps->hold_until = now + hold;
+
+        if (p->rate.per_ms > 0.0) {
+            ngx_http_osint_bucket_drain(&ps->bucket, now);
+        }
+    }
+
+    failures = ps->breaker.failures + 1;
+
+    if (p->breaker.failures) {
+        entered = ngx_http_osint_breaker_record(&ps->breaker, &p->breaker,
+                                                now, probe, failed);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    if (entered == NGX_DECLINED) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&ps->transitions[entered], 1);
+
+    if (entered == NGX_HTTP_OSINT_BREAKER_CLOSED) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint: provider \"%V\" breaker closed: probe "
+                      "succeeded", &p->name);
+
+    } else if (probe) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint: provider \"%V\" breaker re-opened for %M ms: "
+                      "probe failed", &p->name, p->breaker.cooldown);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint: provider \"%V\" breaker opened for %M ms "
+                      "after %ui consecutive failures", &p->name,
+                      p->breaker.cooldown, failures);
+    }
+}
+
+
+void
+ngx_http_osint_release_probe(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p)
+{
+    ngx_http_osint_shm_t  *ctx;
+
+    ctx = omcf->shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_osint_breaker_release(&p->state->breaker);
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+void
+ngx_http_osint_count_skip(ngx_http_osint_provider_t *p,
+    ngx_http_osint_skip_e reason)
+{
+    if (p->state) {
+        (void) ngx_atomic_fetch_add(&p->state->skipped[reason], 1);
+    }
+}
+
+
+void
+ngx_http_osint_count_retry(ngx_http_osint_provider_t *p)
+{
+    if (p->state) {
+        (void) ngx_atomic_fetch_add(&p->state->retries, 1);
+    }
 }
 
 
@@ -150,4 +447,16 @@ ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
     }
 
     (void) ngx_atomic_fetch_add(&ctx->sh->counters.lookups[row][result], 1);
+}
+
+
+/* an attempt the deadline cut short: counted, but no breaker evidence */
+
+void
+ngx_http_osint_count_call(ngx_http_osint_provider_t *p,
+    ngx_http_osint_outcome_e outcome)
+{
+    if (p->state) {
+        (void) ngx_atomic_fetch_add(&p->state->calls[outcome], 1);
+    }
 }

@@ -524,7 +524,11 @@ ngx_http_osint_parse_url(ngx_pool_t *pool, u_char *p, size_t len,
         return NGX_ERROR;
     }
 
-    ngx_strlow(out->data, p, end - p);
+    /* scheme and host lower-cased; credentials, port and the rest kept */
+
+    ngx_strlow(out->data, p, scheme);
+    ngx_memcpy(out->data + scheme, host, h - host);
+    ngx_strlow(out->data + (h - p), h, end - h);
     ngx_memcpy(out->data + (end - p), end, last - end);
     out->len = len;
 

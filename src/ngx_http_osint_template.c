@@ -42,7 +42,7 @@ char *
 ngx_http_osint_tpl_compile(ngx_conf_t *cf, ngx_str_t *src,
     ngx_http_osint_tpl_t *tpl)
 {
-    u_char                    *p, *last, *start, *name;
+    u_char                    *p, *last, *start, *name, *msg;
     size_t                     len;
     ngx_uint_t                 braces;
     ngx_http_osint_tpl_var_t  *v;
@@ -109,8 +109,19 @@ ngx_http_osint_tpl_compile(ngx_conf_t *cf, ngx_str_t *src,
         }
 
         if (v->name.len == 0) {
-            return "uses an unknown variable; known are $osint_target, "
-                   "$osint_target_type and $osint_api_key";
+            msg = ngx_pnalloc(cf->pool, len + sizeof(
+                              "uses an unknown variable \"$\"; known are "
+                              "$osint_target, $osint_target_type and "
+                              "$osint_api_key"));
+            if (msg == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            (void) ngx_sprintf(msg, "uses an unknown variable \"$%*s\"; "
+                               "known are $osint_target, $osint_target_type "
+                               "and $osint_api_key%Z", len, name);
+
+            return (char *) msg;
         }
 
         if (ngx_http_osint_tpl_add(tpl, v->type, NULL, 0) != NGX_OK) {

@@ -1,0 +1,491 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * One provider call of a lookup: admission by the zone (429 hold, breaker,
+ * quota, token bucket), the transfer, its outcome, and retries with
+ * backoff on nginx timers.  Every path ends in ngx_http_osint_call_end().
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+/* the longest a 429's Retry-After holds a provider for all workers */
+#define NGX_HTTP_OSINT_HOLD_MAX  3600000
+
+
+static void ngx_http_osint_call_fetch(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_done(ngx_http_osint_fetch_t *f);
+static ngx_http_osint_outcome_e ngx_http_osint_call_classify(
+    ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_timer(ngx_event_t *ev);
+static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
+
+
+/*
+ * The first attempt, and each retry after its backoff.  A call the zone
+ * refuses makes no network call: it is "skipped" on its first attempt,
+ * and keeps its last error on a retry.
+ */
+
+void
+ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
+{
+    ngx_msec_int_t               left;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_admission_t   a;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = call->lookup;
+    p = call->provider;
+    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+
+    if (call->timer.handler == NULL) {
+        call->timer.handler = ngx_http_osint_call_timer;
+        call->timer.data = lk->request->connection;
+        call->timer.log = lk->request->connection->log;
+        call->started = ngx_http_osint_now_ms();
+    }
+
+    left = (ngx_msec_int_t) (lk->deadline_at - ngx_current_msec);
+
+    if (left <= 0) {
+        ngx_http_osint_count_skip(p, NGX_HTTP_OSINT_SKIP_DEADLINE);
+
+        if (call->attempts == 0) {
+            call->status = NGX_HTTP_OSINT_SKIPPED;
+            call->err = NGX_HTTP_OSINT_ERR_DEADLINE;
+            ngx_str_set(&call->message, "osint_deadline reached");
+        }
+
+        ngx_http_osint_call_end(call);
+        return;
+    }
+
+    ngx_http_osint_admit(omcf, p, (ngx_msec_t) left - 1, &a,
+                         lk->request->connection->log);
+
+    if (a.verdict == NGX_HTTP_OSINT_REJECT) {
+        ngx_http_osint_count_skip(p,
+                                  a.err == NGX_HTTP_OSINT_ERR_BREAKER_OPEN
+                                  ? NGX_HTTP_OSINT_SKIP_BREAKER_OPEN
+                                  : NGX_HTTP_OSINT_SKIP_RATE_LIMITED);
+
+        if (call->attempts == 0) {
+            call->status = NGX_HTTP_OSINT_SKIPPED;
+            call->err = a.err;
+            call->message.data = (u_char *) a.reason;
+            call->message.len = ngx_strlen(a.reason);
+
+        } else {
+            call->status = NGX_HTTP_OSINT_ERROR;
+        }
+
+        ngx_http_osint_call_end(call);
+        return;
+    }
+
+    call->probe = (a.verdict == NGX_HTTP_OSINT_ADMIT_PROBE);
+
+    if (a.wait) {
+        /* a token is reserved for us: go when it comes */
+        call->admitted = 1;
+        ngx_add_timer(&call->timer, a.wait);
+        return;
+    }
+
+    ngx_http_osint_call_fetch(call);
+}
+
+
+static void
+ngx_http_osint_call_timer(ngx_event_t *ev)
+{
+    ngx_connection_t       *c;
+    ngx_http_osint_call_t  *call;
+
+    call = (ngx_http_osint_call_t *)
+               ((u_char *) ev - offsetof(ngx_http_osint_call_t, timer));
+
+    c = call->lookup->request->connection;
+
+    if (call->admitted) {
+        call->admitted = 0;
+        ngx_http_osint_call_fetch(call);
+
+    } else {
+        ngx_http_osint_call_begin(call);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * Stops a call that has not ended: the lookup's deadline, or its client
+ * went away (err NONE: nothing to report).
+ */
+
+void
+ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
+    ngx_http_osint_err_e err, const char *message)
+{
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    p = call->provider;
+    omcf = ngx_http_get_module_main_conf(call->lookup->request,
+                                        ngx_http_osint_module);
+
+    if (call->timer.timer_set) {
+        ngx_del_timer(&call->timer);
+
+        if (err != NGX_HTTP_OSINT_ERR_NONE) {
+            ngx_http_osint_count_skip(p, NGX_HTTP_OSINT_SKIP_DEADLINE);
+        }
+    }
+
+    if (call->fetch.active && err != NGX_HTTP_OSINT_ERR_NONE) {
+        ngx_http_osint_count_call(p, NGX_HTTP_OSINT_OUT_TIMEOUT);
+    }
+
+    ngx_http_osint_fetch_cancel(&call->fetch);
+
+    if (call->probe) {
+        ngx_http_osint_release_probe(omcf, p);
+        call->probe = 0;
+    }
+
+    if (err != NGX_HTTP_OSINT_ERR_NONE) {
+        call->latency = ngx_http_osint_now_ms() - call->started;
+        ngx_http_osint_call_error(call, err, 0, message);
+    }
+}
+
+
+static void
+ngx_http_osint_call_end(ngx_http_osint_call_t *call)
+{
+    ngx_http_osint_lookup_call_done(call->lookup);
+}
+
+
+static void
+ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
+{
+    u_char                      *url, *line;
+    size_t                       len;
+    ngx_uint_t                   i;
+    ngx_msec_t                   timeout;
+    ngx_http_request_t          *r;
+    ngx_http_osint_tpl_t        *tpl;
+    ngx_http_osint_fetch_t      *f;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = call->lookup;
+    r = lk->request;
+    p = call->provider;
+    f = &call->fetch;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    f->max_body = omcf->max_body;
+    f->done = ngx_http_osint_call_done;
+    f->data = call;
+    f->log = r->connection->log;
+
+    url = ngx_http_osint_tpl_expand(r->pool, &p->url, &lk->target, lk->type,
+                                    &p->api_key, &len);
+    if (url == NULL) {
+        goto failed;
+    }
+
+    tpl = p->headers.elts;
+
+    for (i = 0; i < p->headers.nelts; i++) {
+        line = ngx_http_osint_tpl_expand(r->pool, &tpl[i], &lk->target,
+                                         lk->type, &p->api_key, &len);
+        if (line == NULL
+            || ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    if (lk->request_id.len) {
+        line = ngx_pnalloc(r->pool, sizeof("X-Request-ID: ")
+                                    + lk->request_id.len);
+        if (line == NULL) {
+            goto failed;
+        }
+
+        (void) ngx_sprintf(line, "X-Request-ID: %V%Z", &lk->request_id);
+
+        if (ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK) {
+            goto failed;
+        }
+    }
+
+    /* the lookup's deadline ends every attempt that outlives it */
+
+    timeout = ngx_min(p->timeout, lk->deadline_at - ngx_current_msec);
+
+    call->attempts++;
+    call->attempt_started = ngx_http_osint_now_ms();
+
+    if (ngx_http_osint_fetch_start(f, (char *) url, timeout) != NGX_OK) {
+        goto failed;
+    }
+
+    return;
+
+failed:
+
+    ngx_http_osint_fetch_cancel(f);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "osint: provider \"%V\" call could not be started",
+                  &p->name);
+
+    if (call->probe) {
+        ngx_http_osint_release_probe(omcf, p);
+        call->probe = 0;
+    }
+
+    ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_CONNECT, 0,
+                              "the call could not be started");
+
+    ngx_http_osint_call_end(call);
+}
+
+
+static void
+ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
+{
+    double                       now;
+    ngx_uint_t                   transient;
+    ngx_msec_t                   hold, delay;
+    ngx_http_osint_call_t       *call;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_outcome_e     outcome;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    call = f->data;
+    lk = call->lookup;
+    p = call->provider;
+    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+
+    now = ngx_http_osint_now_ms();
+    call->latency = now - call->started;
+
+    outcome = ngx_http_osint_call_classify(call);
+
+    /*
+     * A 429 holds the provider for every worker: for its Retry-After
+     * (at most NGX_HTTP_OSINT_HOLD_MAX), or a second without one.
+     */
+
+    hold = 0;
+
+    if (outcome == NGX_HTTP_OSINT_OUT_RATE_LIMITED) {
+        hold = f->retry_after >= 0
+               ? (ngx_msec_t) ngx_min(f->retry_after * 1000,
+                                      NGX_HTTP_OSINT_HOLD_MAX)
+               : 1000;
+    }
+
+    ngx_http_osint_record(omcf, p, outcome, call->probe,
+                          now - call->attempt_started, hold,
+                          lk->request->connection->log);
+    call->probe = 0;
+
+    transient = (outcome == NGX_HTTP_OSINT_OUT_TIMEOUT
+                 || outcome == NGX_HTTP_OSINT_OUT_CONNECT
+                 || outcome == NGX_HTTP_OSINT_OUT_HTTP_5XX
+                 || outcome == NGX_HTTP_OSINT_OUT_RATE_LIMITED);
+
+    if (!transient || call->attempts > p->retry.retries) {
+        ngx_http_osint_fetch_cancel(f);
+        ngx_http_osint_call_end(call);
+        return;
+    }
+
+    /* Retry-After replaces the backoff, within max_backoff */
+
+    if (f->retry_after >= 0) {
+        delay = (ngx_msec_t) ngx_min(f->retry_after * 1000,
+                                     (curl_off_t) p->retry.max_backoff);
+
+    } else {
+        delay = ngx_http_osint_backoff(p->retry.backoff, p->retry.max_backoff,
+                                       call->attempts, (uint32_t) ngx_random());
+    }
+
+    ngx_http_osint_fetch_cancel(f);
+
+    if ((ngx_msec_int_t) (lk->deadline_at - ngx_current_msec - delay) <= 0) {
+        ngx_http_osint_count_skip(p, NGX_HTTP_OSINT_SKIP_DEADLINE);
+        ngx_http_osint_call_end(call);
+        return;
+    }
+
+    ngx_http_osint_count_retry(p);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, lk->request->connection->log, 0,
+                   "osint: provider \"%V\" retry %ui in %M ms",
+                   &p->name, call->attempts, delay);
+
+    call->status = NGX_HTTP_OSINT_PENDING;
+    call->admitted = 0;
+    ngx_add_timer(&call->timer, delay);
+}
+
+
+/* turns the transfer's outcome into status, error kind and data */
+
+static ngx_http_osint_outcome_e
+ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
+{
+    long                     status;
+    cJSON                   *root;
+    ngx_http_osint_fetch_t  *f;
+
+    f = &call->fetch;
+    status = f->http_status;
+
+    switch (f->result) {
+
+    case CURLE_OK:
+        break;
+
+    case CURLE_OPERATION_TIMEDOUT:
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TIMEOUT, 0,
+                                  "the provider did not answer in time");
+        return NGX_HTTP_OSINT_OUT_TIMEOUT;
+
+    case CURLE_FILESIZE_EXCEEDED:
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TOO_LARGE, status,
+                                  "the answer is larger than osint_max_body");
+        return NGX_HTTP_OSINT_OUT_TOO_LARGE;
+
+    case CURLE_WRITE_ERROR:
+        if (f->too_large) {
+            ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_TOO_LARGE,
+                                      status, "the answer is larger than "
+                                      "osint_max_body");
+            return NGX_HTTP_OSINT_OUT_TOO_LARGE;
+        }
+
+        /* fall through */
+
+    default:
+
+        /* before a status line: no connection; after it: a broken answer */
+
+        ngx_http_osint_call_error(call,
+                                  status ? NGX_HTTP_OSINT_ERR_BAD_RESPONSE
+                                         : NGX_HTTP_OSINT_ERR_CONNECT,
+                                  status,
+                                  f->error[0] ? f->error
+                                              : curl_easy_strerror(f->result));
+
+        return status ? NGX_HTTP_OSINT_OUT_BAD_RESPONSE
+                      : NGX_HTTP_OSINT_OUT_CONNECT;
+    }
+
+    if (status == 404) {
+        call->status = NGX_HTTP_OSINT_NOT_FOUND;
+        call->http_status = status;
+        return NGX_HTTP_OSINT_OUT_NOT_FOUND;
+    }
+
+    if (status == 429) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_RATE_LIMITED, status,
+                                  "the provider answered 429 Too Many "
+                                  "Requests");
+        return NGX_HTTP_OSINT_OUT_RATE_LIMITED;
+    }
+
+    if (status == 401 || status == 403) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_AUTH, status,
+                                  "the provider refused the credentials");
+        return NGX_HTTP_OSINT_OUT_HTTP_4XX;
+    }
+
+    if (status < 200 || status > 299) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_HTTP_STATUS, status,
+                                  "the provider answered an unexpected "
+                                  "status");
+
+        return status >= 500 ? NGX_HTTP_OSINT_OUT_HTTP_5XX
+                             : NGX_HTTP_OSINT_OUT_HTTP_4XX;
+    }
+
+    root = f->body ? cJSON_ParseWithLength((char *) f->body, f->body_len)
+                   : NULL;
+
+    if (root == NULL) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
+                                  status, "the answer is not valid JSON");
+        return NGX_HTTP_OSINT_OUT_BAD_RESPONSE;
+    }
+
+    if (call->provider->fields.nelts) {
+        call->data = ngx_http_osint_field_map(&call->provider->fields, root);
+        cJSON_Delete(root);
+
+    } else {
+        call->data = root;
+    }
+
+    if (call->data == NULL) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
+                                  status, "out of memory mapping the answer");
+        return NGX_HTTP_OSINT_OUT_BAD_RESPONSE;
+    }
+
+    call->status = NGX_HTTP_OSINT_OK;
+    call->http_status = status;
+
+    return NGX_HTTP_OSINT_OUT_OK;
+}
+
+
+void
+ngx_http_osint_call_error(ngx_http_osint_call_t *call,
+    ngx_http_osint_err_e err, ngx_int_t http_status, const char *message)
+{
+    size_t               len;
+    ngx_http_request_t  *r;
+
+    r = call->lookup->request;
+
+    call->status = NGX_HTTP_OSINT_ERROR;
+    call->err = err;
+    call->http_status = http_status;
+
+    len = ngx_strlen(message);
+
+    call->message.data = ngx_pnalloc(r->pool, len);
+
+    if (call->message.data) {
+        ngx_memcpy(call->message.data, message, len);
+        call->message.len = len;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "osint: provider \"%V\" failed: %s: %V, request %V",
+                  &call->provider->name, ngx_http_osint_err_kind(err),
+                  &call->message, &call->lookup->request_id);
+}
+
+
