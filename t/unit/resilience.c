@@ -1,0 +1,295 @@
+
+/*
+ * Unit tests of the pure resilience arithmetic (src/ngx_http_osint_resilience.c):
+ * token bucket, circuit breaker, backoff, quota periods.  Prints TAP.
+ *
+ * Linked without nginx: the one nginx core function the file calls,
+ * ngx_gmtime(), is stubbed below with gmtime_r() (same fields, nginx's
+ * conventions: month 1..12, full year).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_osint.h"
+
+
+static int  tests, failed;
+
+
+#define ok(cond, ...)                                                         \
+    do {                                                                      \
+        tests++;                                                              \
+        if (!(cond)) {                                                        \
+            failed++;                                                         \
+            printf("not ok %d - ", tests);                                    \
+        } else {                                                              \
+            printf("ok %d - ", tests);                                        \
+        }                                                                     \
+        printf(__VA_ARGS__);                                                  \
+        printf("\n");                                                         \
+    } while (0)
+
+
+void
+ngx_gmtime(time_t t, ngx_tm_t *tp)
+{
+    struct tm  tm;
+
+    gmtime_r(&t, &tm);
+
+    tp->ngx_tm_sec = tm.tm_sec;
+    tp->ngx_tm_min = tm.tm_min;
+    tp->ngx_tm_hour = tm.tm_hour;
+    tp->ngx_tm_mday = tm.tm_mday;
+    tp->ngx_tm_mon = tm.tm_mon + 1;
+    tp->ngx_tm_year = tm.tm_year + 1900;
+    tp->ngx_tm_wday = tm.tm_wday;
+}
+
+
+static void
+test_bucket(void)
+{
+    ngx_int_t                i, passed, w;
+    ngx_msec_t               now;
+    ngx_http_osint_rate_t    rate;
+    ngx_http_osint_bucket_t  b;
+
+    /* 10 r/s, burst 5, no waiting */
+
+    rate.per_ms = 10.0 / 1000.0;
+    rate.burst = 5;
+    rate.wait = 0;
+    ngx_memzero(&b, sizeof(b));
+    now = 1000;
+
+    passed = 0;
+    for (i = 0; i < 20; i++) {
+        passed += (ngx_http_osint_bucket_take(&b, &rate, now, 0) == 0);
+    }
+
+    ok(passed == 5, "a full bucket passes its burst at once (%d)", (int) passed);
+
+    ok(ngx_http_osint_bucket_take(&b, &rate, now + 99, 0) == NGX_DECLINED,
+       "no token 99 ms later at 10 r/s");
+    ok(ngx_http_osint_bucket_take(&b, &rate, now + 100, 0) == 0,
+       "one token 100 ms later");
+
+    /* demand far above the rate for 5 s: burst + rate * 5 s pass */
+
+    ngx_memzero(&b, sizeof(b));
+    passed = 0;
+    for (now = 1000; now < 6000; now++) {
+        passed += (ngx_http_osint_bucket_take(&b, &rate, now, 0) == 0);
+    }
+
+    ok(passed == 5 + 50 - 1 || passed == 5 + 50,
+       "5 s of demand at 10 r/s burst 5: %d passed", (int) passed);
+
+    /* refill stops at burst */
+
+    ngx_memzero(&b, sizeof(b));
+    (void) ngx_http_osint_bucket_take(&b, &rate, 1000, 0);
+    ok(ngx_http_osint_bucket_tokens(&b, &rate, 1000000) == 5.0,
+       "refill is capped at the burst");
+
+    /* waiting: tokens are reserved in order, each 100 ms after the last */
+
+    rate.burst = 1;
+    ngx_memzero(&b, sizeof(b));
+    ok(ngx_http_osint_bucket_take(&b, &rate, 1000, 1000) == 0, "first free");
+
+    w = ngx_http_osint_bucket_take(&b, &rate, 1000, 1000);
+    ok(w == 100, "second waits 100 ms (%d)", (int) w);
+
+    w = ngx_http_osint_bucket_take(&b, &rate, 1000, 1000);
+    ok(w == 200, "third waits 200 ms (%d)", (int) w);
+
+    w = ngx_http_osint_bucket_take(&b, &rate, 1000, 250);
+    ok(w == NGX_DECLINED, "fourth would wait 300 ms > 250: refused");
+
+    w = ngx_http_osint_bucket_take(&b, &rate, 1000, 1000);
+    ok(w == 300, "a refusal reserves nothing: next waits 300 ms (%d)", (int) w);
+
+    /* r/m: 30 per minute is one per 2 s */
+
+    rate.per_ms = 30.0 / 60000.0;
+    rate.burst = 2;
+    ngx_memzero(&b, sizeof(b));
+    passed = 0;
+    for (now = 1000; now < 5000; now += 10) {
+        passed += (ngx_http_osint_bucket_take(&b, &rate, now, 0) == 0);
+    }
+
+    ok(passed == 3 || passed == 4, "4 s at 30 r/m burst 2: %d passed",
+       (int) passed);
+
+    /* a clock seen going back (another worker's older time) refills nothing */
+
+    rate.per_ms = 10.0 / 1000.0;
+    rate.burst = 1;
+    ngx_memzero(&b, sizeof(b));
+    (void) ngx_http_osint_bucket_take(&b, &rate, 5000, 0);
+    ok(ngx_http_osint_bucket_take(&b, &rate, 4000, 0) == NGX_DECLINED,
+       "time going back gives no token");
+
+    /* a 429 drains what is left */
+
+    rate.burst = 5;
+    ngx_memzero(&b, sizeof(b));
+    (void) ngx_http_osint_bucket_take(&b, &rate, 1000, 0);
+    ngx_http_osint_bucket_drain(&b, 1000);
+    ok(ngx_http_osint_bucket_take(&b, &rate, 1000, 0) == NGX_DECLINED,
+       "drained bucket refuses");
+}
+
+
+static void
+test_breaker(void)
+{
+    ngx_int_t                      i, rc;
+    ngx_http_osint_breaker_t       b;
+    ngx_http_osint_breaker_conf_t  conf;
+
+    conf.failures = 3;
+    conf.cooldown = 1000;
+    conf.half_open = 2;
+    ngx_memzero(&b, sizeof(b));
+
+    for (i = 0; i < 2; i++) {
+        ok(ngx_http_osint_breaker_admit(&b, &conf, 0) == NGX_HTTP_OSINT_ADMIT,
+           "closed admits");
+        rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1);
+        ok(rc == NGX_DECLINED, "failure %d keeps it closed", (int) i + 1);
+    }
+
+    /* a success in between resets the count */
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 0);
+    ok(rc == NGX_DECLINED && b.failures == 0, "success resets failures");
+
+    for (i = 0; i < 2; i++) {
+        (void) ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1);
+    }
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "third consecutive failure opens");
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 500) == NGX_HTTP_OSINT_REJECT,
+       "open rejects during the cooldown");
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1009) == NGX_HTTP_OSINT_REJECT,
+       "still open 1 ms before the cooldown ends");
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "cooldown over: first probe");
+    ok(b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN, "half-open");
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "second probe (half_open=2)");
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010) == NGX_HTTP_OSINT_REJECT,
+       "no third probe while two are in flight");
+
+    /* a probe whose client went away frees its slot */
+
+    ngx_http_osint_breaker_release(&b);
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "released slot is reused");
+
+    /* a call admitted before the breaker opened does not decide */
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 1020, 0, 0);
+    ok(rc == NGX_DECLINED && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
+       "non-probe success in half-open changes nothing");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 1030, 1, 1);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "failed probe re-opens");
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 2000) == NGX_HTTP_OSINT_REJECT,
+       "re-opened for a new cooldown from the probe's failure");
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 2030)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "probe after the second cooldown");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 2040, 1, 0);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED && b.failures == 0,
+       "successful probe closes");
+    ok(b.opens == 2, "opened twice in all");
+}
+
+
+static void
+test_backoff(void)
+{
+    ngx_uint_t  attempt, i, ok_range;
+    ngx_msec_t  d, cap;
+
+    ok_range = 1;
+
+    for (attempt = 1; attempt <= 8; attempt++) {
+        cap = ngx_min(5000, 200 << (attempt - 1));
+
+        for (i = 0; i < 1000; i++) {
+            d = ngx_http_osint_backoff(200, 5000, attempt,
+                                       (uint32_t) (i * 2654435761u));
+            if (d > cap) {
+                ok_range = 0;
+            }
+        }
+    }
+
+    ok(ok_range, "full jitter stays within min(max, base * 2^(n-1))");
+
+    ok(ngx_http_osint_backoff(200, 5000, 1, 200) == 200,
+       "attempt 1 reaches base");
+    ok(ngx_http_osint_backoff(200, 5000, 3, 800) == 800,
+       "attempt 3 reaches base * 4");
+    ok(ngx_http_osint_backoff(200, 5000, 60, 5000) == 5000,
+       "a huge attempt number is capped, not overflowed");
+    ok(ngx_http_osint_backoff(200, 5000, 60, 5001) == 0,
+       "uniform modulo cap + 1");
+}
+
+
+static void
+test_quota(void)
+{
+    time_t  t, start;
+
+    t = 1763769600 + 13 * 3600 + 125;    /* 2025-11-22 13:02:05 UTC */
+
+    ok(ngx_http_osint_quota_period(t, NGX_HTTP_OSINT_QUOTA_HOUR)
+       == 1763769600 + 13 * 3600, "hour period starts on the hour");
+    ok(ngx_http_osint_quota_period(t, NGX_HTTP_OSINT_QUOTA_DAY) == 1763769600,
+       "day period starts at 00:00 UTC");
+
+    start = ngx_http_osint_quota_period(t, NGX_HTTP_OSINT_QUOTA_MONTH);
+    ok(start == 1761955200, "month period starts on the 1st (%ld)",
+       (long) start);
+    ok(ngx_http_osint_quota_reset(start, NGX_HTTP_OSINT_QUOTA_MONTH)
+       == 1761955200 + 30 * 86400, "November has 30 days");
+
+    start = 1706745600;                  /* 2024-02-01 */
+    ok(ngx_http_osint_quota_reset(start, NGX_HTTP_OSINT_QUOTA_MONTH)
+       == start + 29 * 86400, "February 2024 has 29 days");
+
+    start = 1675209600;                  /* 2023-02-01 */
+    ok(ngx_http_osint_quota_reset(start, NGX_HTTP_OSINT_QUOTA_MONTH)
+       == start + 28 * 86400, "February 2023 has 28 days");
+
+    ok(ngx_http_osint_quota_reset(1763769600, NGX_HTTP_OSINT_QUOTA_DAY)
+       == 1763769600 + 86400, "a day resets a day later");
+}
+
+
+int
+main(void)
+{
+    test_bucket();
+    test_breaker();
+    test_backoff();
+    test_quota();
+
+    printf("1..%d\n", tests);
+
+    return failed ? 1 : 0;
+}
