@@ -24,6 +24,8 @@ static char *ngx_http_osint_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t ngx_http_osint_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_osint_positive(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_http_osint_init_process(ngx_cycle_t *cycle);
 
@@ -83,6 +85,20 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("osint_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_osint_content,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_osint_status_handler },
+
+    { ngx_string("osint_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_osint_content,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_osint_health_handler },
 
       ngx_null_command
 };
@@ -269,6 +285,25 @@ ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_osint_lookup_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* osint_status, osint_health: the handler is the command's post */
+
+static char *
+ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate";
+    }
+
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
 
     return NGX_CONF_OK;
 }

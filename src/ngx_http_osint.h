@@ -204,6 +204,9 @@ typedef struct {
     ngx_atomic_t                transitions[3];  /* by state entered */
     ngx_atomic_t                latency[NGX_HTTP_OSINT_LATENCY_BUCKETS + 1];
     ngx_atomic_t                latency_sum_us;
+
+    ngx_http_osint_err_e        last_err;       /* for the status page */
+    time_t                      last_err_time;
 } ngx_http_osint_pstate_t;
 
 
@@ -429,6 +432,10 @@ void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
 ngx_int_t ngx_http_osint_lookup_handler(ngx_http_request_t *r);
 double ngx_http_osint_now_ms(void);
 
+/* status and health */
+ngx_int_t ngx_http_osint_status_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_osint_health_handler(ngx_http_request_t *r);
+
 /* response documents */
 ngx_int_t ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
     cJSON *doc);
@@ -449,7 +456,8 @@ void ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_admission_t *a, ngx_log_t *log);
 void ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
-    ngx_uint_t probe, double latency_ms, ngx_msec_t hold, ngx_log_t *log);
+    ngx_http_osint_err_e err, ngx_uint_t probe, double latency_ms,
+    ngx_msec_t hold, ngx_log_t *log, ngx_str_t *request_id);
 void ngx_http_osint_release_probe(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p);
 void ngx_http_osint_count_skip(ngx_http_osint_provider_t *p,

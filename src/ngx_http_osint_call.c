@@ -238,8 +238,14 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
 
     timeout = ngx_min(p->timeout, lk->deadline_at - ngx_current_msec);
 
+    if (timeout == 0) {
+        /* for libcurl 0 is "no timeout" */
+        timeout = 1;
+    }
+
     call->attempts++;
     call->attempt_started = ngx_http_osint_now_ms();
+    call->err = NGX_HTTP_OSINT_ERR_NONE;
 
     if (ngx_http_osint_fetch_start(f, (char *) url, timeout) != NGX_OK) {
         goto failed;
@@ -303,9 +309,9 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
                : 1000;
     }
 
-    ngx_http_osint_record(omcf, p, outcome, call->probe,
+    ngx_http_osint_record(omcf, p, outcome, call->err, call->probe,
                           now - call->attempt_started, hold,
-                          lk->request->connection->log);
+                          lk->request->connection->log, &lk->request_id);
     call->probe = 0;
 
     transient = (outcome == NGX_HTTP_OSINT_OUT_TIMEOUT

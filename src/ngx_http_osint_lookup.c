@@ -378,6 +378,7 @@ ngx_http_osint_lookup_select(ngx_http_request_t *r,
         call->provider = &prov[i];
 
         if (prov[i].disabled) {
+            ngx_http_osint_count_skip(&prov[i], NGX_HTTP_OSINT_SKIP_DISABLED);
             call->status = NGX_HTTP_OSINT_SKIPPED;
             call->err = NGX_HTTP_OSINT_ERR_DISABLED;
             ngx_str_set(&call->message, "provider has no api key");

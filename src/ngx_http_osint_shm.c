@@ -309,7 +309,8 @@ done:
 void
 ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
-    ngx_uint_t probe, double latency_ms, ngx_msec_t hold, ngx_log_t *log)
+    ngx_http_osint_err_e err, ngx_uint_t probe, double latency_ms,
+    ngx_msec_t hold, ngx_log_t *log, ngx_str_t *request_id)
 {
     ngx_int_t                 entered;
     ngx_uint_t                i, failed, failures;
@@ -346,6 +347,11 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
+    if (err != NGX_HTTP_OSINT_ERR_NONE) {
+        ps->last_err = err;
+        ps->last_err_time = ngx_time();
+    }
+
     if (hold) {
         ps->hold_until = now + hold;
 
@@ -372,18 +378,21 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     if (entered == NGX_HTTP_OSINT_BREAKER_CLOSED) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "osint: provider \"%V\" breaker closed: probe "
-                      "succeeded", &p->name);
+                      "succeeded, request %V", &p->name, request_id);
 
     } else if (probe) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "osint: provider \"%V\" breaker re-opened for %M ms: "
-                      "probe failed", &p->name, p->breaker.cooldown);
+                      "probe failed (%s), request %V", &p->name,
+                      p->breaker.cooldown, ngx_http_osint_err_kind(err),
+                      request_id);
 
     } else {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "osint: provider \"%V\" breaker opened for %M ms "
-                      "after %ui consecutive failures", &p->name,
-                      p->breaker.cooldown, failures);
+                      "after %ui consecutive failures (last: %s), request %V",
+                      &p->name, p->breaker.cooldown, failures,
+                      ngx_http_osint_err_kind(err), request_id);
     }
 }
 

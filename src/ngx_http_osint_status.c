@@ -1,0 +1,735 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * osint_status: the zone's numbers as Prometheus text (0.0.4), as JSON,
+ * and as a self-contained ops page; osint_health: liveness and readiness.
+ * Every number is read from the zone, so it counts all workers and
+ * survives reload.  No secret is read here: keys, URLs and Redis
+ * credentials never enter these documents.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+/* what one provider's Prometheus lines can take at most */
+#define NGX_HTTP_OSINT_PROM_PER_PROVIDER  6144
+#define NGX_HTTP_OSINT_PROM_FIXED         8192
+
+
+static ngx_int_t ngx_http_osint_status_prometheus(ngx_http_request_t *r,
+    ngx_http_osint_main_conf_t *omcf);
+static ngx_int_t ngx_http_osint_status_json(ngx_http_request_t *r,
+    ngx_http_osint_main_conf_t *omcf);
+static ngx_int_t ngx_http_osint_status_html(ngx_http_request_t *r);
+static ngx_int_t ngx_http_osint_send_text(ngx_http_request_t *r,
+    ngx_uint_t status, char *type, u_char *text, size_t len);
+static cJSON *ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
+    ngx_http_osint_shm_t *ctx);
+static double ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps,
+    double q);
+static size_t ngx_http_osint_zone_used(ngx_http_osint_shm_t *ctx);
+
+
+static const char  *ngx_http_osint_outcomes[] = {
+    "ok", "not_found", "timeout", "connect", "http_4xx", "http_5xx",
+    "rate_limited", "bad_response", "too_large"
+};
+
+static const char  *ngx_http_osint_skip_reasons[] = {
+    "breaker_open", "rate_limited", "disabled", "deadline"
+};
+
+static const char  *ngx_http_osint_breaker_states[] = {
+    "closed", "open", "half_open"
+};
+
+static const char  *ngx_http_osint_results[] = {
+    "ok", "partial", "failed", "invalid"
+};
+
+/* rows of the lookups counter: the type bits in order, then "unknown" */
+static const char  *ngx_http_osint_type_rows[] = {
+    "ipv4", "ipv6", "domain", "email", "url", "hash", "unknown"
+};
+
+/* upper bounds of osint_provider_latency_seconds, as Prometheus writes */
+static const char  *ngx_http_osint_le[] = {
+    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
+    "10", "+Inf"
+};
+
+static const double  ngx_http_osint_le_ms[] = {
+    5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
+};
+
+extern const char  ngx_http_osint_status_page[];
+
+
+ngx_int_t
+ngx_http_osint_status_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                    format;
+    ngx_int_t                    rc;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    if (ngx_http_arg(r, (u_char *) "format", 6, &format) != NGX_OK) {
+        format.len = 0;
+
+        /* a browser asks for HTML; Prometheus asks for text/plain */
+
+        if (r->headers_in.accept
+            && ngx_strlcasestrn(r->headers_in.accept->value.data,
+                                r->headers_in.accept->value.data
+                                + r->headers_in.accept->value.len,
+                                (u_char *) "text/html", 9 - 1)
+               != NULL)
+        {
+            ngx_str_set(&format, "html");
+        }
+    }
+
+    if (format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0) {
+        return ngx_http_osint_status_json(r, omcf);
+    }
+
+    if (format.len == 4 && ngx_strncmp(format.data, "html", 4) == 0) {
+        return ngx_http_osint_status_html(r);
+    }
+
+    if (format.len == 0
+        || (format.len == 10 && ngx_strncmp(format.data, "prometheus", 10)
+                                == 0))
+    {
+        return ngx_http_osint_status_prometheus(r, omcf);
+    }
+
+    return ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_parameter",
+                                     "unknown format \"%V\"; known are "
+                                     "prometheus, json and html", &format);
+}
+
+
+#define ngx_http_osint_help(p, last, name, type, help)                        \
+    p = ngx_slprintf(p, last, "# HELP " name " " help "\n"                   \
+                              "# TYPE " name " " type "\n")
+
+
+static ngx_int_t
+ngx_http_osint_status_prometheus(ngx_http_request_t *r,
+    ngx_http_osint_main_conf_t *omcf)
+{
+    u_char                     *text, *p, *last;
+    size_t                      size;
+    time_t                      reset;
+    ngx_uint_t                  i, j, n, cumulative;
+    ngx_msec_t                  now;
+    ngx_http_osint_shm_t       *ctx;
+    ngx_http_osint_pstate_t    *ps;
+    ngx_http_osint_provider_t  *prov;
+
+    ctx = omcf->shm_zone ? omcf->shm_zone->data : NULL;
+    prov = omcf->providers.elts;
+    n = omcf->providers.nelts;
+
+    /* the provider list is the configuration's: its size cannot change */
+
+    size = NGX_HTTP_OSINT_PROM_FIXED + n * NGX_HTTP_OSINT_PROM_PER_PROVIDER;
+
+    text = ngx_pnalloc(r->pool, size);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = text;
+    last = text + size;
+    now = ngx_current_msec;
+
+    ngx_http_osint_help(p, last, "osint_lookups_total", "counter",
+                        "Lookups answered, by target type and result.");
+
+    for (i = 0; ctx && i < 7; i++) {
+        for (j = 0; j < 4; j++) {
+            p = ngx_slprintf(p, last,
+                             "osint_lookups_total{type=\"%s\",result=\"%s\"}"
+                             " %uA\n", ngx_http_osint_type_rows[i],
+                             ngx_http_osint_results[j],
+                             ctx->sh->counters.lookups[i][j]);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_provider_calls_total", "counter",
+                        "Network attempts to providers, by outcome.");
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; prov[i].state && j < NGX_HTTP_OSINT_OUTCOMES; j++) {
+            p = ngx_slprintf(p, last, "osint_provider_calls_total{provider="
+                             "\"%V\",outcome=\"%s\"} %uA\n", &prov[i].name,
+                             ngx_http_osint_outcomes[j],
+                             prov[i].state->calls[j]);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_provider_skipped_total", "counter",
+                        "Provider calls not made, by reason.");
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; prov[i].state && j < NGX_HTTP_OSINT_SKIP_REASONS; j++) {
+            p = ngx_slprintf(p, last, "osint_provider_skipped_total{provider="
+                             "\"%V\",reason=\"%s\"} %uA\n", &prov[i].name,
+                             ngx_http_osint_skip_reasons[j],
+                             prov[i].state->skipped[j]);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_provider_retries_total", "counter",
+                        "Retries of provider calls.");
+
+    for (i = 0; i < n; i++) {
+        if (prov[i].state) {
+            p = ngx_slprintf(p, last, "osint_provider_retries_total{provider="
+                             "\"%V\"} %uA\n", &prov[i].name,
+                             prov[i].state->retries);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_provider_latency_seconds",
+                        "histogram",
+                        "Latency of network attempts to providers.");
+
+    for (i = 0; i < n; i++) {
+        ps = prov[i].state;
+
+        if (ps == NULL) {
+            continue;
+        }
+
+        cumulative = 0;
+
+        for (j = 0; j <= NGX_HTTP_OSINT_LATENCY_BUCKETS; j++) {
+            cumulative += ps->latency[j];
+            p = ngx_slprintf(p, last, "osint_provider_latency_seconds_bucket"
+                             "{provider=\"%V\",le=\"%s\"} %ui\n",
+                             &prov[i].name, ngx_http_osint_le[j], cumulative);
+        }
+
+        p = ngx_slprintf(p, last, "osint_provider_latency_seconds_sum"
+                         "{provider=\"%V\"} %.6f\n"
+                         "osint_provider_latency_seconds_count"
+                         "{provider=\"%V\"} %ui\n",
+                         &prov[i].name,
+                         (double) ps->latency_sum_us / 1000000.0,
+                         &prov[i].name, cumulative);
+    }
+
+    ngx_http_osint_help(p, last, "osint_breaker_state", "gauge",
+                        "Circuit breaker: 0 closed, 1 open, 2 half-open.");
+
+    for (i = 0; i < n; i++) {
+        if (prov[i].state) {
+            p = ngx_slprintf(p, last, "osint_breaker_state{provider=\"%V\"}"
+                             " %ui\n", &prov[i].name,
+                             prov[i].state->breaker.state);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_breaker_transitions_total",
+                        "counter", "Circuit breaker transitions, by state "
+                        "entered.");
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; prov[i].state && j < 3; j++) {
+            p = ngx_slprintf(p, last, "osint_breaker_transitions_total"
+                             "{provider=\"%V\",state=\"%s\"} %uA\n",
+                             &prov[i].name, ngx_http_osint_breaker_states[j],
+                             prov[i].state->transitions[j]);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_bucket_tokens", "gauge",
+                        "Tokens left in the provider's rate limit.");
+
+    if (ctx) {
+        ngx_shmtx_lock(&ctx->shpool->mutex);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (prov[i].state && prov[i].rate.per_ms > 0.0) {
+            p = ngx_slprintf(p, last, "osint_bucket_tokens{provider=\"%V\"}"
+                             " %.3f\n", &prov[i].name,
+                             ngx_http_osint_bucket_tokens(
+                                 &prov[i].state->bucket, &prov[i].rate, now));
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_provider_quota_remaining", "gauge",
+                        "Calls left in the provider's quota period.");
+
+    for (i = 0; i < n; i++) {
+        ps = prov[i].state;
+
+        if (ps && prov[i].quota.limit) {
+            p = ngx_slprintf(p, last, "osint_provider_quota_remaining"
+                             "{provider=\"%V\"} %ui\n", &prov[i].name,
+                             ps->quota_start
+                             == ngx_http_osint_quota_period(ngx_time(),
+                                                         prov[i].quota.unit)
+                             ? prov[i].quota.limit
+                               - ngx_min(ps->quota_used, prov[i].quota.limit)
+                             : prov[i].quota.limit);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_provider_quota_reset_seconds",
+                        "gauge", "Unix time when the provider's quota "
+                        "period ends.");
+
+    for (i = 0; i < n; i++) {
+        if (prov[i].state && prov[i].quota.limit) {
+            reset = ngx_http_osint_quota_reset(
+                        ngx_http_osint_quota_period(ngx_time(),
+                                                    prov[i].quota.unit),
+                        prov[i].quota.unit);
+
+            p = ngx_slprintf(p, last, "osint_provider_quota_reset_seconds"
+                             "{provider=\"%V\"} %T\n", &prov[i].name, reset);
+        }
+    }
+
+    if (ctx) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+    }
+
+    ngx_http_osint_help(p, last, "osint_provider_disabled", "gauge",
+                        "1 when the provider lacks its api key.");
+
+    for (i = 0; i < n; i++) {
+        p = ngx_slprintf(p, last, "osint_provider_disabled{provider=\"%V\"}"
+                         " %ui\n", &prov[i].name, (ngx_uint_t) prov[i].disabled);
+    }
+
+    ngx_http_osint_help(p, last, "osint_cache_requests_total", "counter",
+                        "Cache lookups, by tier and result.");
+
+    ngx_http_osint_help(p, last, "osint_redis_up", "gauge",
+                        "1 while the Redis L2 cache is connected.");
+
+    ngx_http_osint_help(p, last, "osint_limit_requests_total", "counter",
+                        "Requests seen by osint_limit, by zone and result.");
+
+    if (ctx) {
+        ngx_http_osint_help(p, last, "osint_zone_size_bytes", "gauge",
+                            "Size of the osint shared memory zone.");
+        p = ngx_slprintf(p, last, "osint_zone_size_bytes %uz\n",
+                         (size_t) omcf->shm_size);
+
+        ngx_http_osint_help(p, last, "osint_zone_used_bytes", "gauge",
+                            "Bytes of the osint zone in use.");
+        p = ngx_slprintf(p, last, "osint_zone_used_bytes %uz\n",
+                         ngx_http_osint_zone_used(ctx));
+    }
+
+    return ngx_http_osint_send_text(r, NGX_HTTP_OK,
+                                    "text/plain; version=0.0.4; "
+                                    "charset=utf-8", text, p - text);
+}
+
+
+static ngx_int_t
+ngx_http_osint_status_json(ngx_http_request_t *r,
+    ngx_http_osint_main_conf_t *omcf)
+{
+    cJSON                      *doc, *obj, *row, *item;
+    ngx_uint_t                  i, j;
+    ngx_http_osint_shm_t       *ctx;
+    ngx_http_osint_provider_t  *prov;
+
+    ctx = omcf->shm_zone ? omcf->shm_zone->data : NULL;
+    prov = omcf->providers.elts;
+
+    doc = cJSON_CreateObject();
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_AddStringToObject(doc, "version", NGX_HTTP_OSINT_VERSION);
+    cJSON_AddNumberToObject(doc, "time", (double) ngx_time());
+
+    obj = cJSON_AddObjectToObject(doc, "zone");
+
+    if (obj && ctx) {
+        cJSON_AddNumberToObject(obj, "size", (double) omcf->shm_size);
+        cJSON_AddNumberToObject(obj, "used",
+                                (double) ngx_http_osint_zone_used(ctx));
+    }
+
+    cJSON_AddNullToObject(doc, "redis");
+
+    obj = cJSON_AddObjectToObject(doc, "lookups");
+
+    for (i = 0; obj && ctx && i < 7; i++) {
+        row = cJSON_AddObjectToObject(obj, ngx_http_osint_type_rows[i]);
+
+        for (j = 0; row && j < 4; j++) {
+            cJSON_AddNumberToObject(row, ngx_http_osint_results[j],
+                                    (double) ctx->sh->counters.lookups[i][j]);
+        }
+    }
+
+    obj = cJSON_AddObjectToObject(doc, "providers");
+
+    for (i = 0; obj && i < omcf->providers.nelts; i++) {
+        item = ngx_http_osint_provider_json(&prov[i], ctx);
+
+        if (item == NULL) {
+            cJSON_Delete(doc);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cJSON_AddItemToObject(obj, (char *) prov[i].name.data, item);
+    }
+
+    return ngx_http_osint_send_json(r, NGX_HTTP_OK, doc);
+}
+
+
+static cJSON *
+ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
+    ngx_http_osint_shm_t *ctx)
+{
+    cJSON                    *item, *obj, *arr;
+    time_t                    start;
+    ngx_uint_t                j, count, used;
+    ngx_msec_t                now;
+    ngx_http_osint_pstate_t  *ps;
+
+    static const char  *units[] = { "", "h", "d", "mo" };
+
+    item = cJSON_CreateObject();
+    if (item == NULL) {
+        return NULL;
+    }
+
+    ps = p->state;
+    now = ngx_current_msec;
+
+    arr = cJSON_AddArrayToObject(item, "types");
+
+    for (j = 0; arr && j < 6; j++) {
+        if (p->types & (1 << j)) {
+            cJSON_AddItemToArray(arr, cJSON_CreateString(
+                                     ngx_http_osint_type_rows[j]));
+        }
+    }
+
+    cJSON_AddBoolToObject(item, "disabled", p->disabled);
+
+    if (p->disabled) {
+        u_char  reason[128];
+
+        /* the variable's name, never its value */
+
+        *ngx_snprintf(reason, sizeof(reason) - 1, "environment variable "
+                      "%V is not set", &p->api_key_env) = '\0';
+        cJSON_AddStringToObject(item, "disabled_reason", (char *) reason);
+
+    } else {
+        cJSON_AddNullToObject(item, "disabled_reason");
+    }
+
+    if (ps == NULL || ctx == NULL) {
+        return item;
+    }
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    obj = cJSON_AddObjectToObject(item, "breaker");
+
+    if (obj) {
+        cJSON_AddStringToObject(obj, "state",
+                                p->breaker.failures
+                                ? ngx_http_osint_breaker_states[
+                                      ps->breaker.state]
+                                : "off");
+        cJSON_AddNumberToObject(obj, "failures", (double) ps->breaker.failures);
+        cJSON_AddNumberToObject(obj, "threshold", (double) p->breaker.failures);
+        cJSON_AddNumberToObject(obj, "opens", (double) ps->breaker.opens);
+    }
+
+    if (p->rate.per_ms > 0.0) {
+        obj = cJSON_AddObjectToObject(item, "bucket");
+
+        if (obj) {
+            cJSON_AddNumberToObject(obj, "tokens",
+                                    (double) (int64_t)
+                                    (ngx_http_osint_bucket_tokens(&ps->bucket,
+                                                                  &p->rate, now)
+                                     * 100) / 100);
+            cJSON_AddNumberToObject(obj, "capacity", (double) p->rate.burst);
+            cJSON_AddNumberToObject(obj, "rate_per_s", p->rate.per_ms * 1000);
+        }
+
+    } else {
+        cJSON_AddNullToObject(item, "bucket");
+    }
+
+    if (p->quota.limit) {
+        obj = cJSON_AddObjectToObject(item, "quota");
+        start = ngx_http_osint_quota_period(ngx_time(), p->quota.unit);
+        used = ps->quota_start == start ? ps->quota_used : 0;
+
+        if (obj) {
+            cJSON_AddNumberToObject(obj, "limit", (double) p->quota.limit);
+            cJSON_AddStringToObject(obj, "period", units[p->quota.unit]);
+            cJSON_AddNumberToObject(obj, "used", (double) used);
+            cJSON_AddNumberToObject(obj, "remaining", (double)
+                                    (p->quota.limit
+                                     - ngx_min(used, p->quota.limit)));
+            cJSON_AddNumberToObject(obj, "reset", (double)
+                                    ngx_http_osint_quota_reset(start,
+                                                            p->quota.unit));
+        }
+
+    } else {
+        cJSON_AddNullToObject(item, "quota");
+    }
+
+    cJSON_AddNumberToObject(item, "held_for_ms",
+                            (ngx_msec_int_t) (ps->hold_until - now) > 0
+                            ? (double) (ps->hold_until - now) : 0);
+
+    if (ps->last_err_time) {
+        obj = cJSON_AddObjectToObject(item, "last_error");
+
+        if (obj) {
+            cJSON_AddStringToObject(obj, "kind",
+                                    ngx_http_osint_err_kind(ps->last_err));
+            cJSON_AddNumberToObject(obj, "time", (double) ps->last_err_time);
+        }
+
+    } else {
+        cJSON_AddNullToObject(item, "last_error");
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    obj = cJSON_AddObjectToObject(item, "calls");
+
+    for (j = 0; obj && j < NGX_HTTP_OSINT_OUTCOMES; j++) {
+        cJSON_AddNumberToObject(obj, ngx_http_osint_outcomes[j],
+                                (double) ps->calls[j]);
+    }
+
+    obj = cJSON_AddObjectToObject(item, "skipped");
+
+    for (j = 0; obj && j < NGX_HTTP_OSINT_SKIP_REASONS; j++) {
+        cJSON_AddNumberToObject(obj, ngx_http_osint_skip_reasons[j],
+                                (double) ps->skipped[j]);
+    }
+
+    cJSON_AddNumberToObject(item, "retries", (double) ps->retries);
+
+    obj = cJSON_AddObjectToObject(item, "latency");
+
+    if (obj) {
+        count = 0;
+
+        for (j = 0; j <= NGX_HTTP_OSINT_LATENCY_BUCKETS; j++) {
+            count += ps->latency[j];
+        }
+
+        cJSON_AddNumberToObject(obj, "count", (double) count);
+        cJSON_AddNumberToObject(obj, "sum_s",
+                                (double) ps->latency_sum_us / 1000000.0);
+        cJSON_AddNumberToObject(obj, "p50_ms",
+                                ngx_http_osint_latency_quantile(ps, 0.5));
+        cJSON_AddNumberToObject(obj, "p95_ms",
+                                ngx_http_osint_latency_quantile(ps, 0.95));
+    }
+
+    return item;
+}
+
+
+/*
+ * A quantile from the histogram, interpolated inside its bucket as
+ * Prometheus' histogram_quantile() does; 0 without data.
+ */
+
+static double
+ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps, double q)
+{
+    double      rank, lo, hi, seen, in;
+    ngx_uint_t  j, count;
+
+    count = 0;
+
+    for (j = 0; j <= NGX_HTTP_OSINT_LATENCY_BUCKETS; j++) {
+        count += ps->latency[j];
+    }
+
+    if (count == 0) {
+        return 0;
+    }
+
+    rank = q * (double) count;
+    seen = 0;
+
+    for (j = 0; j < NGX_HTTP_OSINT_LATENCY_BUCKETS; j++) {
+        in = (double) ps->latency[j];
+
+        if (seen + in >= rank && in > 0) {
+            lo = j ? ngx_http_osint_le_ms[j - 1] : 0;
+            hi = ngx_http_osint_le_ms[j];
+            return (double) (int64_t) ((lo + (hi - lo) * (rank - seen) / in)
+                                       * 10) / 10;
+        }
+
+        seen += in;
+    }
+
+    return ngx_http_osint_le_ms[NGX_HTTP_OSINT_LATENCY_BUCKETS - 1];
+}
+
+
+static size_t
+ngx_http_osint_zone_used(ngx_http_osint_shm_t *ctx)
+{
+    size_t  used;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+    used = (size_t) (ctx->shpool->end - (u_char *) ctx->shpool)
+           - ctx->shpool->pfree * ngx_pagesize;
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return used;
+}
+
+
+static ngx_int_t
+ngx_http_osint_status_html(ngx_http_request_t *r)
+{
+    return ngx_http_osint_send_text(r, NGX_HTTP_OK, "text/html; charset=utf-8",
+                                    (u_char *) ngx_http_osint_status_page,
+                                    ngx_strlen(ngx_http_osint_status_page));
+}
+
+
+/*
+ * GET /healthz: 200 while this worker serves.  ?ready=1: 503 when no
+ * provider can be asked because every enabled one has its breaker open.
+ */
+
+ngx_int_t
+ngx_http_osint_health_handler(ngx_http_request_t *r)
+{
+    cJSON                       *doc;
+    ngx_str_t                    ready;
+    ngx_uint_t                   i, open, enabled;
+    ngx_http_osint_provider_t   *prov;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    doc = cJSON_CreateObject();
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "ready", 5, &ready) != NGX_OK
+        || (ready.len == 1 && ready.data[0] == '0'))
+    {
+        cJSON_AddStringToObject(doc, "status", "ok");
+        return ngx_http_osint_send_json(r, NGX_HTTP_OK, doc);
+    }
+
+    prov = omcf->providers.elts;
+    open = 0;
+    enabled = 0;
+
+    for (i = 0; i < omcf->providers.nelts; i++) {
+        if (prov[i].disabled || prov[i].state == NULL) {
+            continue;
+        }
+
+        enabled++;
+
+        if (prov[i].breaker.failures
+            && prov[i].state->breaker.state == NGX_HTTP_OSINT_BREAKER_OPEN)
+        {
+            open++;
+        }
+    }
+
+    if (enabled && open == enabled) {
+        cJSON_AddStringToObject(doc, "status", "not_ready");
+        cJSON_AddStringToObject(doc, "reason",
+                                "the circuit breaker of every provider is "
+                                "open");
+        return ngx_http_osint_send_json(r, NGX_HTTP_SERVICE_UNAVAILABLE, doc);
+    }
+
+    cJSON_AddStringToObject(doc, "status", "ready");
+
+    return ngx_http_osint_send_json(r, NGX_HTTP_OK, doc);
+}
+
+
+static ngx_int_t
+ngx_http_osint_send_text(ngx_http_request_t *r, ngx_uint_t status, char *type,
+    u_char *text, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type.len = ngx_strlen(type);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = text;
+    b->last = text + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main);
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
