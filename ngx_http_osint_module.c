@@ -105,7 +105,7 @@ static ngx_command_t  ngx_http_osint_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_osint_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_osint_add_variables,          /* preconfiguration */
     ngx_http_osint_postconfiguration,      /* postconfiguration */
 
     ngx_http_osint_create_main_conf,       /* create main configuration */

@@ -345,6 +345,7 @@ struct ngx_http_osint_lookup_s {
     ngx_msec_t                  deadline_at;        /* ngx_current_msec */
     double                      started;            /* ms, monotonic */
 
+    const char                 *cache_status;       /* X-Cache-Status */
     ngx_str_t                   reject;             /* why input is bad */
     const char                 *reject_kind;
 
@@ -431,6 +432,9 @@ void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
 /* the lookup */
 ngx_int_t ngx_http_osint_lookup_handler(ngx_http_request_t *r);
 double ngx_http_osint_now_ms(void);
+
+/* variables */
+ngx_int_t ngx_http_osint_add_variables(ngx_conf_t *cf);
 
 /* status and health */
 ngx_int_t ngx_http_osint_status_handler(ngx_http_request_t *r);

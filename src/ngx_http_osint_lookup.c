@@ -85,6 +85,7 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
 
     lk->request = r;
     lk->started = ngx_http_osint_now_ms();
+    ngx_http_set_ctx(r, lk, ngx_http_osint_module);
 
     vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
 
@@ -514,9 +515,12 @@ ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    lk->cache_status = "MISS";
+
     h->hash = 1;
     ngx_str_set(&h->key, "X-Cache-Status");
-    ngx_str_set(&h->value, "MISS");
+    h->value.data = (u_char *) lk->cache_status;
+    h->value.len = ngx_strlen(lk->cache_status);
 
     return ngx_http_osint_send_json(r, status, doc);
 }

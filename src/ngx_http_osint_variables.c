@@ -1,0 +1,153 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * Variables for access_log and headers: what a lookup was and how it went.
+ * Empty ("not found") outside a lookup.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+typedef enum {
+    NGX_HTTP_OSINT_VAR_TARGET_TYPE = 0,
+    NGX_HTTP_OSINT_VAR_CACHE_STATUS,
+    NGX_HTTP_OSINT_VAR_PROVIDERS_OK,
+    NGX_HTTP_OSINT_VAR_PROVIDERS_FAILED,
+    NGX_HTTP_OSINT_VAR_UPSTREAM_TIME
+} ngx_http_osint_var_e;
+
+
+static ngx_int_t ngx_http_osint_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_http_variable_t  ngx_http_osint_vars[] = {
+
+    { ngx_string("osint_target_type"), NULL, ngx_http_osint_variable,
+      NGX_HTTP_OSINT_VAR_TARGET_TYPE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("osint_cache_status"), NULL, ngx_http_osint_variable,
+      NGX_HTTP_OSINT_VAR_CACHE_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("osint_providers_ok"), NULL, ngx_http_osint_variable,
+      NGX_HTTP_OSINT_VAR_PROVIDERS_OK, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("osint_providers_failed"), NULL, ngx_http_osint_variable,
+      NGX_HTTP_OSINT_VAR_PROVIDERS_FAILED, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("osint_upstream_time"), NULL, ngx_http_osint_variable,
+      NGX_HTTP_OSINT_VAR_UPSTREAM_TIME, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_osint_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_osint_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    u_char                   *p;
+    double                    max;
+    ngx_uint_t                i, n;
+    const char               *s;
+    ngx_http_osint_call_t    *call;
+    ngx_http_osint_lookup_t  *lk;
+
+    lk = ngx_http_get_module_ctx(r->main, ngx_http_osint_module);
+
+    /* a lookup refused as bad input has no type yet */
+
+    if (lk == NULL || lk->type == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+
+    switch (data) {
+
+    case NGX_HTTP_OSINT_VAR_TARGET_TYPE:
+        s = ngx_http_osint_type_name(lk->type);
+        v->data = (u_char *) s;
+        v->len = ngx_strlen(s);
+        break;
+
+    case NGX_HTTP_OSINT_VAR_CACHE_STATUS:
+        v->data = (u_char *) lk->cache_status;
+        v->len = lk->cache_status ? ngx_strlen(lk->cache_status) : 0;
+        break;
+
+    case NGX_HTTP_OSINT_VAR_PROVIDERS_OK:
+    case NGX_HTTP_OSINT_VAR_PROVIDERS_FAILED:
+        n = 0;
+
+        for (i = 0; i < lk->ncalls; i++) {
+            call = &lk->calls[i];
+
+            if (data == NGX_HTTP_OSINT_VAR_PROVIDERS_OK) {
+                n += (call->status == NGX_HTTP_OSINT_OK
+                      || call->status == NGX_HTTP_OSINT_NOT_FOUND);
+
+            } else {
+                /* a provider without its key is configured so: no failure */
+                n += (call->status == NGX_HTTP_OSINT_ERROR
+                      || (call->status == NGX_HTTP_OSINT_SKIPPED
+                          && call->err != NGX_HTTP_OSINT_ERR_DISABLED));
+            }
+        }
+
+        v->len = ngx_sprintf(p, "%ui", n) - p;
+        break;
+
+    default: /* NGX_HTTP_OSINT_VAR_UPSTREAM_TIME */
+
+        /* calls run in parallel: the slowest one is the upstream time */
+
+        max = 0;
+
+        for (i = 0; i < lk->ncalls; i++) {
+            if (lk->calls[i].latency > max) {
+                max = lk->calls[i].latency;
+            }
+        }
+
+        v->len = ngx_sprintf(p, "%.3f", max / 1000.0) - p;
+        break;
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
