@@ -58,6 +58,20 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       offsetof(ngx_http_osint_main_conf_t, deadline),
       &ngx_http_osint_positive_p },
 
+    { ngx_string("osint_cache_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_osint_main_conf_t, cache_ttl),
+      NULL },
+
+    { ngx_string("osint_cache_l1"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_osint_main_conf_t, cache_l1),
+      NULL },
+
     { ngx_string("osint_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -161,6 +175,8 @@ ngx_http_osint_create_main_conf(ngx_conf_t *cf)
     }
 
     omcf->deadline = NGX_CONF_UNSET_MSEC;
+    omcf->cache_ttl = NGX_CONF_UNSET_MSEC;
+    omcf->cache_l1 = NGX_CONF_UNSET;
     omcf->max_body = NGX_CONF_UNSET_SIZE;
     omcf->ssl_verify = NGX_CONF_UNSET;
 
@@ -173,9 +189,23 @@ ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_osint_main_conf_t *omcf = conf;
 
+    ngx_uint_t                  i;
+    ngx_http_osint_provider_t  *p;
+
     ngx_str_t  name = ngx_string("request_id");
 
     ngx_conf_init_msec_value(omcf->deadline, 5000);
+    ngx_conf_init_msec_value(omcf->cache_ttl, 3600000);
+    ngx_conf_init_value(omcf->cache_l1, 1);
+
+    p = omcf->providers.elts;
+
+    for (i = 0; i < omcf->providers.nelts; i++) {
+        ngx_conf_init_msec_value(p[i].cache_ttl, omcf->cache_ttl);
+        ngx_conf_init_msec_value(p[i].cache_not_found, p[i].cache_ttl);
+        p[i].fingerprint = ngx_http_osint_fingerprint(&p[i]);
+    }
+
     ngx_conf_init_size_value(omcf->max_body, 1024 * 1024);
     ngx_conf_init_value(omcf->ssl_verify, 1);
 

@@ -244,12 +244,32 @@ typedef struct {
 
     ngx_http_osint_pstate_t    *state;          /* in the zone */
 
+    ngx_msec_t                  cache_ttl;      /* 0: not cached */
+    ngx_msec_t                  cache_not_found;
+    ngx_msec_t                  cache_stale;
+    uint32_t                    fingerprint;    /* of url, format, fields */
+
     unsigned                    disabled:1;
     unsigned                    format_set:1;
 
     u_char                     *file;           /* where it was defined */
     ngx_uint_t                  line;
 } ngx_http_osint_provider_t;
+
+
+/* osint_redis: where the L2 cache is and how to speak to it */
+
+typedef struct ngx_http_osint_redis_req_s  ngx_http_osint_redis_req_t;
+
+typedef struct {
+    ngx_addr_t                 *addr;           /* resolved at start */
+    ngx_str_t                   unix_path;      /* or a unix socket */
+    ngx_uint_t                  db;
+    ngx_str_t                   password;       /* never logged or shown */
+    ngx_str_t                   password_env;
+    ngx_msec_t                  timeout;
+    ngx_str_t                   prefix;
+} ngx_http_osint_redis_conf_t;
 
 
 typedef struct {
@@ -264,6 +284,11 @@ typedef struct {
     ngx_str_t                   ssl_trusted_certificate;
 
     ngx_int_t                   request_id_index;
+
+    ngx_http_osint_redis_conf_t *redis;         /* NULL: no L2 */
+
+    ngx_msec_t                  cache_ttl;      /* osint_cache_ttl */
+    ngx_flag_t                  cache_l1;       /* osint_cache_l1 */
 
     unsigned                    lookup_used:1;
 } ngx_http_osint_main_conf_t;
@@ -324,10 +349,18 @@ typedef struct {
     double                      latency;            /* ms */
     cJSON                      *data;
 
-    ngx_event_t                 timer;      /* token wait or retry backoff */
+    ngx_event_t                 timer;      /* token wait, backoff, cache lock */
+
+    const char                 *cache;      /* l1, redis, miss, stale, bypass */
+    ngx_str_t                   stale;      /* a stale answer to fall back on */
+    ngx_http_osint_status_e     stale_status;
+    ngx_http_osint_err_e        stale_reason;
+    ngx_http_osint_redis_req_t *redis;      /* a GET in flight */
 
     unsigned                    admitted:1; /* the timer ends a token wait */
     unsigned                    probe:1;    /* a breaker probe in flight */
+    unsigned                    locked:1;   /* holds the L1 update lock */
+    unsigned                    waiting:1;  /* waits for another's answer */
 } ngx_http_osint_call_t;
 
 
@@ -349,6 +382,7 @@ struct ngx_http_osint_lookup_s {
     ngx_str_t                   reject;             /* why input is bad */
     const char                 *reject_kind;
 
+    unsigned                    bypass:1;           /* refresh */
     unsigned                    starting:1;
     unsigned                    finished:1;
 };
@@ -356,15 +390,54 @@ struct ngx_http_osint_lookup_s {
 
 /* the osint zone: header of the shared memory */
 
+/* osint_cache_requests_total: tiers and results */
+#define NGX_HTTP_OSINT_TIER_L1       0
+#define NGX_HTTP_OSINT_TIER_REDIS    1
+#define NGX_HTTP_OSINT_CACHE_HIT     0
+#define NGX_HTTP_OSINT_CACHE_MISS    1
+#define NGX_HTTP_OSINT_CACHE_STALE   2
+#define NGX_HTTP_OSINT_CACHE_ERROR   3
+
 typedef struct {
     ngx_atomic_t                lookups[7][4];  /* [type bit or 6][result] */
+    ngx_atomic_t                cache[2][4];    /* [tier][result] */
+    ngx_atomic_t                redis_up;       /* workers connected */
 } ngx_http_osint_counters_t;
+
+
+/* one cached answer in the zone: L1 */
+
+typedef struct {
+    ngx_rbtree_node_t           node;           /* key: crc32 of the key */
+    ngx_queue_t                 lru;
+    ngx_msec_t                  fresh_until;
+    ngx_msec_t                  stale_until;
+    ngx_msec_t                  updating_until; /* a worker asks upstream */
+    uint32_t                    value_len;
+    u_short                     key_len;
+    u_char                      status;         /* ok, not_found; 0: none */
+    u_char                      data[1];        /* key, then value */
+} ngx_http_osint_cache_node_t;
+
+/* what the L1 lookup found */
+typedef enum {
+    NGX_HTTP_OSINT_L1_MISS = 0,     /* the caller now holds the lock */
+    NGX_HTTP_OSINT_L1_FRESH,
+    NGX_HTTP_OSINT_L1_STALE,        /* the caller holds the lock */
+    NGX_HTTP_OSINT_L1_BUSY          /* another call is asking upstream */
+} ngx_http_osint_l1_e;
 
 typedef struct {
     ngx_uint_t                  signature;
     ngx_uint_t                  generation;     /* configuration loads */
     ngx_queue_t                 providers;  /* of ngx_http_osint_pstate_t */
     ngx_http_osint_counters_t   counters;
+
+    ngx_rbtree_t                cache;
+    ngx_rbtree_node_t           cache_sentinel;
+    ngx_queue_t                 cache_lru;  /* of ngx_http_osint_cache_node_t */
+    ngx_uint_t                  cache_entries;
+    time_t                      evict_logged;   /* last warning */
 } ngx_http_osint_shctx_t;
 
 typedef struct {
@@ -432,6 +505,49 @@ void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
 /* the lookup */
 ngx_int_t ngx_http_osint_lookup_handler(ngx_http_request_t *r);
 double ngx_http_osint_now_ms(void);
+
+/*
+ * The Redis L2 cache (src/ngx_http_osint_redis.c): one hiredis async
+ * connection per worker on nginx events.  Never an error for a lookup:
+ * down, refusing or slow is a miss.
+ */
+
+/* rc: NGX_OK a value, NGX_DECLINED no such key, NGX_ERROR down/timeout */
+typedef void (*ngx_http_osint_redis_get_pt)(void *data, ngx_int_t rc,
+    u_char *value, size_t len);
+
+char *ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
+    ngx_http_osint_main_conf_t *omcf);
+void ngx_http_osint_redis_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_osint_redis_up(void);
+ngx_http_osint_redis_req_t *ngx_http_osint_redis_get(ngx_str_t *key,
+    ngx_http_osint_redis_get_pt handler, void *data, ngx_log_t *log);
+void ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req);
+void ngx_http_osint_redis_set(ngx_str_t *key, u_char *value, size_t len,
+    time_t ttl);
+
+/* L1 cache in the zone, and the values both tiers store */
+ngx_http_osint_l1_e ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_msec_t lock,
+    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status);
+void ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target,
+    ngx_http_osint_status_e status, ngx_str_t *value, ngx_msec_t fresh,
+    ngx_log_t *log);
+void ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target);
+void ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
+    ngx_uint_t tier, ngx_uint_t result);
+void ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh);
+uint32_t ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p);
+u_char *ngx_http_osint_cache_encode(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
+    size_t *len);
+ngx_int_t ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p,
+    u_char *text, size_t len, ngx_pool_t *pool, ngx_str_t *value,
+    ngx_http_osint_status_e *status, time_t *fresh_until);
 
 /* variables */
 ngx_int_t ngx_http_osint_add_variables(ngx_conf_t *cf);

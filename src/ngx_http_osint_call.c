@@ -18,12 +18,23 @@
 /* the longest a 429's Retry-After holds a provider for all workers */
 #define NGX_HTTP_OSINT_HOLD_MAX  3600000
 
+/* how often a call waiting for another's answer looks for it */
+#define NGX_HTTP_OSINT_LOCK_POLL  20
+
 
 static void ngx_http_osint_call_fetch(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_done(ngx_http_osint_fetch_t *f);
 static ngx_http_osint_outcome_e ngx_http_osint_call_classify(
     ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_timer(ngx_event_t *ev);
+static void ngx_http_osint_call_admit(ngx_http_osint_call_t *call);
+static ngx_int_t ngx_http_osint_call_cache(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *value,
+    size_t len);
+static void ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
+    ngx_http_osint_status_e status, ngx_str_t *value, const char *tier);
+static void ngx_http_osint_call_settle(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_store(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
 
 
@@ -36,6 +47,231 @@ static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
 void
 ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 {
+    ngx_http_osint_lookup_t  *lk;
+
+    lk = call->lookup;
+
+    if (call->timer.handler == NULL) {
+        call->timer.handler = ngx_http_osint_call_timer;
+        call->timer.data = lk->request->connection;
+        call->timer.log = lk->request->connection->log;
+        call->started = ngx_http_osint_now_ms();
+    }
+
+    /* the first pass, and each look for another call's answer */
+
+    if (call->cache == NULL && ngx_http_osint_call_cache(call) != NGX_DECLINED)
+    {
+        return;
+    }
+
+    ngx_http_osint_call_admit(call);
+}
+
+
+/*
+ * The caches, in order: L1, then Redis.  NGX_DONE: answered from a
+ * cache; NGX_AGAIN: waiting (for another call's answer, or Redis);
+ * NGX_DECLINED: ask the provider.
+ */
+
+static ngx_int_t
+ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
+{
+    u_char                      *key;
+    ngx_str_t                    value, k;
+    ngx_msec_int_t               left;
+    ngx_http_request_t          *r;
+    ngx_http_osint_l1_e          rc;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_status_e      status;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = call->lookup;
+    r = lk->request;
+    p = call->provider;
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    if (p->cache_ttl == 0) {
+        call->cache = "miss";
+        return NGX_DECLINED;
+    }
+
+    if (lk->bypass) {
+        call->cache = "bypass";
+        return NGX_DECLINED;
+    }
+
+    if (omcf->cache_l1) {
+        left = (ngx_msec_int_t) (lk->deadline_at - ngx_current_msec);
+
+        rc = ngx_http_osint_l1_get(omcf, p, &lk->target,
+                                   left > 0 ? (ngx_msec_t) left : 1,
+                                   r->pool, &value, &status);
+
+        switch (rc) {
+
+        case NGX_HTTP_OSINT_L1_FRESH:
+            ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+                                       NGX_HTTP_OSINT_CACHE_HIT);
+            ngx_http_osint_call_serve(call, status, &value, "l1");
+            return NGX_DONE;
+
+        case NGX_HTTP_OSINT_L1_BUSY:
+
+            /* another call asks the provider: its answer will be here */
+
+            call->waiting = 1;
+            ngx_add_timer(&call->timer, NGX_HTTP_OSINT_LOCK_POLL);
+            return NGX_AGAIN;
+
+        case NGX_HTTP_OSINT_L1_STALE:
+            call->stale = value;
+            call->stale_status = status;
+
+            /* fall through */
+
+        default: /* NGX_HTTP_OSINT_L1_MISS */
+            ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+                                       NGX_HTTP_OSINT_CACHE_MISS);
+            call->locked = 1;
+            break;
+        }
+    }
+
+    call->cache = "miss";
+
+    if (omcf->redis == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* "prefix" "provider" ":" "target", readable with redis-cli */
+
+    k.len = omcf->redis->prefix.len + p->name.len + 1 + lk->target.len;
+
+    key = ngx_pnalloc(r->pool, k.len);
+    if (key == NULL) {
+        return NGX_DECLINED;
+    }
+
+    (void) ngx_sprintf(key, "%V%V:%V", &omcf->redis->prefix, &p->name,
+                       &lk->target);
+    k.data = key;
+
+    call->redis = ngx_http_osint_redis_get(&k, ngx_http_osint_call_redis,
+                                           call, r->connection->log);
+
+    if (call->redis == NULL) {
+        ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_REDIS,
+                                   NGX_HTTP_OSINT_CACHE_ERROR);
+        return NGX_DECLINED;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
+{
+    ngx_http_osint_call_t *call = data;
+
+    time_t                       fresh_until;
+    ngx_str_t                    value;
+    ngx_connection_t            *c;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_status_e      status;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = call->lookup;
+    p = call->provider;
+    c = lk->request->connection;
+    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+
+    call->redis = NULL;
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_osint_cache_decode(p, text, len, lk->request->pool,
+                                         &value, &status, &fresh_until);
+
+        if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "osint: provider \"%V\" redis value does not "
+                          "decode, request %V", &p->name, &lk->request_id);
+            rc = NGX_ERROR;
+
+        } else if (fresh_until <= ngx_time()) {
+            if (call->stale.len == 0 && status == NGX_HTTP_OSINT_OK) {
+                call->stale = value;
+                call->stale_status = status;
+            }
+
+            rc = NGX_DECLINED;
+        }
+    }
+
+    ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_REDIS,
+                               rc == NGX_OK ? NGX_HTTP_OSINT_CACHE_HIT
+                               : rc == NGX_DECLINED ? NGX_HTTP_OSINT_CACHE_MISS
+                               : NGX_HTTP_OSINT_CACHE_ERROR);
+
+    if (rc == NGX_OK) {
+
+        /* fills L1 for what is left of the answer's life */
+
+        if (omcf->cache_l1) {
+            ngx_http_osint_l1_put(omcf, p, &lk->target, status, &value,
+                                  (ngx_msec_t) (fresh_until - ngx_time())
+                                  * 1000, c->log);
+            call->locked = 0;
+        }
+
+        ngx_http_osint_call_serve(call, status, &value, "redis");
+
+    } else {
+        ngx_http_osint_call_admit(call);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* an answer from a cache: no network, no attempt */
+
+static void
+ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
+    ngx_http_osint_status_e status, ngx_str_t *value, const char *tier)
+{
+    call->cache = tier;
+    call->status = status;
+    call->err = NGX_HTTP_OSINT_ERR_NONE;
+    call->latency = ngx_http_osint_now_ms() - call->started;
+
+    if (status == NGX_HTTP_OSINT_OK) {
+        call->data = cJSON_ParseWithLength((char *) value->data, value->len);
+
+        if (call->data == NULL) {
+            call->status = NGX_HTTP_OSINT_ERROR;
+            call->err = NGX_HTTP_OSINT_ERR_BAD_RESPONSE;
+            ngx_str_set(&call->message, "a cached answer does not decode");
+        }
+    }
+
+    ngx_http_osint_call_end(call);
+}
+
+
+/*
+ * Admission by the zone, for the first attempt and each retry.  A call
+ * the zone refuses makes no network call: it is "skipped" on its first
+ * attempt, and keeps its last error on a retry.
+ */
+
+static void
+ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
+{
     ngx_msec_int_t               left;
     ngx_http_osint_lookup_t     *lk;
     ngx_http_osint_provider_t   *p;
@@ -45,13 +281,6 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
     lk = call->lookup;
     p = call->provider;
     omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
-
-    if (call->timer.handler == NULL) {
-        call->timer.handler = ngx_http_osint_call_timer;
-        call->timer.data = lk->request->connection;
-        call->timer.log = lk->request->connection->log;
-        call->started = ngx_http_osint_now_ms();
-    }
 
     left = (ngx_msec_int_t) (lk->deadline_at - ngx_current_msec);
 
@@ -119,8 +348,13 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
         call->admitted = 0;
         ngx_http_osint_call_fetch(call);
 
-    } else {
+    } else if (call->waiting) {
+        call->waiting = 0;
+        call->cache = NULL;
         ngx_http_osint_call_begin(call);
+
+    } else {
+        ngx_http_osint_call_admit(call);
     }
 
     ngx_http_run_posted_requests(c);
@@ -129,7 +363,7 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
 
 /*
  * Stops a call that has not ended: the lookup's deadline, or its client
- * went away (err NONE: nothing to report).
+ * went away (err NONE: nothing to report).  An ended call is left alone.
  */
 
 void
@@ -138,6 +372,10 @@ ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
 {
     ngx_http_osint_provider_t   *p;
     ngx_http_osint_main_conf_t  *omcf;
+
+    if (call->status != NGX_HTTP_OSINT_PENDING) {
+        return;
+    }
 
     p = call->provider;
     omcf = ngx_http_get_module_main_conf(call->lookup->request,
@@ -162,17 +400,159 @@ ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
         call->probe = 0;
     }
 
+    if (call->redis) {
+        ngx_http_osint_redis_cancel(call->redis);
+        call->redis = NULL;
+    }
+
     if (err != NGX_HTTP_OSINT_ERR_NONE) {
         call->latency = ngx_http_osint_now_ms() - call->started;
         ngx_http_osint_call_error(call, err, 0, message);
     }
+
+    ngx_http_osint_call_settle(call);
 }
 
 
 static void
 ngx_http_osint_call_end(ngx_http_osint_call_t *call)
 {
+    ngx_http_osint_call_settle(call);
     ngx_http_osint_lookup_call_done(call->lookup);
+}
+
+
+/*
+ * The answer is final: a fresh one is stored in both tiers; a failure
+ * falls back on a stale answer when one is at hand (stale-if-error); the
+ * update lock is released either way.
+ */
+
+static void
+ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
+{
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    p = call->provider;
+    omcf = ngx_http_get_module_main_conf(call->lookup->request,
+                                        ngx_http_osint_module);
+
+    if (call->attempts
+        && (call->status == NGX_HTTP_OSINT_OK
+            || call->status == NGX_HTTP_OSINT_NOT_FOUND)
+        && p->cache_ttl)
+    {
+        ngx_http_osint_call_store(call);
+
+    } else if (call->stale.len
+               && (call->status == NGX_HTTP_OSINT_ERROR
+                   || (call->status == NGX_HTTP_OSINT_SKIPPED
+                       && call->err != NGX_HTTP_OSINT_ERR_DISABLED)))
+    {
+        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+                      "osint: provider \"%V\" answered from stale cache "
+                      "after %s, request %V", &p->name,
+                      ngx_http_osint_err_kind(call->err),
+                      &call->lookup->request_id);
+
+        ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+                                   NGX_HTTP_OSINT_CACHE_STALE);
+
+        call->stale_reason = call->err;
+        call->cache = "stale";
+        call->status = call->stale_status;
+        call->err = NGX_HTTP_OSINT_ERR_NONE;
+        call->data = cJSON_ParseWithLength((char *) call->stale.data,
+                                           call->stale.len);
+
+        if (call->data == NULL) {
+            call->status = NGX_HTTP_OSINT_ERROR;
+            call->err = call->stale_reason;
+        }
+    }
+
+    if (call->locked) {
+        call->locked = 0;
+        ngx_http_osint_l1_unlock(omcf, p, &call->lookup->target);
+    }
+}
+
+
+static void
+ngx_http_osint_call_store(ngx_http_osint_call_t *call)
+{
+    char                        *text;
+    u_char                      *enc;
+    size_t                       len;
+    ngx_str_t                    value, key;
+    ngx_msec_t                   ttl;
+    ngx_http_request_t          *r;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_provider_t   *p;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = call->lookup;
+    r = lk->request;
+    p = call->provider;
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    text = NULL;
+    ngx_str_null(&value);
+
+    if (call->status == NGX_HTTP_OSINT_OK) {
+        text = cJSON_PrintUnformatted(call->data);
+        if (text == NULL) {
+            return;
+        }
+
+        value.data = (u_char *) text;
+        value.len = ngx_strlen(text);
+        ttl = p->cache_ttl;
+
+    } else {
+        ttl = p->cache_not_found;
+    }
+
+    if (ttl == 0) {
+        goto done;
+    }
+
+    if (omcf->cache_l1) {
+        ngx_http_osint_l1_put(omcf, p, &lk->target, call->status, &value, ttl,
+                              r->connection->log);
+        call->locked = 0;
+    }
+
+    if (omcf->redis && ngx_http_osint_redis_up()) {
+        enc = ngx_http_osint_cache_encode(p, call->status, &value,
+                                          ngx_time() + ttl / 1000, &len);
+
+        if (enc) {
+            key.len = omcf->redis->prefix.len + p->name.len + 1
+                      + lk->target.len;
+            key.data = ngx_pnalloc(r->pool, key.len);
+
+            if (key.data) {
+                (void) ngx_sprintf(key.data, "%V%V:%V", &omcf->redis->prefix,
+                                   &p->name, &lk->target);
+
+                /* Redis keeps the stale window too: L2 can serve it */
+
+                ngx_http_osint_redis_set(&key, enc, len,
+                                         (time_t) ((ttl + p->cache_stale)
+                                                   / 1000 + 1));
+            }
+
+            ngx_free(enc);
+        }
+    }
+
+done:
+
+    if (text) {
+        cJSON_free(text);
+    }
 }
 
 

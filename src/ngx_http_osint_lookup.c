@@ -28,8 +28,10 @@ static ngx_int_t ngx_http_osint_lookup_select(ngx_http_request_t *r,
 static void ngx_http_osint_lookup_deadline(ngx_event_t *ev);
 static void ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk);
 static ngx_int_t ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk);
+static const char *ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_lookup_cleanup(void *data);
 static void ngx_http_osint_check_broken(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_osint_no_cache(ngx_http_request_t *r);
 
 
 double
@@ -206,6 +208,9 @@ ngx_http_osint_lookup_args(ngx_http_request_t *r, ngx_http_osint_lookup_t *lk,
     if (rc != NGX_OK && rc != NGX_ABORT) {
         return rc;
     }
+
+    lk->bypass = (rc == NGX_OK && refresh.data[0] == '1')
+                 || ngx_http_osint_no_cache(r);
 
     rc = ngx_http_osint_arg(lk, "providers", providers);
 
@@ -507,15 +512,13 @@ ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* no cache tier answers yet: every answer is fresh from providers */
+    lk->cache_status = ngx_http_osint_cache_status(lk);
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
         cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    lk->cache_status = "MISS";
 
     h->hash = 1;
     ngx_str_set(&h->key, "X-Cache-Status");
@@ -631,4 +634,87 @@ ngx_http_osint_check_broken(ngx_http_request_t *r)
                   "client prematurely closed connection");
 
     ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+}
+
+
+/* "Cache-Control: no-cache" from the client: as refresh=1 */
+
+static ngx_uint_t
+ngx_http_osint_no_cache(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Cache-Control") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Cache-Control",
+                               sizeof("Cache-Control") - 1) == 0
+            && ngx_strlcasestrn(h[i].value.data,
+                                h[i].value.data + h[i].value.len,
+                                (u_char *) "no-cache", 8 - 1)
+               != NULL)
+        {
+            return 1;
+        }
+    }
+}
+
+
+/*
+ * X-Cache-Status: HIT when every answer came from a cache (stale ones
+ * too), MISS when none did, PARTIAL between, BYPASS for refresh.
+ * Providers skipped for want of a key neither hit nor miss.
+ */
+
+static const char *
+ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk)
+{
+    ngx_uint_t              i, cached, counted;
+    ngx_http_osint_call_t  *call;
+
+    if (lk->bypass) {
+        return "BYPASS";
+    }
+
+    cached = 0;
+    counted = 0;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        call = &lk->calls[i];
+
+        if (call->err == NGX_HTTP_OSINT_ERR_DISABLED) {
+            continue;
+        }
+
+        counted++;
+
+        if (call->cache
+            && (ngx_strcmp(call->cache, "l1") == 0
+                || ngx_strcmp(call->cache, "redis") == 0
+                || ngx_strcmp(call->cache, "stale") == 0))
+        {
+            cached++;
+        }
+    }
+
+    if (cached == 0) {
+        return "MISS";
+    }
+
+    return cached == counted ? "HIT" : "PARTIAL";
 }

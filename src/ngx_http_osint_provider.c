@@ -59,6 +59,8 @@ static char *ngx_http_osint_sub_retries(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_breaker(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static ngx_int_t ngx_http_osint_param(ngx_str_t *arg, char *name,
     ngx_str_t *value);
 
@@ -75,6 +77,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("quota"), 1, 1, ngx_http_osint_sub_quota },
     { ngx_string("retries"), 1, 3, ngx_http_osint_sub_retries },
     { ngx_string("breaker"), 1, 3, ngx_http_osint_sub_breaker },
+    { ngx_string("cache_ttl"), 1, 3, ngx_http_osint_sub_cache_ttl },
     { ngx_null_string, 0, 0, NULL }
 };
 
@@ -142,6 +145,8 @@ ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     p->name = value[1];
     p->index = omcf->providers.nelts - 1;
     p->timeout = NGX_CONF_UNSET_MSEC;
+    p->cache_ttl = NGX_CONF_UNSET_MSEC;
+    p->cache_not_found = NGX_CONF_UNSET_MSEC;
 
     /* a dead provider must not cost every lookup its full timeout */
 
@@ -885,6 +890,77 @@ invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\" in \"breaker\" of "
+                       "osint_provider \"%V\"", &value[i], &p->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * "cache_ttl T [not_found=T] [stale=T]" or "cache_ttl off".  not_found
+ * defaults to T; stale (served when the provider fails) to none.
+ */
+
+static char *
+ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_str_t   v;
+    ngx_uint_t  i;
+    ngx_msec_t  t;
+
+    if (p->cache_ttl != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    if (n == 1 && value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        p->cache_ttl = 0;
+        return NGX_CONF_OK;
+    }
+
+    t = ngx_parse_time(&value[1], 0);
+
+    if (t == (ngx_msec_t) NGX_ERROR) {
+        i = 1;
+        goto invalid;
+    }
+
+    p->cache_ttl = t;
+
+    for (i = 2; i <= n; i++) {
+
+        if (ngx_http_osint_param(&value[i], "not_found", &v) == NGX_OK) {
+            t = ngx_parse_time(&v, 0);
+
+            if (t == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            p->cache_not_found = t;
+            continue;
+        }
+
+        if (ngx_http_osint_param(&value[i], "stale", &v) == NGX_OK) {
+            t = ngx_parse_time(&v, 0);
+
+            if (t == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            p->cache_stale = t;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"cache_ttl\" of "
                        "osint_provider \"%V\"", &value[i], &p->name);
 
     return NGX_CONF_ERROR;

@@ -122,11 +122,19 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
 
     if (!cJSON_AddStringToObject(item, "status",
                                  ngx_http_osint_statuses[call->status])
-        || !cJSON_AddStringToObject(item, "cache", "miss")
+        || !cJSON_AddStringToObject(item, "cache",
+                                    call->cache ? call->cache : "miss")
         || !cJSON_AddNumberToObject(item, "latency_ms",
                                     ngx_http_osint_round_ms(call->latency))
         || !cJSON_AddNumberToObject(item, "attempts",
                                     (double) call->attempts))
+    {
+        goto failed;
+    }
+
+    if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE
+        && !cJSON_AddStringToObject(item, "stale_reason",
+                                    ngx_http_osint_kinds[call->stale_reason]))
     {
         goto failed;
     }

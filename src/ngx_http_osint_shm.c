@@ -112,6 +112,7 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->sh->signature = NGX_HTTP_OSINT_SHM_SIGNATURE;
     ngx_queue_init(&ctx->sh->providers);
+    ngx_http_osint_init_cache(ctx->sh);
     ctx->shpool->data = ctx->sh;
 
     len = sizeof(" in osint zone \"\"") + shm_zone->shm.name.len;

@@ -268,11 +268,12 @@ cmp_ok($res->{elapsed_ms}, '>=', 2900, 'deadline at 3 s');
 cmp_ok($res->{elapsed_ms}, '<', 4000, 'deadline bounded');
 
 ###############################################################################
-# keep-alive: sequential lookups reuse provider connections
+# keep-alive: sequential lookups reuse provider connections (refresh=1:
+# past the cache, every lookup goes to the provider)
 
 my $before = OsintTest::tcp_states($fx->port)->{'06'} // 0;
 for (1 .. 20) {
-    $t->get('/lookup?target=example.org&providers=notfound');
+    $t->get('/lookup?target=example.org&providers=notfound&refresh=1');
 }
 my $states = OsintTest::tcp_states($fx->port);
 is(($states->{'06'} // 0) - $before, 0,

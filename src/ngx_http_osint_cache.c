@@ -1,0 +1,573 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * The L1 cache in the osint zone: normalised answers per (provider, its
+ * configuration's fingerprint, canonical target), in an rbtree with an
+ * LRU queue, shared by all workers and kept across reloads.  An entry
+ * also carries the update lock that coalesces concurrent misses across
+ * workers (as proxy_cache_lock does).  And the value format both tiers
+ * store, so a Redis value is checked as strictly as an L1 entry.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+/* "name:fingerprint:target" */
+#define NGX_HTTP_OSINT_KEY_MAX                                                \
+    (NGX_HTTP_OSINT_NAME_MAX + 10 + NGX_HTTP_OSINT_TARGET_MAX)
+
+/* a full zone is warned of at most this often, in seconds */
+#define NGX_HTTP_OSINT_EVICT_LOG_EVERY  60
+
+/* version of the value format; a different one is a miss */
+#define NGX_HTTP_OSINT_CACHE_VERSION    1
+
+
+static size_t ngx_http_osint_l1_key(u_char *key,
+    ngx_http_osint_provider_t *p, ngx_str_t *target);
+static ngx_http_osint_cache_node_t *ngx_http_osint_l1_find(
+    ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key, size_t len);
+static ngx_http_osint_cache_node_t *ngx_http_osint_l1_alloc(
+    ngx_http_osint_shm_t *ctx, size_t size, ngx_log_t *log);
+static void ngx_http_osint_l1_free(ngx_http_osint_shm_t *ctx,
+    ngx_http_osint_cache_node_t *cn);
+static void ngx_http_osint_l1_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+
+
+void
+ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh)
+{
+    ngx_rbtree_init(&sh->cache, &sh->cache_sentinel,
+                    ngx_http_osint_l1_rbtree_insert);
+    ngx_queue_init(&sh->cache_lru);
+}
+
+
+/*
+ * Looks the answer up.  On a miss, and on an entry only good as stale,
+ * the caller gets the update lock for "lock" ms: other calls for the same
+ * answer wait (NGX_HTTP_OSINT_L1_BUSY) instead of asking the provider too.
+ */
+
+ngx_http_osint_l1_e
+ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_msec_t lock,
+    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status)
+{
+    u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
+    size_t                        len;
+    uint32_t                      hash;
+    ngx_msec_t                    now;
+    ngx_http_osint_l1_e           rc;
+    ngx_http_osint_shm_t         *ctx;
+    ngx_http_osint_cache_node_t  *cn;
+
+    len = ngx_http_osint_l1_key(key, p, target);
+
+    hash = ngx_crc32_short(key, len);
+    ctx = omcf->shm_zone->data;
+    now = ngx_current_msec;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    cn = ngx_http_osint_l1_find(ctx->sh, hash, key, len);
+
+    if (cn && cn->status
+        && (ngx_msec_int_t) (cn->fresh_until - now) > 0)
+    {
+        rc = NGX_HTTP_OSINT_L1_FRESH;
+        goto copy;
+    }
+
+    if (cn && (ngx_msec_int_t) (cn->updating_until - now) > 0) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        return NGX_HTTP_OSINT_L1_BUSY;
+    }
+
+    if (cn == NULL) {
+        /* a placeholder that holds the lock until the answer comes */
+
+        cn = ngx_http_osint_l1_alloc(ctx, len, pool->log);
+
+        if (cn == NULL) {
+            ngx_shmtx_unlock(&ctx->shpool->mutex);
+            return NGX_HTTP_OSINT_L1_MISS;
+        }
+
+        cn->node.key = hash;
+        cn->key_len = (u_short) len;
+        cn->status = 0;
+        cn->value_len = 0;
+        cn->fresh_until = now;
+        cn->stale_until = now;
+        ngx_memcpy(cn->data, key, len);
+
+        ngx_rbtree_insert(&ctx->sh->cache, &cn->node);
+        ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
+        ctx->sh->cache_entries++;
+    }
+
+    cn->updating_until = now + lock;
+
+    if (cn->status == 0 || (ngx_msec_int_t) (cn->stale_until - now) <= 0) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        return NGX_HTTP_OSINT_L1_MISS;
+    }
+
+    rc = NGX_HTTP_OSINT_L1_STALE;
+
+copy:
+
+    ngx_queue_remove(&cn->lru);
+    ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
+
+    *status = cn->status;
+    value->len = cn->value_len;
+    value->data = ngx_pnalloc(pool, cn->value_len + 1);
+
+    if (value->data == NULL) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        return NGX_HTTP_OSINT_L1_MISS;
+    }
+
+    ngx_memcpy(value->data, cn->data + cn->key_len, cn->value_len);
+    value->data[value->len] = '\0';
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * Stores a fresh answer for "fresh" ms, kept "cache_stale" ms longer for
+ * stale-if-error, and ends the update lock: waiters find it at once.
+ */
+
+void
+ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target,
+    ngx_http_osint_status_e status, ngx_str_t *value, ngx_msec_t fresh,
+    ngx_log_t *log)
+{
+    u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
+    size_t                        len;
+    uint32_t                      hash;
+    ngx_msec_t                    now;
+    ngx_http_osint_shm_t         *ctx;
+    ngx_http_osint_cache_node_t  *cn;
+
+    len = ngx_http_osint_l1_key(key, p, target);
+
+    hash = ngx_crc32_short(key, len);
+    ctx = omcf->shm_zone->data;
+    now = ngx_current_msec;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    cn = ngx_http_osint_l1_find(ctx->sh, hash, key, len);
+
+    if (cn) {
+        ngx_http_osint_l1_free(ctx, cn);
+    }
+
+    cn = ngx_http_osint_l1_alloc(ctx, len + value->len, log);
+
+    if (cn) {
+        cn->node.key = hash;
+        cn->key_len = (u_short) len;
+        cn->status = (u_char) status;
+        cn->value_len = (uint32_t) value->len;
+        cn->fresh_until = now + fresh;
+        cn->stale_until = now + fresh + p->cache_stale;
+        cn->updating_until = now;
+        ngx_memcpy(cn->data, key, len);
+        ngx_memcpy(cn->data + len, value->data, value->len);
+
+        ngx_rbtree_insert(&ctx->sh->cache, &cn->node);
+        ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
+        ctx->sh->cache_entries++;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/* the provider failed: let others try; a placeholder goes away */
+
+void
+ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target)
+{
+    u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
+    size_t                        len;
+    ngx_http_osint_shm_t         *ctx;
+    ngx_http_osint_cache_node_t  *cn;
+
+    len = ngx_http_osint_l1_key(key, p, target);
+    ctx = omcf->shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    cn = ngx_http_osint_l1_find(ctx->sh, ngx_crc32_short(key, len), key, len);
+
+    if (cn) {
+        if (cn->status == 0) {
+            ngx_http_osint_l1_free(ctx, cn);
+
+        } else {
+            cn->updating_until = ngx_current_msec;
+        }
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/* "name:fingerprint:target": a changed provider never meets old entries */
+
+static size_t
+ngx_http_osint_l1_key(u_char *key, ngx_http_osint_provider_t *p,
+    ngx_str_t *target)
+{
+    /* names and targets are bounded at configuration and parsing */
+
+    return ngx_snprintf(key, NGX_HTTP_OSINT_KEY_MAX, "%V:%08xD:%V", &p->name,
+                        p->fingerprint, target) - key;
+}
+
+
+static ngx_http_osint_cache_node_t *
+ngx_http_osint_l1_find(ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key,
+    size_t len)
+{
+    ngx_int_t                     rc;
+    ngx_rbtree_node_t            *node, *sentinel;
+    ngx_http_osint_cache_node_t  *cn;
+
+    node = sh->cache.root;
+    sentinel = sh->cache.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        cn = (ngx_http_osint_cache_node_t *) node;
+
+        rc = ngx_memn2cmp(key, cn->data, len, (size_t) cn->key_len);
+
+        if (rc == 0) {
+            return cn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Entries past their stale window go first; when the zone is still full,
+ * the least recently used ones go too (warned of, now and then), so a full
+ * zone costs hit rate and never fails a lookup.
+ */
+
+static ngx_http_osint_cache_node_t *
+ngx_http_osint_l1_alloc(ngx_http_osint_shm_t *ctx, size_t size,
+    ngx_log_t *log)
+{
+    ngx_uint_t                    i, forced;
+    ngx_msec_t                    now;
+    ngx_queue_t                  *q;
+    ngx_http_osint_cache_node_t  *cn;
+
+    size += offsetof(ngx_http_osint_cache_node_t, data);
+    now = ngx_current_msec;
+
+    /* two expired entries out per store keeps the tree from growing stale */
+
+    for (i = 0; i < 2 && !ngx_queue_empty(&ctx->sh->cache_lru); i++) {
+        q = ngx_queue_last(&ctx->sh->cache_lru);
+        cn = ngx_queue_data(q, ngx_http_osint_cache_node_t, lru);
+
+        if ((ngx_msec_int_t) (cn->stale_until - now) > 0
+            || (ngx_msec_int_t) (cn->updating_until - now) > 0)
+        {
+            break;
+        }
+
+        ngx_http_osint_l1_free(ctx, cn);
+    }
+
+    forced = 0;
+
+    for ( ;; ) {
+        cn = ngx_slab_alloc_locked(ctx->shpool, size);
+
+        if (cn) {
+            break;
+        }
+
+        if (ngx_queue_empty(&ctx->sh->cache_lru)) {
+            return NULL;
+        }
+
+        q = ngx_queue_last(&ctx->sh->cache_lru);
+        cn = ngx_queue_data(q, ngx_http_osint_cache_node_t, lru);
+
+        forced += ((ngx_msec_int_t) (cn->stale_until - now) > 0);
+
+        ngx_http_osint_l1_free(ctx, cn);
+    }
+
+    if (forced
+        && ngx_time() - ctx->sh->evict_logged >= NGX_HTTP_OSINT_EVICT_LOG_EVERY)
+    {
+        ctx->sh->evict_logged = ngx_time();
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint: zone is full, evicting cached answers before "
+                      "they expire (%ui cached); consider a larger "
+                      "osint_zone", ctx->sh->cache_entries);
+    }
+
+    return cn;
+}
+
+
+static void
+ngx_http_osint_l1_free(ngx_http_osint_shm_t *ctx,
+    ngx_http_osint_cache_node_t *cn)
+{
+    ngx_rbtree_delete(&ctx->sh->cache, &cn->node);
+    ngx_queue_remove(&cn->lru);
+    ngx_slab_free_locked(ctx->shpool, cn);
+    ctx->sh->cache_entries--;
+}
+
+
+static void
+ngx_http_osint_l1_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t            **p;
+    ngx_http_osint_cache_node_t   *cn, *cnt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            cn = (ngx_http_osint_cache_node_t *) node;
+            cnt = (ngx_http_osint_cache_node_t *) temp;
+
+            p = (ngx_memn2cmp(cn->data, cnt->data, cn->key_len, cnt->key_len)
+                 < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+void
+ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf, ngx_uint_t tier,
+    ngx_uint_t result)
+{
+    ngx_http_osint_shm_t  *ctx;
+
+    ctx = omcf->shm_zone->data;
+
+    (void) ngx_atomic_fetch_add(&ctx->sh->counters.cache[tier][result], 1);
+}
+
+
+/* what makes a provider's answers what they are: url, format, fields */
+
+uint32_t
+ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p)
+{
+    uint32_t                    crc;
+    ngx_uint_t                  i, j;
+    ngx_http_osint_tpl_t       *tpl;
+    ngx_http_osint_field_t     *f;
+    ngx_http_osint_tpl_part_t  *part;
+
+    ngx_crc32_init(crc);
+
+    ngx_crc32_update(&crc, p->url_source.data, p->url_source.len);
+    ngx_crc32_update(&crc, (u_char *) &p->format, sizeof(p->format));
+
+    tpl = p->headers.elts;
+
+    for (i = 0; i < p->headers.nelts; i++) {
+        part = tpl[i].parts.elts;
+
+        for (j = 0; j < tpl[i].parts.nelts; j++) {
+            ngx_crc32_update(&crc, (u_char *) &part[j].type,
+                             sizeof(part[j].type));
+            ngx_crc32_update(&crc, part[j].text.data, part[j].text.len);
+        }
+    }
+
+    f = p->fields.elts;
+
+    for (i = 0; i < p->fields.nelts; i++) {
+        ngx_crc32_update(&crc, f[i].name.data, f[i].name.len + 1);
+        ngx_crc32_update(&crc, f[i].source.data, f[i].source.len);
+    }
+
+    ngx_crc32_final(crc);
+
+    return crc;
+}
+
+
+/*
+ * The value Redis holds: readable JSON, self-describing and checked on
+ * the way back:
+ *   {"v":1,"fp":"1a2b3c4d","status":"ok","fresh_until":1700000000,"data":{..}}
+ */
+
+u_char *
+ngx_http_osint_cache_encode(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
+    size_t *len)
+{
+    u_char  *text, *last;
+    size_t   size;
+
+    size = sizeof("{\"v\":,\"fp\":\"\",\"status\":\"not_found\","
+                  "\"fresh_until\":,\"data\":}") + NGX_INT_T_LEN * 2 + 8
+           + (value->len ? value->len : 4);
+
+    text = ngx_alloc(size, ngx_cycle->log);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    last = ngx_snprintf(text, size, "{\"v\":%d,\"fp\":\"%08xD\",\"status\":"
+                        "\"%s\",\"fresh_until\":%T,\"data\":",
+                        NGX_HTTP_OSINT_CACHE_VERSION, p->fingerprint,
+                        status == NGX_HTTP_OSINT_OK ? "ok" : "not_found",
+                        fresh_until);
+
+    if (value->len) {
+        last = ngx_cpymem(last, value->data, value->len);
+
+    } else {
+        last = ngx_cpymem(last, "null", 4);
+    }
+
+    *last++ = '}';
+    *len = last - text;
+
+    return text;
+}
+
+
+/* NGX_OK, or NGX_DECLINED for anything not written by this provider */
+
+ngx_int_t
+ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
+    size_t len, ngx_pool_t *pool, ngx_str_t *value,
+    ngx_http_osint_status_e *status, time_t *fresh_until)
+{
+    char     *out, fp[9];
+    cJSON    *root, *v, *data;
+    size_t    n;
+    ngx_int_t rc;
+
+    root = cJSON_ParseWithLength((char *) text, len);
+    if (root == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+
+    (void) ngx_sprintf((u_char *) fp, "%08xD%Z", p->fingerprint);
+
+    v = cJSON_GetObjectItemCaseSensitive(root, "v");
+    if (!cJSON_IsNumber(v) || v->valueint != NGX_HTTP_OSINT_CACHE_VERSION) {
+        goto done;
+    }
+
+    v = cJSON_GetObjectItemCaseSensitive(root, "fp");
+    if (!cJSON_IsString(v) || ngx_strcmp(v->valuestring, fp) != 0) {
+        goto done;
+    }
+
+    v = cJSON_GetObjectItemCaseSensitive(root, "fresh_until");
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0) {
+        goto done;
+    }
+
+    *fresh_until = (time_t) v->valuedouble;
+
+    v = cJSON_GetObjectItemCaseSensitive(root, "status");
+    data = cJSON_GetObjectItemCaseSensitive(root, "data");
+
+    if (cJSON_IsString(v) && ngx_strcmp(v->valuestring, "ok") == 0
+        && data && !cJSON_IsNull(data))
+    {
+        out = cJSON_PrintUnformatted(data);
+        if (out == NULL) {
+            goto done;
+        }
+
+        n = ngx_strlen(out);
+        value->data = ngx_pnalloc(pool, n + 1);
+
+        if (value->data) {
+            ngx_memcpy(value->data, out, n + 1);
+            value->len = n;
+            *status = NGX_HTTP_OSINT_OK;
+            rc = NGX_OK;
+        }
+
+        cJSON_free(out);
+
+    } else if (cJSON_IsString(v) && ngx_strcmp(v->valuestring, "not_found") == 0)
+    {
+        value->data = (u_char *) "";
+        value->len = 0;
+        *status = NGX_HTTP_OSINT_NOT_FOUND;
+        rc = NGX_OK;
+    }
+
+done:
+
+    cJSON_Delete(root);
+
+    return rc;
+}
