@@ -93,13 +93,13 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     p = call->provider;
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
-    if (p->cache_ttl == 0) {
-        call->cache = "miss";
+    if (lk->bypass) {
+        call->cache = "bypass";
         return NGX_DECLINED;
     }
 
-    if (lk->bypass) {
-        call->cache = "bypass";
+    if (p->cache_ttl == 0) {
+        call->cache = "miss";
         return NGX_DECLINED;
     }
 

@@ -1,36 +1,531 @@
 
 /*
- * TEMPORARY placeholder so the module links while the real Redis client
- * (helper-6) is written: every call behaves as "Redis not available".
- * It is replaced wholesale by the real src/ngx_http_osint_redis.c.
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * The Redis L2 cache: one hiredis async connection per worker, its fd on
+ * nginx events, its timeouts on nginx timers.  Redis is an optimisation,
+ * never a dependency: while it is down, slow or refusing, every GET is a
+ * miss at once or after at most "timeout", and the worker keeps serving.
+ *
+ * hiredis 0.14 has no timer hook and frees its context by itself on
+ * errors, so the rules here are: never touch a context after
+ * redisAsyncHandleRead/Write, never free one from inside its callbacks
+ * other than reply callbacks, and reconnect only from a timer.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
+#include <ngx_event.h>
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 
 #include "ngx_http_osint.h"
+
+
+#define NGX_HTTP_OSINT_REDIS_PORT          6379
+#define NGX_HTTP_OSINT_REDIS_TIMEOUT       100
+#define NGX_HTTP_OSINT_REDIS_PREFIX        "osint:"
+
+/* reconnect backoff, ms */
+#define NGX_HTTP_OSINT_REDIS_BACKOFF_MIN   100
+#define NGX_HTTP_OSINT_REDIS_BACKOFF_MAX   5000
+
+/* GETs in a row that time out before the connection counts as hung */
+#define NGX_HTTP_OSINT_REDIS_MAX_TIMEOUTS  3
+
+/* SETs awaiting a reply: beyond, new ones are dropped (it is a cache) */
+#define NGX_HTTP_OSINT_REDIS_MAX_SETS      4096
+
+/* bytes of a Redis error reply quoted in the log */
+#define NGX_HTTP_OSINT_REDIS_ERR_MAX       128
+
+
+struct ngx_http_osint_redis_req_s {
+    ngx_http_osint_redis_get_pt     handler;   /* NULL: called or cancelled */
+    void                           *data;
+    ngx_event_t                     ev;        /* timeout, or posted failure */
+    ngx_msec_t                      start;
+    ngx_queue_t                     queue;     /* in "pending" or "failed" */
+    unsigned                        sent:1;    /* hiredis holds a callback */
+};
+
+
+typedef enum {
+    NGX_HTTP_OSINT_REDIS_LOGGED_NONE = 0,
+    NGX_HTTP_OSINT_REDIS_LOGGED_UP,
+    NGX_HTTP_OSINT_REDIS_LOGGED_DOWN
+} ngx_http_osint_redis_logged_e;
+
+
+/* this worker's connection */
+
+typedef struct {
+    ngx_http_osint_redis_conf_t    *conf;
+    redisAsyncContext              *ac;        /* NULL: not connected */
+
+    ngx_str_t                       name;      /* for the log */
+    u_char                          host[NGX_SOCKADDR_STRLEN + 1];
+    int                             port;
+
+    ngx_event_t                     reconnect;
+    ngx_event_t                     connect;   /* connect + handshake */
+    ngx_connection_t                dummy;     /* only for ev->data's fd */
+
+    ngx_queue_t                     pending;   /* GETs sent, oldest first */
+    ngx_queue_t                     failed;    /* GETs whose failure is
+                                                  posted */
+    ngx_uint_t                      timeouts;  /* GETs in a row */
+    ngx_uint_t                      sets;      /* SETs awaiting a reply */
+
+    ngx_msec_t                      backoff;
+    ngx_msec_t                      up_since;
+    ngx_log_t                      *log;
+
+    ngx_http_osint_redis_logged_e   logged;
+
+    unsigned                        up:1;
+    unsigned                        set_error_logged:1;
+    unsigned                        exiting:1;
+} ngx_http_osint_redis_t;
+
+
+static void ngx_http_osint_redis_connect(ngx_http_osint_redis_t *rd);
+static void ngx_http_osint_redis_close(ngx_http_osint_redis_t *rd,
+    const char *fmt, ...);
+static void ngx_http_osint_redis_down(ngx_http_osint_redis_t *rd,
+    const char *fmt, ...);
+static void ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd,
+    const char *fmt, va_list args);
+static void ngx_http_osint_redis_lost(const redisAsyncContext *ac);
+static void ngx_http_osint_redis_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_osint_redis_connect_handler(ngx_event_t *ev);
+static void ngx_http_osint_redis_req_handler(ngx_event_t *ev);
+static void ngx_http_osint_redis_req_free(ngx_http_osint_redis_req_t *req);
+
+/* hiredis callbacks */
+static void ngx_http_osint_redis_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_osint_redis_on_disconnect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_osint_redis_hello_done(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_osint_redis_get_done(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_osint_redis_set_done(redisAsyncContext *ac,
+    void *reply, void *privdata);
+
+/* the hiredis event adapter */
+static void ngx_http_osint_redis_add_read(void *privdata);
+static void ngx_http_osint_redis_del_read(void *privdata);
+static void ngx_http_osint_redis_add_write(void *privdata);
+static void ngx_http_osint_redis_del_write(void *privdata);
+static void ngx_http_osint_redis_cleanup(void *privdata);
+static void ngx_http_osint_redis_read_handler(ngx_event_t *ev);
+static void ngx_http_osint_redis_write_handler(ngx_event_t *ev);
+
+
+static ngx_http_osint_redis_t  *ngx_http_osint_redis;
+
+
+/*
+ * osint_redis host:port|unix:/path [db=N] [password=env:NAME] [timeout=T]
+ *     [prefix=STR];
+ */
+
+char *
+ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_osint_main_conf_t *omcf = conf;
+
+    u_char                       *name, *pw;
+    size_t                        len;
+    ngx_int_t                     n;
+    ngx_url_t                     u;
+    ngx_str_t                    *value, s;
+    ngx_uint_t                    i;
+    ngx_http_osint_redis_conf_t  *rcf;
+
+    if (omcf->redis) {
+        return "is duplicate";
+    }
+
+    rcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_osint_redis_conf_t));
+    if (rcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     rcf->addr = NULL;
+     *     rcf->unix_path = { 0, NULL };
+     *     rcf->password = { 0, NULL };
+     *     rcf->password_env = { 0, NULL };
+     */
+
+    rcf->db = 0;
+    rcf->timeout = NGX_HTTP_OSINT_REDIS_TIMEOUT;
+    ngx_str_set(&rcf->prefix, NGX_HTTP_OSINT_REDIS_PREFIX);
+
+    value = cf->args->elts;
+
+    if (value[1].len >= 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        len = value[1].len - 5;
+
+        if (len == 0 || len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid unix socket \"%V\" in \"%V\"",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        rcf->unix_path.data = ngx_pnalloc(cf->pool, len + 1);
+        if (rcf->unix_path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        (void) ngx_cpystrn(rcf->unix_path.data, value[1].data + 5, len + 1);
+        rcf->unix_path.len = len;
+
+    } else {
+
+        /*
+         * Names are resolved here, in the master: hiredis would call a
+         * blocking getaddrinfo() in the worker's event loop.
+         */
+
+        ngx_memzero(&u, sizeof(ngx_url_t));
+
+        u.url = value[1];
+        u.default_port = NGX_HTTP_OSINT_REDIS_PORT;
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+            if (u.err) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "%s in \"%V\" of \"%V\"",
+                                   u.err, &u.url, &cmd->name);
+            }
+
+            return NGX_CONF_ERROR;
+        }
+
+        if (u.naddrs == 0 || u.uri.len || u.no_port && u.port == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid address \"%V\" in \"%V\"",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        rcf->addr = &u.addrs[0];
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+
+            if (n == NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid db \"%V\" in \"%V\"",
+                                   &value[i], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            rcf->db = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            rcf->timeout = ngx_parse_time(&s, 0);
+
+            if (rcf->timeout == (ngx_msec_t) NGX_ERROR || rcf->timeout == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid timeout \"%V\" in \"%V\"",
+                                   &value[i], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
+            rcf->prefix.data = value[i].data + 7;
+            rcf->prefix.len = value[i].len - 7;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+
+            /* never quoted back: it may be a password written in clear */
+
+            if (value[i].len <= 13
+                || ngx_strncmp(value[i].data + 9, "env:", 4) != 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid password in \"%V\": expected "
+                                   "\"password=env:NAME\"", &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            rcf->password_env.data = value[i].data + 13;
+            rcf->password_env.len = value[i].len - 13;
+
+            name = ngx_pnalloc(cf->pool, rcf->password_env.len + 1);
+            if (name == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            (void) ngx_cpystrn(name, rcf->password_env.data,
+                               rcf->password_env.len + 1);
+
+            /* the master's environment: workers lose it */
+
+            pw = (u_char *) getenv((char *) name);
+
+            if (pw == NULL || *pw == '\0') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "environment variable \"%s\" of the "
+                                   "password in \"%V\" is not set or empty",
+                                   name, &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            rcf->password.len = ngx_strlen(pw);
+            rcf->password.data = ngx_pnalloc(cf->pool, rcf->password.len);
+            if (rcf->password.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memcpy(rcf->password.data, pw, rcf->password.len);
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"%V\"",
+                           &value[i], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    omcf->redis = rcf;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
+    ngx_http_osint_main_conf_t *omcf)
+{
+    size_t                        len;
+    ngx_http_osint_redis_t       *rd;
+    ngx_http_osint_redis_conf_t  *rcf;
+
+    if (omcf == NULL || omcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    rcf = omcf->redis;
+
+    rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_osint_redis_t));
+    if (rd == NULL) {
+        return NGX_ERROR;
+    }
+
+    rd->conf = rcf;
+    rd->log = cycle->log;
+    rd->backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+
+    if (rcf->unix_path.len) {
+        len = sizeof("unix:") - 1 + rcf->unix_path.len;
+
+        rd->name.data = ngx_pnalloc(cycle->pool, len);
+        if (rd->name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        rd->name.len = ngx_sprintf(rd->name.data, "unix:%V", &rcf->unix_path)
+                       - rd->name.data;
+
+    } else {
+        rd->name = rcf->addr->name;
+
+        /* the IP literal: hiredis must not resolve anything */
+
+        len = ngx_sock_ntop(rcf->addr->sockaddr, rcf->addr->socklen,
+                            rd->host, NGX_SOCKADDR_STRLEN, 0);
+        rd->host[len] = '\0';
+        rd->port = ngx_inet_get_port(rcf->addr->sockaddr);
+    }
+
+    ngx_queue_init(&rd->pending);
+    ngx_queue_init(&rd->failed);
+
+    /*
+     * Timers need a connection-like ev->data (debug logging reads its fd)
+     * and must be cancelable: an idle worker exits on reload.
+     */
+
+    rd->dummy.fd = (ngx_socket_t) -1;
+
+    rd->reconnect.data = &rd->dummy;
+    rd->reconnect.handler = ngx_http_osint_redis_reconnect_handler;
+    rd->reconnect.log = cycle->log;
+    rd->reconnect.cancelable = 1;
+
+    rd->connect.data = &rd->dummy;
+    rd->connect.handler = ngx_http_osint_redis_connect_handler;
+    rd->connect.log = cycle->log;
+    rd->connect.cancelable = 1;
+
+    ngx_http_osint_redis = rd;
+
+    /* a Redis that is down now is logged and retried, never fatal */
+
+    ngx_http_osint_redis_connect(rd);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_osint_redis_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_queue_t                 *q;
+    redisAsyncContext           *ac;
+    ngx_http_osint_redis_t      *rd;
+    ngx_http_osint_redis_req_t  *req;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL) {
+        return;
+    }
+
+    /* the requests of the handlers are gone: no handler runs from here */
+
+    rd->exiting = 1;
+
+    if (rd->reconnect.timer_set) {
+        ngx_del_timer(&rd->reconnect);
+    }
+
+    if (rd->connect.timer_set) {
+        ngx_del_timer(&rd->connect);
+    }
+
+    ac = rd->ac;
+    rd->ac = NULL;
+    rd->up = 0;
+
+    if (ac) {
+        /* frees every pending GET through its callback, closes the fd */
+        redisAsyncFree(ac);
+    }
+
+    while (!ngx_queue_empty(&rd->failed)) {
+        q = ngx_queue_head(&rd->failed);
+        req = ngx_queue_data(q, ngx_http_osint_redis_req_t, queue);
+        ngx_http_osint_redis_req_free(req);
+    }
+
+    ngx_http_osint_redis = NULL;
+}
 
 
 ngx_uint_t
 ngx_http_osint_redis_up(void)
 {
-    return 0;
+    return ngx_http_osint_redis && ngx_http_osint_redis->up;
 }
 
+
+/*
+ * The key is used as given (the caller prepends conf->prefix).  NULL:
+ * no request now, a miss for the caller.  Otherwise the handler runs
+ * exactly once, later, from an nginx event, unless cancelled.
+ */
 
 ngx_http_osint_redis_req_t *
 ngx_http_osint_redis_get(ngx_str_t *key, ngx_http_osint_redis_get_pt handler,
     void *data, ngx_log_t *log)
 {
-    return NULL;
+    ngx_http_osint_redis_t      *rd;
+    ngx_http_osint_redis_req_t  *req;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || !rd->up || rd->ac == NULL) {
+        return NULL;
+    }
+
+    if (log == NULL) {
+        log = rd->log;
+    }
+
+    req = ngx_calloc(sizeof(ngx_http_osint_redis_req_t), log);
+    if (req == NULL) {
+        return NULL;
+    }
+
+    if (redisAsyncCommand(rd->ac, ngx_http_osint_redis_get_done, req,
+                          "GET %b", key->data, key->len)
+        != REDIS_OK)
+    {
+        ngx_free(req);
+        return NULL;
+    }
+
+    req->handler = handler;
+    req->data = data;
+    req->start = ngx_current_msec;
+    req->sent = 1;
+
+    req->ev.data = &rd->dummy;
+    req->ev.handler = ngx_http_osint_redis_req_handler;
+    req->ev.log = log;
+    req->ev.cancelable = 1;
+
+    ngx_add_timer(&req->ev, rd->conf->timeout);
+
+    ngx_queue_insert_tail(&rd->pending, &req->queue);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "osint: redis GET \"%V\" %p", key, req);
+
+    return req;
 }
 
 
 void
 ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req)
 {
+    if (req == NULL || req->handler == NULL) {
+        return;
+    }
+
+    req->handler = NULL;
+    req->data = NULL;
+
+    if (req->ev.timer_set) {
+        ngx_del_timer(&req->ev);
+    }
+
+    if (!req->sent) {
+        /* its failure was posted: nobody else will free it */
+        ngx_http_osint_redis_req_free(req);
+        return;
+    }
+
+    /* the request's log may go away before hiredis lets req go */
+
+    req->ev.log = ngx_http_osint_redis ? ngx_http_osint_redis->log
+                                       : ngx_cycle->log;
 }
 
 
@@ -38,4 +533,644 @@ void
 ngx_http_osint_redis_set(ngx_str_t *key, u_char *value, size_t len,
     time_t ttl)
 {
+    u_char                  ex[NGX_TIME_T_LEN + 1];
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || !rd->up || rd->ac == NULL || ttl <= 0) {
+        return;
+    }
+
+    if (rd->sets >= NGX_HTTP_OSINT_REDIS_MAX_SETS) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                       "osint: redis SET dropped, too many in flight");
+        return;
+    }
+
+    *ngx_sprintf(ex, "%T", ttl) = '\0';
+
+    if (redisAsyncCommand(rd->ac, ngx_http_osint_redis_set_done, NULL,
+                          "SET %b %b EX %s", key->data, key->len,
+                          value, len, ex)
+        == REDIS_OK)
+    {
+        rd->sets++;
+    }
+}
+
+
+static void
+ngx_http_osint_redis_connect(ngx_http_osint_redis_t *rd)
+{
+    u_char                        db[NGX_INT_T_LEN + 1];
+    ngx_connection_t             *c;
+    redisAsyncContext            *ac;
+    ngx_http_osint_redis_conf_t  *rcf;
+
+    rcf = rd->conf;
+
+    if (rcf->unix_path.len) {
+        ac = redisAsyncConnectUnix((const char *) rcf->unix_path.data);
+
+    } else {
+        ac = redisAsyncConnect((const char *) rd->host, rd->port);
+    }
+
+    if (ac == NULL) {
+        ngx_http_osint_redis_down(rd, "out of memory");
+        return;
+    }
+
+    if (ac->c.err) {
+        /* a loopback refusal is known at once */
+        ngx_http_osint_redis_down(rd, "%s", ac->c.errstr);
+        redisAsyncFree(ac);
+        return;
+    }
+
+    c = ngx_http_osint_fd_wrap(ac->c.fd, rd->log);
+    if (c == NULL) {
+        ngx_http_osint_redis_down(rd, "no free connection");
+        redisAsyncFree(ac);
+        return;
+    }
+
+    c->data = ac;
+    c->read->handler = ngx_http_osint_redis_read_handler;
+    c->write->handler = ngx_http_osint_redis_write_handler;
+
+    /* the adapter first: setting the connect callback adds a write event */
+
+    ac->ev.data = c;
+    ac->ev.addRead = ngx_http_osint_redis_add_read;
+    ac->ev.delRead = ngx_http_osint_redis_del_read;
+    ac->ev.addWrite = ngx_http_osint_redis_add_write;
+    ac->ev.delWrite = ngx_http_osint_redis_del_write;
+    ac->ev.cleanup = ngx_http_osint_redis_cleanup;
+
+    rd->ac = ac;
+
+    (void) redisAsyncSetConnectCallback(ac, ngx_http_osint_redis_on_connect);
+    (void) redisAsyncSetDisconnectCallback(ac,
+                                           ngx_http_osint_redis_on_disconnect);
+
+    /*
+     * The handshake is pipelined behind the connect; PING last, so that
+     * "up" means Redis answered, not merely that the kernel accepted.
+     */
+
+    if (rcf->password.len
+        && redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "AUTH",
+                             "AUTH %b", rcf->password.data,
+                             rcf->password.len)
+           != REDIS_OK)
+    {
+        goto failed;
+    }
+
+    if (rcf->db) {
+        *ngx_sprintf(db, "%ui", rcf->db) = '\0';
+
+        if (redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "SELECT",
+                              "SELECT %s", db)
+            != REDIS_OK)
+        {
+            goto failed;
+        }
+    }
+
+    if (redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "PING",
+                          "PING")
+        != REDIS_OK)
+    {
+        goto failed;
+    }
+
+    if (rd->connect.timer_set) {
+        ngx_del_timer(&rd->connect);
+    }
+
+    ngx_add_timer(&rd->connect, rcf->timeout);
+
+    return;
+
+failed:
+
+    ngx_http_osint_redis_close(rd, "cannot queue the handshake");
+}
+
+
+/* not from inside hiredis callbacks other than reply callbacks */
+
+static void
+ngx_http_osint_redis_close(ngx_http_osint_redis_t *rd, const char *fmt, ...)
+{
+    va_list             args;
+    redisAsyncContext  *ac;
+
+    ac = rd->ac;
+    rd->ac = NULL;
+
+    va_start(args, fmt);
+    ngx_http_osint_redis_vdown(rd, fmt, args);
+    va_end(args);
+
+    if (ac) {
+        /*
+         * Pending callbacks get a NULL reply (GETs then fail through a
+         * posted event), the adapter's cleanup releases the fd's
+         * connection, then hiredis closes the fd.
+         */
+        redisAsyncFree(ac);
+    }
+}
+
+
+static void
+ngx_http_osint_redis_down(ngx_http_osint_redis_t *rd, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    ngx_http_osint_redis_vdown(rd, fmt, args);
+    va_end(args);
+}
+
+
+/* marks the worker down, logs it once, schedules the next attempt */
+
+static void
+ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
+    va_list args)
+{
+    u_char      reason[NGX_MAX_ERROR_STR], *p;
+    ngx_msec_t  delay;
+
+    if (rd->up
+        && ngx_current_msec - rd->up_since >= NGX_HTTP_OSINT_REDIS_BACKOFF_MAX)
+    {
+        /* a connection that lived: try again soon */
+        rd->backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+    }
+
+    rd->up = 0;
+    rd->timeouts = 0;
+
+    if (rd->connect.timer_set) {
+        ngx_del_timer(&rd->connect);
+    }
+
+    if (rd->logged != NGX_HTTP_OSINT_REDIS_LOGGED_DOWN) {
+        p = ngx_vslprintf(reason, reason + sizeof(reason), fmt, args);
+
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "osint: redis %V is down: %*s",
+                      &rd->name, p - reason, reason);
+
+        rd->logged = NGX_HTTP_OSINT_REDIS_LOGGED_DOWN;
+    }
+
+    if (rd->exiting || rd->reconnect.timer_set) {
+        return;
+    }
+
+    /* jitter: workers that lost Redis together do not return together */
+
+    delay = rd->backoff - rd->backoff / 4
+            + (ngx_msec_t) ngx_random() % (rd->backoff / 4 + 1);
+
+    ngx_add_timer(&rd->reconnect, delay);
+
+    rd->backoff = ngx_min(rd->backoff * 2, NGX_HTTP_OSINT_REDIS_BACKOFF_MAX);
+}
+
+
+/*
+ * hiredis gave the context up: a failed connect, an error, EOF.  Called
+ * from its connect and disconnect callbacks and from the adapter's
+ * cleanup, whichever comes first; hiredis frees the context itself.
+ */
+
+static void
+ngx_http_osint_redis_lost(const redisAsyncContext *ac)
+{
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || rd->ac != ac) {
+        return;
+    }
+
+    rd->ac = NULL;
+
+    ngx_http_osint_redis_down(rd, "%s",
+                              ac->c.err ? ac->c.errstr : "connection closed");
+}
+
+
+static void
+ngx_http_osint_redis_reconnect_handler(ngx_event_t *ev)
+{
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || rd->ac || rd->exiting) {
+        return;
+    }
+
+    ngx_http_osint_redis_connect(rd);
+}
+
+
+/* neither connected nor answered PING in time */
+
+static void
+ngx_http_osint_redis_connect_handler(ngx_event_t *ev)
+{
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || rd->ac == NULL || rd->up) {
+        return;
+    }
+
+    if (rd->ac->c.flags & REDIS_CONNECTED) {
+        ngx_http_osint_redis_close(rd, "no answer to the handshake within "
+                                   "%M ms", rd->conf->timeout);
+
+    } else {
+        ngx_http_osint_redis_close(rd, "connect timed out after %M ms",
+                                   rd->conf->timeout);
+    }
+}
+
+
+/*
+ * One event per GET: its timer is the timeout; posted, it delivers the
+ * failure of a connection that went away (never from inside hiredis).
+ */
+
+static void
+ngx_http_osint_redis_req_handler(ngx_event_t *ev)
+{
+    void                         *data;
+    ngx_msec_t                    age;
+    ngx_queue_t                  *q;
+    ngx_http_osint_redis_t       *rd;
+    ngx_http_osint_redis_req_t   *req, *oldest;
+    ngx_http_osint_redis_get_pt   handler;
+
+    req = (ngx_http_osint_redis_req_t *)
+              ((u_char *) ev - offsetof(ngx_http_osint_redis_req_t, ev));
+
+    rd = ngx_http_osint_redis;
+
+    handler = req->handler;
+    data = req->data;
+
+    if (!ev->timedout) {
+        ngx_http_osint_redis_req_free(req);
+
+        if (handler) {
+            handler(data, NGX_ERROR, NULL, 0);
+        }
+
+        return;
+    }
+
+    ev->timedout = 0;
+
+    /* hiredis still holds req: its reply, or the teardown, frees it */
+
+    req->handler = NULL;
+    req->data = NULL;
+    req->ev.log = rd->log;
+
+    rd->timeouts++;
+
+    /* replies come in order: the oldest one tells how far behind Redis is */
+
+    q = ngx_queue_head(&rd->pending);
+    oldest = ngx_queue_data(q, ngx_http_osint_redis_req_t, queue);
+    age = ngx_current_msec - oldest->start;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "osint: redis GET %p timed out, %ui in a row",
+                   req, rd->timeouts);
+
+    /*
+     * A Redis that accepts and never answers would cost every lookup the
+     * whole timeout: drop the connection, and the backoff makes GETs fail
+     * at once until a new one answers PING.
+     */
+
+    if (rd->ac && rd->up) {
+        if (rd->timeouts >= NGX_HTTP_OSINT_REDIS_MAX_TIMEOUTS) {
+            ngx_http_osint_redis_close(rd, "%ui GETs in a row timed out "
+                                       "after %M ms", rd->timeouts,
+                                       rd->conf->timeout);
+
+        } else if (age >= 2 * rd->conf->timeout) {
+            ngx_http_osint_redis_close(rd, "a reply is overdue by %M ms",
+                                       age);
+        }
+    }
+
+    /* req may be freed by now */
+
+    if (handler) {
+        handler(data, NGX_ERROR, NULL, 0);
+    }
+}
+
+
+static void
+ngx_http_osint_redis_req_free(ngx_http_osint_redis_req_t *req)
+{
+    if (req->ev.timer_set) {
+        ngx_del_timer(&req->ev);
+    }
+
+    if (req->ev.posted) {
+        ngx_delete_posted_event(&req->ev);
+    }
+
+    ngx_queue_remove(&req->queue);
+
+    ngx_free(req);
+}
+
+
+static void
+ngx_http_osint_redis_on_connect(const redisAsyncContext *ac, int status)
+{
+    if (status != REDIS_OK) {
+        /* hiredis frees ac when this returns: reconnect from a timer */
+        ngx_http_osint_redis_lost(ac);
+    }
+}
+
+
+static void
+ngx_http_osint_redis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    ngx_http_osint_redis_lost(ac);
+}
+
+
+/* AUTH, SELECT, PING; privdata names the command */
+
+static void
+ngx_http_osint_redis_hello_done(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply  *rr = reply;
+
+    size_t                   len;
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rr == NULL || rd == NULL || rd->ac != ac) {
+        /* teardown: the connection's end is handled elsewhere */
+        return;
+    }
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        len = ngx_min((size_t) rr->len, NGX_HTTP_OSINT_REDIS_ERR_MAX);
+
+        /* freeing is deferred by hiredis until this callback returns */
+
+        ngx_http_osint_redis_close(rd, "%s failed: %*s", (char *) privdata,
+                                   len, rr->str);
+        return;
+    }
+
+    if (ngx_strcmp(privdata, "PING") != 0) {
+        return;
+    }
+
+    if (rd->connect.timer_set) {
+        ngx_del_timer(&rd->connect);
+    }
+
+    rd->up = 1;
+    rd->up_since = ngx_current_msec;
+    rd->timeouts = 0;
+    rd->set_error_logged = 0;
+
+    if (rd->logged != NGX_HTTP_OSINT_REDIS_LOGGED_UP) {
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "osint: redis %V is up", &rd->name);
+        rd->logged = NGX_HTTP_OSINT_REDIS_LOGGED_UP;
+    }
+}
+
+
+static void
+ngx_http_osint_redis_get_done(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                  *rr = reply;
+    ngx_http_osint_redis_req_t  *req = privdata;
+
+    void                         *data;
+    size_t                        len;
+    u_char                       *value;
+    ngx_int_t                     rc;
+    ngx_http_osint_redis_t       *rd;
+    ngx_http_osint_redis_get_pt   handler;
+
+    rd = ngx_http_osint_redis;
+
+    req->sent = 0;
+
+    if (rr && rd) {
+        /* any answer: the connection is alive */
+        rd->timeouts = 0;
+    }
+
+    handler = req->handler;
+
+    if (handler == NULL || rd == NULL || rd->exiting) {
+        ngx_http_osint_redis_req_free(req);
+        return;
+    }
+
+    if (rr == NULL) {
+
+        /*
+         * The connection is being torn down inside hiredis: the handler
+         * runs from a posted event, when the worker is marked down.
+         */
+
+        if (req->ev.timer_set) {
+            ngx_del_timer(&req->ev);
+        }
+
+        ngx_queue_remove(&req->queue);
+        ngx_queue_insert_tail(&rd->failed, &req->queue);
+
+        ngx_post_event(&req->ev, &ngx_posted_events);
+        return;
+    }
+
+    value = NULL;
+    len = 0;
+
+    switch (rr->type) {
+
+    case REDIS_REPLY_STRING:
+        rc = NGX_OK;
+        value = (u_char *) rr->str;
+        len = rr->len;
+        break;
+
+    case REDIS_REPLY_NIL:
+        rc = NGX_DECLINED;
+        break;
+
+    case REDIS_REPLY_ERROR:
+        ngx_log_error(NGX_LOG_INFO, req->ev.log, 0,
+                      "osint: redis %V GET failed: %*s", &rd->name,
+                      ngx_min((size_t) rr->len, NGX_HTTP_OSINT_REDIS_ERR_MAX),
+                      rr->str);
+        rc = NGX_ERROR;
+        break;
+
+    default:
+        rc = NGX_ERROR;
+        break;
+    }
+
+    data = req->data;
+
+    ngx_http_osint_redis_req_free(req);
+
+    /* the reply is freed when this callback returns */
+
+    handler(data, rc, value, len);
+}
+
+
+static void
+ngx_http_osint_redis_set_done(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply  *rr = reply;
+
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL) {
+        return;
+    }
+
+    rd->sets--;
+
+    if (rr == NULL) {
+        return;
+    }
+
+    rd->timeouts = 0;
+
+    /* once per connection: a full Redis (maxmemory) refuses every SET */
+
+    if (rr->type == REDIS_REPLY_ERROR && !rd->set_error_logged) {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "osint: redis %V SET failed: %*s", &rd->name,
+                      ngx_min((size_t) rr->len, NGX_HTTP_OSINT_REDIS_ERR_MAX),
+                      rr->str);
+        rd->set_error_logged = 1;
+    }
+}
+
+
+/*
+ * The event adapter.  privdata is the nginx connection of the fd; its
+ * data is the context.  Level-triggered: hiredis reads at most 16 KiB
+ * per call.
+ */
+
+static void
+ngx_http_osint_redis_add_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (ngx_http_osint_fd_watch(c, 1, c->write->active) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "osint: redis: cannot watch the socket");
+    }
+}
+
+
+static void
+ngx_http_osint_redis_del_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    (void) ngx_http_osint_fd_watch(c, 0, c->write->active);
+}
+
+
+static void
+ngx_http_osint_redis_add_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (ngx_http_osint_fd_watch(c, c->read->active, 1) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "osint: redis: cannot watch the socket");
+    }
+}
+
+
+static void
+ngx_http_osint_redis_del_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    (void) ngx_http_osint_fd_watch(c, c->read->active, 0);
+}
+
+
+/* hiredis closes the fd right after: release the connection, never close */
+
+static void
+ngx_http_osint_redis_cleanup(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    redisAsyncContext  *ac;
+
+    ac = c->data;
+
+    ngx_http_osint_fd_release(c, 0);
+
+    ngx_http_osint_redis_lost(ac);
+}
+
+
+static void
+ngx_http_osint_redis_read_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    /* ac and c may be freed inside: touch neither afterwards */
+
+    redisAsyncHandleRead(c->data);
+}
+
+
+static void
+ngx_http_osint_redis_write_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    redisAsyncHandleWrite(c->data);
 }

@@ -125,6 +125,10 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_sprintf(ctx->shpool->log_ctx, " in osint zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
+    /* a full zone is routine for the cache: it evicts and says so itself */
+
+    ctx->shpool->log_nomem = 0;
+
     return ngx_http_osint_init_providers(ctx);
 }
 
@@ -175,6 +179,9 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx)
                                        sizeof(ngx_http_osint_pstate_t));
             if (ps == NULL) {
                 ngx_shmtx_unlock(&ctx->shpool->mutex);
+                ngx_log_error(NGX_LOG_EMERG, ngx_cycle->log, 0,
+                              "osint_zone is too small for the state of "
+                              "osint_provider \"%V\"", &p[i].name);
                 return NGX_ERROR;
             }
 

@@ -49,6 +49,12 @@ static const char  *ngx_http_osint_breaker_states[] = {
     "closed", "open", "half_open"
 };
 
+static const char  *ngx_http_osint_tiers[] = { "l1", "redis" };
+
+static const char  *ngx_http_osint_cache_results[] = {
+    "hit", "miss", "stale", "error"
+};
+
 static const char  *ngx_http_osint_results[] = {
     "ok", "partial", "failed", "invalid"
 };
@@ -329,8 +335,22 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     ngx_http_osint_help(p, last, "osint_cache_requests_total", "counter",
                         "Cache lookups, by tier and result.");
 
+    for (i = 0; ctx && i < 2; i++) {
+        for (j = 0; j < 4; j++) {
+            p = ngx_slprintf(p, last, "osint_cache_requests_total{tier=\"%s\","
+                             "result=\"%s\"} %uA\n", ngx_http_osint_tiers[i],
+                             ngx_http_osint_cache_results[j],
+                             ctx->sh->counters.cache[i][j]);
+        }
+    }
+
     ngx_http_osint_help(p, last, "osint_redis_up", "gauge",
-                        "1 while the Redis L2 cache is connected.");
+                        "Workers connected to the Redis L2 cache, of all.");
+
+    if (ctx && omcf->redis) {
+        p = ngx_slprintf(p, last, "osint_redis_up %d\n",
+                         ctx->sh->counters.redis_up ? 1 : 0);
+    }
 
     ngx_http_osint_help(p, last, "osint_limit_requests_total", "counter",
                         "Requests seen by osint_limit, by zone and result.");
@@ -381,7 +401,32 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
                                 (double) ngx_http_osint_zone_used(ctx));
     }
 
-    cJSON_AddNullToObject(doc, "redis");
+    if (omcf->redis && ctx) {
+        obj = cJSON_AddObjectToObject(doc, "redis");
+
+        if (obj) {
+            cJSON_AddBoolToObject(obj, "up", ctx->sh->counters.redis_up > 0);
+        }
+
+    } else {
+        cJSON_AddNullToObject(doc, "redis");
+    }
+
+    obj = cJSON_AddObjectToObject(doc, "cache");
+
+    for (i = 0; obj && ctx && i < 2; i++) {
+        row = cJSON_AddObjectToObject(obj, ngx_http_osint_tiers[i]);
+
+        for (j = 0; row && j < 4; j++) {
+            cJSON_AddNumberToObject(row, ngx_http_osint_cache_results[j],
+                                    (double) ctx->sh->counters.cache[i][j]);
+        }
+    }
+
+    if (obj && ctx) {
+        cJSON_AddNumberToObject(obj, "entries",
+                                (double) ctx->sh->cache_entries);
+    }
 
     obj = cJSON_AddObjectToObject(doc, "lookups");
 
