@@ -19,6 +19,12 @@
 
 #define NGX_HTTP_OSINT_MAX_CONNECTS  256
 
+/*
+ * Easy handles kept for reuse: making one and setting its constant
+ * options costs more than the rest of a call's setup.
+ */
+#define NGX_HTTP_OSINT_IDLE_EASY     64
+
 
 /* what this worker knows of one socket libcurl uses */
 
@@ -36,6 +42,9 @@ typedef struct {
 
     ngx_http_osint_sock_t      *socks;       /* indexed by fd */
     ngx_uint_t                  nsocks;
+
+    CURL                       *idle[NGX_HTTP_OSINT_IDLE_EASY];
+    ngx_uint_t                  nidle;       /* easy handles to reuse */
 
     ngx_log_t                  *log;
     ngx_http_osint_main_conf_t *omcf;
@@ -56,6 +65,8 @@ static void ngx_http_osint_timer_handler(ngx_event_t *ev);
 static void ngx_http_osint_check_done(void);
 static ngx_http_osint_sock_t *ngx_http_osint_sock(curl_socket_t s);
 static void ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f);
+static CURL *ngx_http_osint_easy_get(ngx_http_osint_multi_t *m);
+static void ngx_http_osint_easy_put(CURL *easy);
 
 
 static ngx_http_osint_multi_t  *ngx_http_osint_multi;
@@ -140,6 +151,10 @@ ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle)
 
     curl_multi_cleanup(m->multi);
 
+    while (m->nidle) {
+        curl_easy_cleanup(m->idle[--m->nidle]);
+    }
+
     if (m->timer.timer_set) {
         ngx_del_timer(&m->timer);
     }
@@ -173,9 +188,8 @@ ngx_int_t
 ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
     ngx_msec_t timeout)
 {
-    CURL                        *easy;
-    ngx_http_osint_multi_t      *m;
-    ngx_http_osint_main_conf_t  *omcf;
+    CURL                    *easy;
+    ngx_http_osint_multi_t  *m;
 
     m = ngx_http_osint_multi;
 
@@ -183,9 +197,7 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
         return NGX_ERROR;
     }
 
-    omcf = m->omcf;
-
-    easy = curl_easy_init();
+    easy = ngx_http_osint_easy_get(m);
     if (easy == NULL) {
         return NGX_ERROR;
     }
@@ -197,46 +209,15 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
         goto failed;
     }
 
+    /* what differs between calls; the rest was set when the handle was made */
+
     curl_easy_setopt(easy, CURLOPT_PRIVATE, f);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f->error);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) timeout);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, ngx_http_osint_write_cb);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, f);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, ngx_http_osint_open_cb);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, m);
-    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION,
-                     ngx_http_osint_close_cb);
-    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, m);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT,
-                     "ngx_http_osint_module/" NGX_HTTP_OSINT_VERSION);
-    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-
-    /* RDAP bootstrap servers redirect; never to another scheme */
-
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 3L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-
-    if (f->max_body) {
-        curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
-                         (curl_off_t) f->max_body);
-    }
-
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER,
-                     omcf->ssl_verify ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
-                     omcf->ssl_verify ? 2L : 0L);
-
-    if (omcf->ssl_trusted_certificate.len) {
-        curl_easy_setopt(easy, CURLOPT_CAINFO,
-                         omcf->ssl_trusted_certificate.data);
-    }
-
-    if (f->headers) {
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
-    }
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                     (curl_off_t) f->max_body);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
 
     if (curl_multi_add_handle(m->multi, easy) != CURLM_OK) {
         goto failed;
@@ -293,7 +274,7 @@ static void
 ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f)
 {
     if (f->easy) {
-        curl_easy_cleanup(f->easy);
+        ngx_http_osint_easy_put(f->easy);
         f->easy = NULL;
     }
 
@@ -309,6 +290,81 @@ ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f)
 
     f->body_len = 0;
     f->body_size = 0;
+}
+
+
+static CURL *
+ngx_http_osint_easy_get(ngx_http_osint_multi_t *m)
+{
+    CURL                        *easy;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    if (m->nidle) {
+        return m->idle[--m->nidle];
+    }
+
+    easy = curl_easy_init();
+    if (easy == NULL) {
+        return NULL;
+    }
+
+    omcf = m->omcf;
+
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, ngx_http_osint_write_cb);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, ngx_http_osint_open_cb);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, m);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION,
+                     ngx_http_osint_close_cb);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, m);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT,
+                     "ngx_http_osint_module/" NGX_HTTP_OSINT_VERSION);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+
+    /* RDAP bootstrap servers redirect; never to another scheme */
+
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 3L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER,
+                     omcf->ssl_verify ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
+                     omcf->ssl_verify ? 2L : 0L);
+
+    if (omcf->ssl_trusted_certificate.len) {
+        curl_easy_setopt(easy, CURLOPT_CAINFO,
+                         omcf->ssl_trusted_certificate.data);
+    }
+
+    return easy;
+}
+
+
+/*
+ * A handle out of the multi goes back to the idle list with its constant
+ * options; pointers into the ended call's memory are cleared first.
+ */
+
+static void
+ngx_http_osint_easy_put(CURL *easy)
+{
+    ngx_http_osint_multi_t  *m;
+
+    m = ngx_http_osint_multi;
+
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+
+    if (m && m->nidle < NGX_HTTP_OSINT_IDLE_EASY) {
+        m->idle[m->nidle++] = easy;
+        return;
+    }
+
+    curl_easy_cleanup(easy);
 }
 
 
@@ -641,7 +697,7 @@ ngx_http_osint_check_done(void)
         f->active = 0;
 
         curl_multi_remove_handle(ngx_http_osint_multi->multi, f->easy);
-        curl_easy_cleanup(f->easy);
+        ngx_http_osint_easy_put(f->easy);
         f->easy = NULL;
 
         if (f->headers) {

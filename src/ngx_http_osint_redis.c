@@ -83,6 +83,8 @@ typedef struct {
     ngx_msec_t                      up_since;
     ngx_log_t                      *log;
 
+    ngx_atomic_t                   *gauge;     /* workers up, in the zone */
+
     ngx_http_osint_redis_logged_e   logged;
 
     unsigned                        up:1;
@@ -212,7 +214,7 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             return NGX_CONF_ERROR;
         }
 
-        if (u.naddrs == 0 || u.uri.len || u.no_port && u.port == 0) {
+        if (u.naddrs == 0 || u.uri.len) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid address \"%V\" in \"%V\"",
                                &value[1], &cmd->name);
@@ -323,6 +325,7 @@ ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_osint_main_conf_t *omcf)
 {
     size_t                        len;
+    ngx_http_osint_shm_t         *ctx;
     ngx_http_osint_redis_t       *rd;
     ngx_http_osint_redis_conf_t  *rcf;
 
@@ -340,6 +343,11 @@ ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
     rd->conf = rcf;
     rd->log = cycle->log;
     rd->backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+
+    if (omcf->shm_zone) {
+        ctx = omcf->shm_zone->data;
+        rd->gauge = &ctx->sh->counters.redis_up;
+    }
 
     if (rcf->unix_path.len) {
         len = sizeof("unix:") - 1 + rcf->unix_path.len;
@@ -417,6 +425,10 @@ ngx_http_osint_redis_exit_process(ngx_cycle_t *cycle)
 
     if (rd->connect.timer_set) {
         ngx_del_timer(&rd->connect);
+    }
+
+    if (rd->up && rd->gauge) {
+        (void) ngx_atomic_fetch_add(rd->gauge, -1);
     }
 
     ac = rd->ac;
@@ -707,11 +719,17 @@ ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
     u_char      reason[NGX_MAX_ERROR_STR], *p;
     ngx_msec_t  delay;
 
-    if (rd->up
-        && ngx_current_msec - rd->up_since >= NGX_HTTP_OSINT_REDIS_BACKOFF_MAX)
-    {
-        /* a connection that lived: try again soon */
-        rd->backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+    if (rd->up) {
+        if (rd->gauge) {
+            (void) ngx_atomic_fetch_add(rd->gauge, -1);
+        }
+
+        if (ngx_current_msec - rd->up_since
+            >= NGX_HTTP_OSINT_REDIS_BACKOFF_MAX)
+        {
+            /* a connection that lived: try again soon */
+            rd->backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+        }
     }
 
     rd->up = 0;
@@ -956,6 +974,10 @@ ngx_http_osint_redis_hello_done(redisAsyncContext *ac, void *reply,
 
     if (rd->connect.timer_set) {
         ngx_del_timer(&rd->connect);
+    }
+
+    if (rd->gauge) {
+        (void) ngx_atomic_fetch_add(rd->gauge, 1);
     }
 
     rd->up = 1;

@@ -25,6 +25,7 @@ sub conf {
         types ip;
         url "https://127.0.0.1:%%FX0%%/tls/\$osint_target?body=internetdb";
         field ports \$.ports;
+        cache_ttl off;     # every lookup must reach the TLS fixture
     }
 
     server {
