@@ -17,7 +17,7 @@ SOURCES    := config ngx_http_osint_module.c $(wildcard src/*.c src/*.h)
 DEPS       := nginx nginx-dev libcurl4-openssl-dev libhiredis-dev \
               libcjson-dev redis-server pkg-config gcc make \
               libpcre2-dev libssl-dev zlib1g-dev
-TEST_DEPS  := perl python3 openssl wrk procps
+TEST_DEPS  := perl python3 openssl wrk procps prometheus chromium
 
 .PHONY: all deps test-deps build run test bench clean
 
@@ -56,7 +56,10 @@ $(BUILD)/nginx/objs/Makefile: config
 
 $(MODULE): $(BUILD)/nginx/objs/Makefile $(SOURCES)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
-	cp $(BUILD)/nginx/objs/ngx_http_osint_module.so $(MODULE)
+	# a new file, renamed over the old: a running nginx that reloads never
+	# maps a half-written module
+	cp $(BUILD)/nginx/objs/ngx_http_osint_module.so $(MODULE).tmp
+	mv -f $(MODULE).tmp $(MODULE)
 
 run: build
 	mkdir -p $(BUILD)/run/modules $(BUILD)/run/logs

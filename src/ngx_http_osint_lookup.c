@@ -491,6 +491,10 @@ ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk)
             break;
 
         default:
+
+            /* skipped: a provider without its key is configured so */
+
+            failed += (lk->calls[i].err != NGX_HTTP_OSINT_ERR_DISABLED);
             break;
         }
     }

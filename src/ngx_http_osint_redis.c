@@ -214,7 +214,7 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             return NGX_CONF_ERROR;
         }
 
-        if (u.naddrs == 0 || u.uri.len) {
+        if (u.naddrs == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid address \"%V\" in \"%V\"",
                                &value[1], &cmd->name);

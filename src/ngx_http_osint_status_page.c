@@ -35,7 +35,7 @@ const char  ngx_http_osint_status_page[] =
 ".closed{background:#1e7b34}.half_open{background:#f0a500;color:#1b1f23}.open{background:#c62828}.off,.unknown{background:#6b7280}\n"
 ".bad{color:#b71c1c;font-weight:600}.ok{color:#1e7b34;font-weight:600}\n"
 "tr.dis td{color:#7a808a}\n"
-"td.r{white-space:normal;min-width:140px;text-align:left}\n"
+"td.r{white-space:normal;overflow-wrap:anywhere;min-width:140px;max-width:260px;text-align:left}\n"
 "</style></head>\n"
 "<body>\n"
 "<header><h1>osint status</h1><span id=\"meta\" class=\"m\">loading&hellip;</span></header>\n"
