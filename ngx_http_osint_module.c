@@ -58,6 +58,13 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       offsetof(ngx_http_osint_main_conf_t, deadline),
       &ngx_http_osint_positive_p },
 
+    { ngx_string("osint_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_osint_redis_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("osint_cache_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -363,12 +370,23 @@ ngx_http_osint_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_http_osint_fetch_init_process(cycle, omcf);
+    if (ngx_http_osint_fetch_init_process(cycle, omcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* Redis being down never stops a worker: it only costs hit rate */
+
+    if (omcf->redis) {
+        return ngx_http_osint_redis_init_process(cycle, omcf);
+    }
+
+    return NGX_OK;
 }
 
 
 static void
 ngx_http_osint_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_osint_redis_exit_process(cycle);
     ngx_http_osint_fetch_exit_process(cycle);
 }
