@@ -327,6 +327,7 @@ struct ngx_http_osint_fetch_s {
 
     unsigned                        active:1;
     unsigned                        too_large:1;
+    unsigned                        fresh_connect:1;
 };
 
 
@@ -360,6 +361,7 @@ typedef struct {
     unsigned                    admitted:1; /* the timer ends a token wait */
     unsigned                    probe:1;    /* a breaker probe in flight */
     unsigned                    locked:1;   /* holds the L1 update lock */
+    unsigned                    fresh:1;    /* retry on a new connection */
     unsigned                    waiting:1;  /* waits for another's answer */
 } ngx_http_osint_call_t;
 

@@ -578,6 +578,14 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
     f->max_body = omcf->max_body;
+
+    /*
+     * libcurl re-sends a request by itself when a kept-alive connection
+     * turns out dead; a retry after a connection failure must be one
+     * request on a new connection, so that attempts count requests.
+     */
+
+    f->fresh_connect = call->fresh;
     f->done = ngx_http_osint_call_done;
     f->data = call;
     f->log = r->connection->log;
@@ -725,6 +733,8 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
     }
 
     ngx_http_osint_count_retry(p);
+
+    call->fresh = (outcome == NGX_HTTP_OSINT_OUT_CONNECT);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, lk->request->connection->log, 0,
                    "osint: provider \"%V\" retry %ui in %M ms",

@@ -218,6 +218,7 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
     curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
                      (curl_off_t) f->max_body);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, (long) f->fresh_connect);
 
     if (curl_multi_add_handle(m->multi, easy) != CURLM_OK) {
         goto failed;

@@ -27,6 +27,11 @@ e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
                     size= bytes (default 2 MiB): {"pad":"xxxx..."}
   fault=invalid     application/json body that is not valid JSON
   fault=html        text/html body "<html><body>502 Bad Gateway</body></html>"
+  fail_first=N      the first N requests to this path (counted as in /_calls,
+                    so /_reset starts over) answer fail_status instead (with
+                    an empty JSON object body, retry_after and header= still
+                    apply, delay too); later ones answer normally
+  fail_status=N     status of those failures (default 503)
 
 The "echo" body is a JSON object describing the request:
   {"path": <raw path without query>, "query": <raw query>, "method": ...,
@@ -87,7 +92,8 @@ class State:
         self.overrides = {}          # prefix -> {param: value}
 
     def record(self, method, path, query, headers):
-        """Count one request; returns its log entry (body filled in later)."""
+        """Count one request; returns (its log entry (body filled in
+        later), how many requests this path has had, this one included)."""
         entry = {
             'method': method,
             'path': path,
@@ -99,8 +105,9 @@ class State:
         with self.lock:
             self.total += 1
             self.by_path[path] += 1
+            nth = self.by_path[path]
             self.log.append(entry)
-        return entry
+        return entry, nth
 
     def reset(self):
         with self.lock:
@@ -271,7 +278,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.handle_control(path, body)
 
         headers = {k.lower(): v for k, v in self.headers.items()}
-        entry = state.record(self.command, path, query, headers)
+        entry, nth = state.record(self.command, path, query, headers)
         body = self.read_body()
         entry['body'] = body.decode('utf-8', 'replace')
 
@@ -307,6 +314,17 @@ class Handler(BaseHTTPRequestHandler):
             delay = 0.0
         if delay > 0:
             time.sleep(delay)
+
+        try:
+            fail_first = int(params.get('fail_first', 0))
+        except ValueError:
+            fail_first = 0
+        if nth <= fail_first:
+            try:
+                fail_status = int(params.get('fail_status', 503))
+            except ValueError:
+                fail_status = 503
+            return self.answer(fail_status, b'{}', 'application/json', extra)
 
         fault = params.get('fault', '')
         ctype = params.get('ctype')
