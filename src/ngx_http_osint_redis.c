@@ -744,7 +744,7 @@ ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
 
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "osint: redis %V is down: %*s",
-                      &rd->name, p - reason, reason);
+                      &rd->name, (size_t) (p - reason), reason);
 
         rd->logged = NGX_HTTP_OSINT_REDIS_LOGGED_DOWN;
     }

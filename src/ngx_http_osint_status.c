@@ -679,8 +679,9 @@ ngx_http_osint_status_html(ngx_http_request_t *r)
 
 
 /*
- * GET /healthz: 200 while this worker serves.  ?ready=1: 503 when no
- * provider can be asked because every enabled one has its breaker open.
+ * GET /healthz: 200 while this worker serves.  ?ready=1: 503 when Redis
+ * is configured and no worker is connected to it, or when no provider can
+ * be asked because every enabled one has its breaker open.
  */
 
 ngx_int_t
@@ -689,6 +690,7 @@ ngx_http_osint_health_handler(ngx_http_request_t *r)
     cJSON                       *doc;
     ngx_str_t                    ready;
     ngx_uint_t                   i, open, enabled;
+    ngx_http_osint_shm_t        *ctx;
     ngx_http_osint_provider_t   *prov;
     ngx_http_osint_main_conf_t  *omcf;
 
@@ -708,6 +710,14 @@ ngx_http_osint_health_handler(ngx_http_request_t *r)
     {
         cJSON_AddStringToObject(doc, "status", "ok");
         return ngx_http_osint_send_json(r, NGX_HTTP_OK, doc);
+    }
+
+    ctx = omcf->shm_zone ? omcf->shm_zone->data : NULL;
+
+    if (omcf->redis && ctx && ctx->sh->counters.redis_up == 0) {
+        cJSON_AddStringToObject(doc, "status", "not_ready");
+        cJSON_AddStringToObject(doc, "reason", "redis is down");
+        return ngx_http_osint_send_json(r, NGX_HTTP_SERVICE_UNAVAILABLE, doc);
     }
 
     prov = omcf->providers.elts;
