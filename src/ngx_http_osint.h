@@ -96,9 +96,30 @@ typedef struct {
 } ngx_http_osint_field_t;
 
 
-typedef enum {
-    NGX_HTTP_OSINT_FORMAT_JSON = 0
-} ngx_http_osint_format_e;
+/*
+ * A built-in format (src/ngx_http_osint_formats.c, src/formats/): turns a
+ * provider's 2xx JSON answer into stable `data` fields.  Pure: cJSON in,
+ * cJSON out, no nginx, so each is unit-tested and fuzzed alone.
+ *   NGX_OK        *data is a new object the caller owns
+ *   NGX_DECLINED  the provider says it knows nothing of the target
+ *   NGX_ERROR     not what this provider answers: *message says why
+ * The target type (NGX_HTTP_OSINT_IPV4 ...) tells apart shapes that
+ * differ per type (RDAP domain vs network objects, say).
+ */
+
+typedef ngx_int_t (*ngx_http_osint_normalise_pt)(cJSON *root,
+    ngx_uint_t type, cJSON **data, const char **message);
+
+typedef struct {
+    const char                    *name;
+    ngx_http_osint_normalise_pt    normalise;   /* NULL: format json */
+} ngx_http_osint_format_t;
+
+extern ngx_http_osint_format_t  ngx_http_osint_formats[];
+
+/* index 0 of ngx_http_osint_formats[] */
+#define NGX_HTTP_OSINT_FORMAT_JSON  0
+typedef ngx_uint_t  ngx_http_osint_format_e;
 
 
 /* resilience: the configuration of one provider */

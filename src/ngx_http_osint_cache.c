@@ -426,7 +426,8 @@ ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p)
     ngx_crc32_init(crc);
 
     ngx_crc32_update(&crc, p->url_source.data, p->url_source.len);
-    ngx_crc32_update(&crc, (u_char *) &p->format, sizeof(p->format));
+    ngx_crc32_update(&crc, (u_char *) ngx_http_osint_formats[p->format].name,
+                     ngx_strlen(ngx_http_osint_formats[p->format].name) + 1);
 
     tpl = p->headers.elts;
 

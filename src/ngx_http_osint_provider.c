@@ -381,15 +381,22 @@ static char *
 ngx_http_osint_sub_format(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
+    ngx_uint_t  i;
+
     if (p->format_set) {
         return "is duplicate";
     }
 
     p->format_set = 1;
 
-    if (value[1].len == 4 && ngx_strncmp(value[1].data, "json", 4) == 0) {
-        p->format = NGX_HTTP_OSINT_FORMAT_JSON;
-        return NGX_CONF_OK;
+    for (i = 0; ngx_http_osint_formats[i].name; i++) {
+        if (ngx_strlen(ngx_http_osint_formats[i].name) == value[1].len
+            && ngx_strncmp(ngx_http_osint_formats[i].name, value[1].data,
+                           value[1].len) == 0)
+        {
+            p->format = i;
+            return NGX_CONF_OK;
+        }
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

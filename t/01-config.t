@@ -553,6 +553,7 @@ $t->write_conf(<<'EOF');
         api_key env=MYKEY;
         field target $.target;
         field path $.path;
+        cache_ttl off;      # after the reload too, the key must travel
     }
 
     # Its variable is unset: disabled, never called.

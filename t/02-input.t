@@ -37,17 +37,20 @@ $t->write_conf(<<'EOF');
         types ip domain email url hash;
         url "http://127.0.0.1:%%FX0%%/all/$osint_target?p=all&t=$osint_target_type";
         timeout 3s;
+        cache_ttl off;      # every good lookup must reach the fixture
     }
 
     osint_provider v4 {
         types ipv4;
         url "http://127.0.0.1:%%FX0%%/v4/$osint_target";
+        cache_ttl off;
     }
 
     osint_provider hdr {
         types domain;
         url "http://127.0.0.1:%%FX0%%/hdr/$osint_target";
         header "X-Target: $osint_target";
+        cache_ttl off;
     }
 
     server {
