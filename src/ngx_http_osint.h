@@ -69,7 +69,8 @@ typedef enum {
     NGX_HTTP_OSINT_TPL_LITERAL = 0,
     NGX_HTTP_OSINT_TPL_TARGET,
     NGX_HTTP_OSINT_TPL_TARGET_TYPE,
-    NGX_HTTP_OSINT_TPL_API_KEY
+    NGX_HTTP_OSINT_TPL_API_KEY,
+    NGX_HTTP_OSINT_TPL_TARGET_B64URL
 } ngx_http_osint_tpl_part_e;
 
 typedef struct {
@@ -250,6 +251,8 @@ typedef struct {
     ngx_str_t                   url_source;
     ngx_http_osint_tpl_t        url;
     ngx_array_t                 headers;  /* of ngx_http_osint_tpl_t */
+    ngx_http_osint_tpl_t        body;     /* POST form; no parts: GET */
+    ngx_str_t                   body_source;
 
     ngx_str_t                   api_key_env;
     ngx_str_t                   api_key;        /* never logged or shown */
@@ -334,6 +337,9 @@ struct ngx_http_osint_fetch_s {
     size_t                          body_len;
     size_t                          body_size;
     size_t                          max_body;
+
+    u_char                         *post;           /* NULL: GET */
+    size_t                          post_len;
 
     ngx_http_osint_fetch_done_pt    done;
     void                           *data;

@@ -426,6 +426,7 @@ ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p)
     ngx_crc32_init(crc);
 
     ngx_crc32_update(&crc, p->url_source.data, p->url_source.len);
+    ngx_crc32_update(&crc, p->body_source.data, p->body_source.len);
     ngx_crc32_update(&crc, (u_char *) ngx_http_osint_formats[p->format].name,
                      ngx_strlen(ngx_http_osint_formats[p->format].name) + 1);
 

@@ -608,6 +608,15 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
         }
     }
 
+    if (p->body_source.len) {
+        f->post = ngx_http_osint_tpl_expand(r->pool, &p->body, &lk->target,
+                                            lk->type, &p->api_key,
+                                            &f->post_len);
+        if (f->post == NULL) {
+            goto failed;
+        }
+    }
+
     if (lk->request_id.len) {
         line = ngx_pnalloc(r->pool, sizeof("X-Request-ID: ")
                                     + lk->request_id.len);

@@ -220,6 +220,14 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, (long) f->fresh_connect);
 
+    if (f->post) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) f->post_len);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, f->post);
+
+    } else {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    }
+
     if (curl_multi_add_handle(m->multi, easy) != CURLM_OK) {
         goto failed;
     }
@@ -359,6 +367,7 @@ ngx_http_osint_easy_put(CURL *easy)
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
 
     if (m && m->nidle < NGX_HTTP_OSINT_IDLE_EASY) {
         m->idle[m->nidle++] = easy;

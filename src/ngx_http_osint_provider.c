@@ -61,6 +61,8 @@ static char *ngx_http_osint_sub_breaker(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_body(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static ngx_int_t ngx_http_osint_param(ngx_str_t *arg, char *name,
     ngx_str_t *value);
 
@@ -78,6 +80,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("retries"), 1, 3, ngx_http_osint_sub_retries },
     { ngx_string("breaker"), 1, 3, ngx_http_osint_sub_breaker },
     { ngx_string("cache_ttl"), 1, 3, ngx_http_osint_sub_cache_ttl },
+    { ngx_string("body"), 1, 1, ngx_http_osint_sub_body },
     { ngx_null_string, 0, 0, NULL }
 };
 
@@ -195,6 +198,20 @@ ngx_http_osint_provider_check(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
         return NGX_CONF_ERROR;
     }
 
+    /* the target goes in the url, or in the form body of a POST */
+
+    if (!ngx_http_osint_tpl_has(&p->url, NGX_HTTP_OSINT_TPL_TARGET)
+        && !ngx_http_osint_tpl_has(&p->url, NGX_HTTP_OSINT_TPL_TARGET_B64URL)
+        && !(p->body_source.len
+             && ngx_http_osint_tpl_has(&p->body, NGX_HTTP_OSINT_TPL_TARGET)))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid url \"%V\" in osint_provider \"%V\": "
+                           "it does not use $osint_target",
+                           &p->url_source, &p->name);
+        return NGX_CONF_ERROR;
+    }
+
     if (p->types == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "no \"types\" in osint_provider \"%V\"", &p->name);
@@ -202,7 +219,10 @@ ngx_http_osint_provider_check(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
     }
 
     if (p->api_key_env.len == 0) {
-        uses_key = ngx_http_osint_tpl_has(&p->url, NGX_HTTP_OSINT_TPL_API_KEY);
+        uses_key = ngx_http_osint_tpl_has(&p->url, NGX_HTTP_OSINT_TPL_API_KEY)
+                   || (p->body_source.len
+                       && ngx_http_osint_tpl_has(&p->body,
+                                                 NGX_HTTP_OSINT_TPL_API_KEY));
 
         tpl = p->headers.elts;
 
@@ -303,7 +323,6 @@ ngx_http_osint_sub_url(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     char                       *rv;
     u_char                     *host, *end;
     size_t                      scheme;
-    ngx_uint_t                  i;
     ngx_http_osint_tpl_part_t  *part;
 
     if (p->url_source.len) {
@@ -353,20 +372,6 @@ ngx_http_osint_sub_url(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid url \"%V\" in osint_provider \"%V\": "
                            "the host must be given literally",
-                           &value[1], &p->name);
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 0; i < p->url.parts.nelts; i++) {
-        if (part[i].type == NGX_HTTP_OSINT_TPL_TARGET) {
-            break;
-        }
-    }
-
-    if (i == p->url.parts.nelts) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid url \"%V\" in osint_provider \"%V\": "
-                           "it does not use $osint_target",
                            &value[1], &p->name);
         return NGX_CONF_ERROR;
     }
@@ -971,4 +976,28 @@ invalid:
                        "osint_provider \"%V\"", &value[i], &p->name);
 
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * "body TEMPLATE": the call is a POST of this form body (URLhaus asks so),
+ * with the target percent-encoded like everywhere else, which is exactly
+ * application/x-www-form-urlencoded.
+ */
+
+static char *
+ngx_http_osint_sub_body(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    if (p->body_source.len) {
+        return "is duplicate";
+    }
+
+    if (value[1].len == 0) {
+        return "is empty";
+    }
+
+    p->body_source = value[1];
+
+    return ngx_http_osint_tpl_compile(cf, &value[1], &p->body);
 }

@@ -25,6 +25,9 @@ static ngx_http_osint_tpl_var_t  ngx_http_osint_tpl_vars[] = {
     { ngx_string("osint_target"), NGX_HTTP_OSINT_TPL_TARGET },
     { ngx_string("osint_target_type"), NGX_HTTP_OSINT_TPL_TARGET_TYPE },
     { ngx_string("osint_api_key"), NGX_HTTP_OSINT_TPL_API_KEY },
+
+    /* VirusTotal's URL identifier: base64url of the URL, no padding */
+    { ngx_string("osint_target_b64url"), NGX_HTTP_OSINT_TPL_TARGET_B64URL },
     { ngx_null_string, 0 }
 };
 
@@ -111,15 +114,16 @@ ngx_http_osint_tpl_compile(ngx_conf_t *cf, ngx_str_t *src,
         if (v->name.len == 0) {
             msg = ngx_pnalloc(cf->pool, len + sizeof(
                               "uses an unknown variable \"$\"; known are "
-                              "$osint_target, $osint_target_type and "
-                              "$osint_api_key"));
+                              "$osint_target, $osint_target_type, "
+                              "$osint_target_b64url and $osint_api_key"));
             if (msg == NULL) {
                 return NGX_CONF_ERROR;
             }
 
             (void) ngx_sprintf(msg, "uses an unknown variable \"$%*s\"; "
-                               "known are $osint_target, $osint_target_type "
-                               "and $osint_api_key%Z", len, name);
+                               "known are $osint_target, $osint_target_type, "
+                               "$osint_target_b64url and $osint_api_key%Z",
+                               len, name);
 
             return (char *) msg;
         }
@@ -193,6 +197,7 @@ ngx_http_osint_tpl_expand(ngx_pool_t *pool, ngx_http_osint_tpl_t *tpl,
 {
     u_char                     *buf, *d;
     size_t                      n;
+    ngx_str_t                   src, dst;
     ngx_uint_t                  i, pass;
     const char                 *tname;
     ngx_http_osint_tpl_part_t  *part;
@@ -239,6 +244,23 @@ ngx_http_osint_tpl_expand(ngx_pool_t *pool, ngx_http_osint_tpl_t *tpl,
 
                 } else {
                     n += ngx_strlen(tname);
+                }
+
+                break;
+
+            case NGX_HTTP_OSINT_TPL_TARGET_B64URL:
+
+                /* only URL-safe letters: nothing to escape */
+
+                if (d) {
+                    src.data = target->data;
+                    src.len = target->len;
+                    dst.data = d;
+                    ngx_encode_base64url(&dst, &src);
+                    d += dst.len;
+
+                } else {
+                    n += ngx_base64_encoded_length(target->len);
                 }
 
                 break;

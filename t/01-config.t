@@ -428,7 +428,7 @@ conf_fails('url without $osint_target', provider_conf($TYPES
 
 conf_fails('unknown variable in url', provider_conf($TYPES
                . '        url "http://127.0.0.1:%%FX0%%/a/$osint_target?x=$foo";' . "\n"),
-           '"url" of osint_provider "a" uses an unknown variable "$foo"; known are $osint_target, $osint_target_type and $osint_api_key',
+           '"url" of osint_provider "a" uses an unknown variable "$foo"; known are $osint_target, $osint_target_type, $osint_target_b64url and $osint_api_key',
            line_re => qr/\$foo/);
 
 # A clear message names the variable it does not know (as nginx's own
@@ -501,7 +501,7 @@ conf_fails('header name with a variable', provider_conf($TYPES . $URL
 
 conf_fails('unknown variable in header', provider_conf($TYPES . $URL
                . '        header "X-T: $target";' . "\n"),
-           '"header" of osint_provider "a" uses an unknown variable "$target"; known are $osint_target, $osint_target_type and $osint_api_key');
+           '"header" of osint_provider "a" uses an unknown variable "$target"; known are $osint_target, $osint_target_type, $osint_target_b64url and $osint_api_key');
 
 # A quoted string may span lines: a header holding a line break would
 # smuggle a second header into every call.

@@ -103,6 +103,18 @@ $t->write_conf(<<"EOF");
         timeout 10s;
     }
 
+    # a POST form provider (URLhaus style) and VirusTotal's URL id
+    osint_provider form {
+        types url;
+        url "http://127.0.0.1:%%FX0%%/form/";
+        body "url=\$osint_target&x=1";
+    }
+
+    osint_provider vtid {
+        types url;
+        url "http://127.0.0.1:%%FX0%%/vt/\$osint_target_b64url";
+    }
+
     server {
         listen 127.0.0.1:%%PORT%%;
         location = /lookup { osint_lookup; }
@@ -279,6 +291,24 @@ my $states = OsintTest::tcp_states($fx->port);
 is(($states->{'06'} // 0) - $before, 0,
    'no TIME_WAIT from nginx to the provider: connections reused');
 cmp_ok($states->{'01'} // 0, '<=', 8, 'few established connections');
+
+###############################################################################
+# POST bodies and $osint_target_b64url
+
+$fx->reset;
+($status, $doc) = $t->get_json(
+    '/lookup?target=' . 'http%3A%2F%2Fexample.com%2Fa%3Fb%3Dc%26d');
+is($status, 200, 'url lookup');
+my ($post) = grep { $_->{path} eq '/form/' } @{$fx->log};
+is($post->{method}, 'POST', 'body: a POST');
+is($post->{body}, 'url=http%3A%2F%2Fexample.com%2Fa%3Fb%3Dc%26d&x=1',
+   'body: the target form-encoded as one value');
+is($post->{headers}{'content-type'}, 'application/x-www-form-urlencoded',
+   'body: form content type');
+my ($vt) = grep { $_->{path} =~ m{^/vt/} } @{$fx->log};
+is($vt->{method}, 'GET', 'other providers: GET');
+is($vt->{path}, '/vt/aHR0cDovL2V4YW1wbGUuY29tL2E_Yj1jJmQ',
+   '$osint_target_b64url: VirusTotal URL id (base64url, no padding)');
 
 ###############################################################################
 # the second server shares the multi handle of the worker
