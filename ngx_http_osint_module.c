@@ -79,6 +79,20 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       offsetof(ngx_http_osint_main_conf_t, cache_l1),
       NULL },
 
+    { ngx_string("osint_batch_max"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_osint_main_conf_t, batch_max),
+      NULL },
+
+    { ngx_string("osint_batch_concurrency"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_osint_main_conf_t, batch_concurrency),
+      NULL },
+
     { ngx_string("osint_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -185,6 +199,8 @@ ngx_http_osint_create_main_conf(ngx_conf_t *cf)
     omcf->cache_ttl = NGX_CONF_UNSET_MSEC;
     omcf->cache_l1 = NGX_CONF_UNSET;
     omcf->max_body = NGX_CONF_UNSET_SIZE;
+    omcf->batch_max = NGX_CONF_UNSET_UINT;
+    omcf->batch_concurrency = NGX_CONF_UNSET_UINT;
     omcf->ssl_verify = NGX_CONF_UNSET;
 
     return omcf;
@@ -204,6 +220,15 @@ ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(omcf->deadline, 5000);
     ngx_conf_init_msec_value(omcf->cache_ttl, 3600000);
     ngx_conf_init_value(omcf->cache_l1, 1);
+    ngx_conf_init_uint_value(omcf->batch_max, 100);
+    ngx_conf_init_uint_value(omcf->batch_concurrency, 8);
+
+    if (omcf->batch_max == 0 || omcf->batch_concurrency == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"osint_batch_max\" and \"osint_batch_concurrency\" "
+                      "must be at least 1");
+        return NGX_CONF_ERROR;
+    }
 
     p = omcf->providers.elts;
 

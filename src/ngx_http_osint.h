@@ -309,6 +309,9 @@ typedef struct {
 
     ngx_int_t                   request_id_index;
 
+    ngx_uint_t                  batch_max;
+    ngx_uint_t                  batch_concurrency;
+
     ngx_http_osint_redis_conf_t *redis;         /* NULL: no L2 */
 
     ngx_msec_t                  cache_ttl;      /* osint_cache_ttl */
@@ -393,8 +396,11 @@ typedef struct {
 } ngx_http_osint_call_t;
 
 
+typedef struct ngx_http_osint_batch_s  ngx_http_osint_batch_t;
+
 struct ngx_http_osint_lookup_s {
     ngx_http_request_t         *request;
+    ngx_http_osint_batch_t     *batch;              /* NULL: GET */
     ngx_str_t                   target;             /* canonical form */
     ngx_uint_t                  type;
     ngx_str_t                   request_id;
@@ -415,6 +421,14 @@ struct ngx_http_osint_lookup_s {
     unsigned                    starting:1;
     unsigned                    finished:1;
 };
+
+
+/* the request's module context: a lookup (GET) or a batch (POST) */
+
+typedef struct {
+    ngx_http_osint_lookup_t    *lookup;
+    ngx_http_osint_batch_t     *batch;
+} ngx_http_osint_ctx_t;
 
 
 /* the osint zone: header of the shared memory */
@@ -533,6 +547,20 @@ void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
 
 /* the lookup */
 ngx_int_t ngx_http_osint_lookup_handler(ngx_http_request_t *r);
+ngx_http_osint_lookup_t *ngx_http_osint_lookup_new(ngx_http_request_t *r);
+ngx_int_t ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk,
+    ngx_uint_t *want, ngx_str_t *providers);
+ngx_int_t ngx_http_osint_lookup_target(ngx_http_osint_lookup_t *lk,
+    ngx_str_t *target, ngx_uint_t want);
+ngx_int_t ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk,
+    ngx_str_t *filter);
+ngx_int_t ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk);
+ngx_uint_t ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk);
+void ngx_http_osint_check_broken(ngx_http_request_t *r);
+
+/* POST /lookup: a batch streamed as NDJSON */
+ngx_int_t ngx_http_osint_batch_handler(ngx_http_request_t *r);
+void ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk);
 double ngx_http_osint_now_ms(void);
 
 /*

@@ -23,14 +23,12 @@ static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name,
     ngx_str_t *value);
 static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
     const char *kind, const char *fmt, ...);
-static ngx_int_t ngx_http_osint_lookup_select(ngx_http_request_t *r,
-    ngx_http_osint_lookup_t *lk, ngx_str_t *filter);
+
 static void ngx_http_osint_lookup_deadline(ngx_event_t *ev);
 static void ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk);
 static ngx_int_t ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk);
 static const char *ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_lookup_cleanup(void *data);
-static void ngx_http_osint_check_broken(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_osint_no_cache(ngx_http_request_t *r);
 
 
@@ -48,14 +46,15 @@ ngx_http_osint_now_ms(void)
 ngx_int_t
 ngx_http_osint_lookup_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                    rc;
-    ngx_str_t                    filter;
-    ngx_uint_t                   i;
-    ngx_table_elt_t             *h;
-    ngx_http_cleanup_t          *cln;
-    ngx_http_variable_value_t   *vv;
-    ngx_http_osint_lookup_t     *lk;
-    ngx_http_osint_main_conf_t  *omcf;
+    ngx_int_t                 rc;
+    ngx_str_t                 filter;
+    ngx_table_elt_t          *h;
+    ngx_http_osint_ctx_t     *ctx;
+    ngx_http_osint_lookup_t  *lk;
+
+    if (r->method == NGX_HTTP_POST) {
+        return ngx_http_osint_batch_handler(r);
+    }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         h = ngx_list_push(&r->headers_out.headers);
@@ -65,11 +64,12 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
 
         h->hash = 1;
         ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, HEAD");
+        ngx_str_set(&h->value, "GET, HEAD, POST");
 
         return ngx_http_osint_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                          "invalid_parameter",
-                                         "method not allowed: use GET");
+                                         "method not allowed: use GET, or "
+                                         "POST for a batch");
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -78,28 +78,20 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    lk = ngx_http_osint_lookup_new(r);
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_ctx_t));
 
-    lk = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_lookup_t));
-    if (lk == NULL) {
+    if (lk == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    lk->request = r;
-    lk->started = ngx_http_osint_now_ms();
-    ngx_http_set_ctx(r, lk, ngx_http_osint_module);
-
-    vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
-
-    if (vv && !vv->not_found) {
-        lk->request_id.data = vv->data;
-        lk->request_id.len = vv->len;
-    }
+    ctx->lookup = lk;
+    ngx_http_set_ctx(r, ctx, ngx_http_osint_module);
 
     rc = ngx_http_osint_lookup_args(r, lk, &filter);
 
     if (rc == NGX_OK) {
-        rc = ngx_http_osint_lookup_select(r, lk, &filter);
+        rc = ngx_http_osint_lookup_select(lk, &filter);
     }
 
     if (rc == NGX_DECLINED) {
@@ -112,6 +104,71 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
         return rc;
     }
 
+    rc = ngx_http_osint_lookup_run(lk);
+
+    if (rc == NGX_OK) {
+        return ngx_http_osint_lookup_respond(lk);
+    }
+
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+
+    if (!r->discard_body) {
+        r->read_event_handler = ngx_http_osint_check_broken;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+ngx_http_osint_lookup_t *
+ngx_http_osint_lookup_new(ngx_http_request_t *r)
+{
+    ngx_http_variable_value_t   *vv;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    lk = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_lookup_t));
+    if (lk == NULL) {
+        return NULL;
+    }
+
+    lk->request = r;
+    lk->started = ngx_http_osint_now_ms();
+
+    vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
+
+    if (vv && !vv->not_found) {
+        lk->request_id.data = vv->data;
+        lk->request_id.len = vv->len;
+    }
+
+    return lk;
+}
+
+
+/*
+ * Starts the calls.  NGX_OK: every one ended at once (caches, refusals);
+ * NGX_AGAIN: some are in flight, and ngx_http_osint_lookup_finish() will
+ * run when the last ends or the deadline fires.
+ */
+
+ngx_int_t
+ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk)
+{
+    ngx_uint_t                   i;
+    ngx_http_request_t          *r;
+    ngx_http_cleanup_t          *cln;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    r = lk->request;
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
     cln = ngx_http_cleanup_add(r, 0);
     if (cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -120,12 +177,13 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_osint_lookup_cleanup;
     cln->data = lk;
 
+    lk->started = ngx_http_osint_now_ms();
     lk->deadline.handler = ngx_http_osint_lookup_deadline;
     lk->deadline.data = r->connection;
     lk->deadline.log = r->connection->log;
     lk->deadline_at = ngx_current_msec + omcf->deadline;
 
-    /* calls that end right here must not finalize the request */
+    /* calls that end right here must not finish the lookup */
 
     lk->starting = 1;
 
@@ -145,18 +203,12 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
 
     if (lk->pending == 0) {
         lk->finished = 1;
-        return ngx_http_osint_lookup_respond(lk);
+        return NGX_OK;
     }
 
     ngx_add_timer(&lk->deadline, omcf->deadline);
 
-    if (!r->discard_body) {
-        r->read_event_handler = ngx_http_osint_check_broken;
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return NGX_AGAIN;
 }
 
 
@@ -164,10 +216,9 @@ static ngx_int_t
 ngx_http_osint_lookup_args(ngx_http_request_t *r, ngx_http_osint_lookup_t *lk,
     ngx_str_t *providers)
 {
-    ngx_int_t    rc;
-    ngx_str_t    target, type, refresh;
-    ngx_uint_t   want;
-    const char  *reason;
+    ngx_int_t   rc;
+    ngx_str_t   target;
+    ngx_uint_t  want;
 
     rc = ngx_http_osint_arg(lk, "target", &target);
 
@@ -180,11 +231,35 @@ ngx_http_osint_lookup_args(ngx_http_request_t *r, ngx_http_osint_lookup_t *lk,
         return rc;
     }
 
-    want = NGX_HTTP_OSINT_ANY;
+    rc = ngx_http_osint_lookup_params(lk, &want, providers);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_osint_lookup_target(lk, &target, want);
+}
+
+
+/*
+ * The query arguments that apply to every target of a request, a batch's
+ * too: type=, refresh= (or Cache-Control: no-cache), providers=.
+ */
+
+ngx_int_t
+ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
+    ngx_str_t *providers)
+{
+    ngx_int_t            rc;
+    ngx_str_t            type, refresh;
+    ngx_http_request_t  *r;
+
+    r = lk->request;
+    *want = NGX_HTTP_OSINT_ANY;
 
     rc = ngx_http_osint_arg(lk, "type", &type);
 
-    if (rc == NGX_OK && ngx_http_osint_type_parse(&type, &want) != NGX_OK) {
+    if (rc == NGX_OK && ngx_http_osint_type_parse(&type, want) != NGX_OK) {
         return ngx_http_osint_reject(lk, "invalid_parameter",
                                      "unknown type \"%V\"; known are ip, "
                                      "ipv4, ipv6, domain, email, url and hash",
@@ -216,13 +291,24 @@ ngx_http_osint_lookup_args(ngx_http_request_t *r, ngx_http_osint_lookup_t *lk,
 
     if (rc == NGX_ABORT) {
         providers->len = 0;
-
-    } else if (rc != NGX_OK) {
-        return rc;
+        return NGX_OK;
     }
 
-    rc = ngx_http_osint_target_parse(r->pool, &target, want, &lk->target,
-                                     &lk->type, &reason);
+    return rc;
+}
+
+
+/* the target: valid, of the wanted type, in its canonical form */
+
+ngx_int_t
+ngx_http_osint_lookup_target(ngx_http_osint_lookup_t *lk, ngx_str_t *target,
+    ngx_uint_t want)
+{
+    ngx_int_t    rc;
+    const char  *reason;
+
+    rc = ngx_http_osint_target_parse(lk->request->pool, target, want,
+                                     &lk->target, &lk->type, &reason);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -303,10 +389,11 @@ ngx_http_osint_reject(ngx_http_osint_lookup_t *lk, const char *kind,
 }
 
 
-static ngx_int_t
-ngx_http_osint_lookup_select(ngx_http_request_t *r,
-    ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
+ngx_int_t
+ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
 {
+    ngx_http_request_t  *r = lk->request;
+
     u_char                      *p, *last, *name;
     uint64_t                     wanted;
     ngx_uint_t                   i, n, enabled;
@@ -457,23 +544,29 @@ ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk)
         ngx_del_timer(&lk->deadline);
     }
 
-    ngx_http_finalize_request(r, ngx_http_osint_lookup_respond(lk));
+    if (lk->batch) {
+        ngx_http_osint_batch_done(lk);
+
+    } else {
+        ngx_http_finalize_request(r, ngx_http_osint_lookup_respond(lk));
+    }
 
     ngx_http_run_posted_requests(c);
 }
 
 
-static ngx_int_t
-ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk)
+/*
+ * 200 when a provider answered (ok or not_found), 502 when none did; the
+ * lookup is counted in osint_lookups_total here, once.
+ */
+
+ngx_uint_t
+ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
 {
-    cJSON                       *doc;
-    ngx_uint_t                   i, ok, failed, status, result;
-    ngx_table_elt_t             *h;
-    ngx_http_request_t          *r;
+    ngx_uint_t                   i, ok, failed;
     ngx_http_osint_main_conf_t  *omcf;
 
-    r = lk->request;
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
 
     ok = 0;
     failed = 0;
@@ -499,24 +592,33 @@ ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk)
         }
     }
 
-    if (ok == 0) {
-        status = NGX_HTTP_BAD_GATEWAY;
-        result = NGX_HTTP_OSINT_RESULT_FAILED;
+    lk->cache_status = ngx_http_osint_cache_status(lk);
 
-    } else {
-        status = NGX_HTTP_OK;
-        result = failed ? NGX_HTTP_OSINT_RESULT_PARTIAL
-                        : NGX_HTTP_OSINT_RESULT_OK;
-    }
+    ngx_http_osint_count_lookup(omcf, lk->type,
+                                ok == 0 ? NGX_HTTP_OSINT_RESULT_FAILED
+                                : failed ? NGX_HTTP_OSINT_RESULT_PARTIAL
+                                : NGX_HTTP_OSINT_RESULT_OK);
 
-    ngx_http_osint_count_lookup(omcf, lk->type, result);
+    return ok ? NGX_HTTP_OK : NGX_HTTP_BAD_GATEWAY;
+}
+
+
+static ngx_int_t
+ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk)
+{
+    cJSON               *doc;
+    ngx_uint_t           status;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = lk->request;
+
+    status = ngx_http_osint_lookup_status(lk);
 
     doc = ngx_http_osint_lookup_document(lk);
     if (doc == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    lk->cache_status = ngx_http_osint_cache_status(lk);
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -568,7 +670,7 @@ ngx_http_osint_lookup_cleanup(void *data)
  * lookup (as upstream's check_broken_connection does for proxy_pass).
  */
 
-static void
+void
 ngx_http_osint_check_broken(ngx_http_request_t *r)
 {
     int                n;

@@ -75,12 +75,14 @@ ngx_http_osint_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     double                    max;
     ngx_uint_t                i, n;
     const char               *s;
+    ngx_http_osint_ctx_t     *ctx;
     ngx_http_osint_call_t    *call;
     ngx_http_osint_lookup_t  *lk;
 
-    lk = ngx_http_get_module_ctx(r->main, ngx_http_osint_module);
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_osint_module);
+    lk = ctx ? ctx->lookup : NULL;
 
-    /* a lookup refused as bad input has no type yet */
+    /* a lookup refused as bad input has no type yet; a batch has many */
 
     if (lk == NULL || lk->type == 0) {
         v->not_found = 1;

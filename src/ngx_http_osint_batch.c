@@ -1,0 +1,543 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * POST /lookup: {"targets": [...]} answered as NDJSON, one lookup
+ * document a line, in completion order, each sent as soon as it is done;
+ * at most osint_batch_concurrency lookups in flight.  A bad target is a
+ * line with its error: one typo does not cost the rest of the batch.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+struct ngx_http_osint_batch_s {
+    ngx_http_request_t         *request;
+    cJSON                      *targets;        /* the body's array */
+    ngx_uint_t                  ntargets;
+    ngx_uint_t                  next;
+    ngx_uint_t                  running;
+    ngx_uint_t                  want;
+    ngx_str_t                   providers;
+    unsigned                    bypass:1;
+    unsigned                    failed:1;       /* the client is gone */
+    unsigned                    pumping:1;
+};
+
+
+static void ngx_http_osint_batch_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_osint_batch_parse(ngx_http_osint_batch_t *batch,
+    ngx_str_t *reason);
+static void ngx_http_osint_batch_invalid(ngx_http_osint_batch_t *batch);
+static void ngx_http_osint_batch_pump(ngx_http_osint_batch_t *batch);
+static void ngx_http_osint_batch_start(ngx_http_osint_batch_t *batch,
+    cJSON *item);
+static cJSON *ngx_http_osint_batch_error(ngx_pool_t *pool, ngx_str_t *target,
+    const char *kind, ngx_str_t *reason);
+static void ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch,
+    cJSON *doc);
+static void ngx_http_osint_batch_cleanup(void *data);
+static void ngx_http_osint_batch_writer(ngx_http_request_t *r);
+
+
+ngx_int_t
+ngx_http_osint_batch_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_osint_ctx_t     *ctx;
+    ngx_http_osint_lookup_t  *lk;
+    ngx_http_osint_batch_t   *batch;
+
+    batch = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_batch_t));
+    if (batch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    batch->request = r;
+
+    /* query arguments apply to every target: refuse bad ones up front */
+
+    lk = ngx_http_osint_lookup_new(r);
+    if (lk == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_osint_lookup_params(lk, &batch->want, &batch->providers);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         lk->reject_kind, "%V", &lk->reject);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    batch->bypass = lk->bypass;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->batch = batch;
+    ngx_http_set_ctx(r, ctx, ngx_http_osint_module);
+
+    /* the body is parsed whole, so it must sit in memory */
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_osint_batch_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_osint_batch_body(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    reason;
+    ngx_table_elt_t             *h;
+    ngx_http_cleanup_t          *cln;
+    ngx_http_osint_ctx_t        *ctx;
+    ngx_http_osint_batch_t      *batch;
+    ngx_http_variable_value_t   *vv;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_osint_module);
+    batch = ctx->batch;
+
+    if (ngx_http_osint_batch_parse(batch, &reason) != NGX_OK) {
+        ngx_http_finalize_request(r,
+            ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_parameter", "%V", &reason));
+        return;
+    }
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        cJSON_Delete(batch->targets);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cln->handler = ngx_http_osint_batch_cleanup;
+    cln->data = batch;
+
+    /* the lookups send $request_id to providers: it names the answer */
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
+
+    if (vv && !vv->not_found) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "X-Request-ID");
+        h->value.data = vv->data;
+        h->value.len = vv->len;
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    ngx_str_set(&r->headers_out.content_type, "application/x-ndjson");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    ngx_http_clear_content_length(r);
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    r->read_event_handler = ngx_http_osint_check_broken;
+    r->write_event_handler = ngx_http_osint_batch_writer;
+
+    ngx_http_osint_batch_invalid(batch);
+    ngx_http_osint_batch_pump(batch);
+}
+
+
+/*
+ * Targets that cannot be looked up need no provider and no slot: their
+ * lines go first, and they leave the list.
+ */
+
+static void
+ngx_http_osint_batch_invalid(ngx_http_osint_batch_t *batch)
+{
+    cJSON                    *item, *next, *doc;
+    ngx_str_t                 target;
+    ngx_http_osint_lookup_t  *lk;
+
+    lk = ngx_http_osint_lookup_new(batch->request);
+    if (lk == NULL) {
+        batch->failed = 1;
+        return;
+    }
+
+    for (item = batch->targets->child; item; item = next) {
+        next = item->next;
+
+        if (cJSON_IsString(item)) {
+            target.data = (u_char *) item->valuestring;
+            target.len = ngx_strlen(item->valuestring);
+
+            if (ngx_http_osint_lookup_target(lk, &target, batch->want)
+                != NGX_DECLINED)
+            {
+                continue;
+            }
+
+        } else {
+            ngx_str_set(&lk->reject, "a target must be a string");
+            lk->reject_kind = "invalid_target";
+        }
+
+        doc = ngx_http_osint_batch_error(batch->request->pool,
+                                         cJSON_IsString(item) ? &target : NULL,
+                                         lk->reject_kind, &lk->reject);
+
+        ngx_http_osint_batch_emit(batch, doc);
+
+        cJSON_Delete(cJSON_DetachItemViaPointer(batch->targets, item));
+        batch->ntargets--;
+    }
+}
+
+
+/* {"targets": [strings]}: NGX_OK, or NGX_DECLINED and why */
+
+static ngx_int_t
+ngx_http_osint_batch_parse(ngx_http_osint_batch_t *batch, ngx_str_t *reason)
+{
+    cJSON                       *root, *targets;
+    ngx_buf_t                   *b;
+    ngx_http_request_t          *r;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    r = batch->request;
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        ngx_str_set(reason, "the batch body is empty: send "
+                            "{\"targets\": [...]}");
+        return NGX_DECLINED;
+    }
+
+    b = r->request_body->bufs->buf;
+
+    if (r->request_body->temp_file || r->request_body->bufs->next
+        || b->in_file)
+    {
+        ngx_str_set(reason, "the batch body is larger than "
+                            "client_body_buffer_size");
+        return NGX_DECLINED;
+    }
+
+    if (b->last == b->pos) {
+        ngx_str_set(reason, "the batch body is empty: send "
+                            "{\"targets\": [...]}");
+        return NGX_DECLINED;
+    }
+
+    root = cJSON_ParseWithLength((char *) b->pos, b->last - b->pos);
+
+    if (root == NULL) {
+        ngx_str_set(reason, "the batch body is not valid JSON");
+        return NGX_DECLINED;
+    }
+
+    targets = cJSON_DetachItemFromObjectCaseSensitive(root, "targets");
+    cJSON_Delete(root);
+
+    if (!cJSON_IsArray(targets)) {
+        cJSON_Delete(targets);
+        ngx_str_set(reason, "the batch body must be {\"targets\": [...]}");
+        return NGX_DECLINED;
+    }
+
+    batch->ntargets = cJSON_GetArraySize(targets);
+
+    if (batch->ntargets == 0 || batch->ntargets > omcf->batch_max) {
+        cJSON_Delete(targets);
+
+        reason->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 64);
+        if (reason->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        reason->len = ngx_sprintf(reason->data, "a batch holds 1 to %ui "
+                                  "targets", omcf->batch_max)
+                      - reason->data;
+        return NGX_DECLINED;
+    }
+
+    batch->targets = targets;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Starts lookups while fewer than osint_batch_concurrency run; answers
+ * that need no network (caches, bad targets) are written at once.  When
+ * all are written, the answer ends.
+ */
+
+static void
+ngx_http_osint_batch_pump(ngx_http_osint_batch_t *batch)
+{
+    cJSON                       *item;
+    ngx_http_request_t          *r;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    r = batch->request;
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    if (batch->pumping) {
+        return;
+    }
+
+    batch->pumping = 1;
+
+    while (!batch->failed
+           && batch->next < batch->ntargets
+           && batch->running < omcf->batch_concurrency)
+    {
+        item = cJSON_GetArrayItem(batch->targets, (int) batch->next++);
+        ngx_http_osint_batch_start(batch, item);
+    }
+
+    batch->pumping = 0;
+
+    if (batch->running || (batch->next < batch->ntargets && !batch->failed)) {
+        return;
+    }
+
+    cJSON_Delete(batch->targets);
+    batch->targets = NULL;
+
+    if (batch->failed) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_send_special(r, NGX_HTTP_LAST));
+}
+
+
+static void
+ngx_http_osint_batch_start(ngx_http_osint_batch_t *batch, cJSON *item)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 target;
+    ngx_http_osint_lookup_t  *lk;
+
+    lk = ngx_http_osint_lookup_new(batch->request);
+    if (lk == NULL) {
+        batch->failed = 1;
+        return;
+    }
+
+    lk->batch = batch;
+    lk->bypass = batch->bypass;
+
+    /* valid: ngx_http_osint_batch_invalid() took the others out */
+
+    target.data = (u_char *) item->valuestring;
+    target.len = ngx_strlen(item->valuestring);
+
+    rc = ngx_http_osint_lookup_target(lk, &target, batch->want);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_osint_lookup_select(lk, &batch->providers);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_osint_lookup_run(lk);
+    }
+
+    if (rc == NGX_AGAIN) {
+        batch->running++;
+        return;
+    }
+
+    if (rc == NGX_OK) {
+        (void) ngx_http_osint_lookup_status(lk);
+        ngx_http_osint_batch_emit(batch, ngx_http_osint_lookup_document(lk));
+        return;
+    }
+
+    if (rc == NGX_DECLINED) {
+
+        /* no provider for its type: an error document of its own */
+
+        ngx_http_osint_batch_emit(batch,
+                                  ngx_http_osint_batch_error(lk->request->pool,
+                                                             &lk->target,
+                                                             lk->reject_kind,
+                                                             &lk->reject));
+        return;
+    }
+
+    batch->failed = 1;
+}
+
+
+/* {"target": ..., "error": {"kind": ..., "message": ...}}; target NULL: null */
+
+static cJSON *
+ngx_http_osint_batch_error(ngx_pool_t *pool, ngx_str_t *target,
+    const char *kind, ngx_str_t *reason)
+{
+    cJSON   *doc, *error;
+    u_char  *s;
+    size_t   len;
+
+    doc = cJSON_CreateObject();
+    error = cJSON_CreateObject();
+    len = reason->len;
+
+    if (target && target->len > len) {
+        len = target->len;
+    }
+
+    s = ngx_pnalloc(pool, len + 1);
+
+    if (doc == NULL || error == NULL || s == NULL) {
+        cJSON_Delete(doc);
+        cJSON_Delete(error);
+        return NULL;
+    }
+
+    if (target) {
+        *ngx_cpymem(s, target->data, target->len) = '\0';
+        cJSON_AddStringToObject(doc, "target", (char *) s);
+
+    } else {
+        cJSON_AddNullToObject(doc, "target");
+    }
+
+    cJSON_AddItemToObject(doc, "error", error);
+    cJSON_AddStringToObject(error, "kind", kind);
+    *ngx_cpymem(s, reason->data, reason->len) = '\0';
+    cJSON_AddStringToObject(error, "message", (char *) s);
+
+    return doc;
+}
+
+
+/* a lookup of the batch has ended: its line, then the next targets */
+
+void
+ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk)
+{
+    ngx_http_osint_batch_t  *batch;
+
+    batch = lk->batch;
+    batch->running--;
+
+    (void) ngx_http_osint_lookup_status(lk);
+    ngx_http_osint_batch_emit(batch, ngx_http_osint_lookup_document(lk));
+
+    ngx_http_osint_batch_pump(batch);
+}
+
+
+/* one NDJSON line, flushed to the client now */
+
+static void
+ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch, cJSON *doc)
+{
+    char                *text;
+    size_t               len;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+
+    r = batch->request;
+
+    if (doc == NULL || batch->failed) {
+        cJSON_Delete(doc);
+        batch->failed = 1;
+        return;
+    }
+
+    text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+
+    if (text == NULL) {
+        batch->failed = 1;
+        return;
+    }
+
+    len = ngx_strlen(text);
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL) {
+        cJSON_free(text);
+        batch->failed = 1;
+        return;
+    }
+
+    b->last = ngx_cpymem(b->last, text, len);
+    *b->last++ = LF;
+    b->flush = 1;
+    cJSON_free(text);
+
+    out.buf = b;
+    out.next = NULL;
+
+    if (ngx_http_output_filter(r, &out) == NGX_ERROR) {
+        batch->failed = 1;
+    }
+}
+
+
+/* the client is slow: nginx holds the lines and sends them when it can */
+
+static void
+ngx_http_osint_batch_writer(ngx_http_request_t *r)
+{
+    ngx_http_osint_batch_t  *batch;
+
+    batch = ((ngx_http_osint_ctx_t *)
+             ngx_http_get_module_ctx(r, ngx_http_osint_module))->batch;
+
+    if (r->connection->write->timedout) {
+        r->connection->timedout = 1;
+        batch->failed = 1;
+        return;
+    }
+
+    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+        batch->failed = 1;
+    }
+}
+
+
+static void
+ngx_http_osint_batch_cleanup(void *data)
+{
+    ngx_http_osint_batch_t *batch = data;
+
+    /* the lookups' own cleanups stop their calls */
+
+    cJSON_Delete(batch->targets);
+    batch->targets = NULL;
+}
