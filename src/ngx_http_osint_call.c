@@ -2,9 +2,10 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * One provider call of a lookup: admission by the zone (429 hold, breaker,
- * quota, token bucket), the transfer, its outcome, and retries with
- * backoff on nginx timers.  Every path ends in ngx_http_osint_call_end().
+ * One provider call of a lookup: the caches (L1, Redis), admission by the
+ * zone (429 hold, breaker, quota, token bucket), the transfer, its
+ * outcome, retries with backoff on nginx timers, and what is stored or
+ * served stale at the end.  Every path ends in ngx_http_osint_call_end().
  */
 
 
@@ -38,11 +39,7 @@ static void ngx_http_osint_call_store(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
 
 
-/*
- * The first attempt, and each retry after its backoff.  A call the zone
- * refuses makes no network call: it is "skipped" on its first attempt,
- * and keeps its last error on a retry.
- */
+/* a call starts with the caches; a miss goes on to the provider */
 
 void
 ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
@@ -58,7 +55,7 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
         call->started = ngx_http_osint_now_ms();
     }
 
-    /* the first pass, and each look for another call's answer */
+    /* the first pass, and each look for another call's answer (waiting) */
 
     if (call->cache == NULL && ngx_http_osint_call_cache(call) != NGX_DECLINED)
     {
