@@ -11,7 +11,8 @@ SHELL      := /bin/bash
 NGINX_SRC  ?= /usr/share/nginx/src
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_osint_module.so
-SOURCES    := config ngx_http_osint_module.c $(wildcard src/*.c src/*.h)
+SOURCES    := config ngx_http_osint_module.c $(wildcard src/*.c src/*.h \
+              src/formats/*.c src/formats/*.h)
 
 # Debian packages: to build, and to run the tests
 DEPS       := nginx nginx-dev libcurl4-openssl-dev libhiredis-dev \
@@ -76,3 +77,128 @@ bench: test-deps build
 
 clean:
 	rm -rf $(BUILD)
+
+
+# Hardening: libFuzzer targets over the pure code, the t/ suite against an
+# ASan+UBSan build of the module, a subset under valgrind (fuzz/README.md).
+#
+#   make fuzz            each fuzz target for FUZZ_SECONDS (300) seconds
+#   make fuzz-ci         each for FUZZ_CI_SECONDS (30): fails on any crash,
+#                        leak, UBSan report, slow or huge unit
+#   make test-asan       prove -r t/ with the module built with
+#                        -fsanitize=address,undefined (build-asan/)
+#   make test-valgrind   a subset of t/ with nginx under valgrind memcheck
+
+HARDEN_DEPS     := clang libclang-rt-14-dev valgrind
+
+FUZZ_SECONDS    ?= 300
+FUZZ_CI_SECONDS ?= 30
+FUZZ_BUILD      := $(BUILD)/fuzz
+FUZZ_TARGETS    := target template field summary cache_decode formats \
+                   resilience
+FUZZ_BINS       := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
+
+FUZZ_NGX_INCS   := $(addprefix -I$(BUILD)/nginx/,src/core src/event \
+                     src/event/modules src/os/unix objs src/http \
+                     src/http/modules src/http/v2)
+FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -Wall \
+                   -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
+                   -Isrc/formats -Ifuzz
+FUZZ_LIBS       := -lcjson -lm
+
+# the stand-ins for nginx core are built without coverage: only our code
+# and the targets' checks count
+FUZZ_HEADERS    := fuzz/fuzz.h src/ngx_http_osint.h \
+                   $(wildcard src/formats/*.h)
+FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c)
+# the file that holds the cache value format, wherever it lives
+CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
+
+FUZZ_SRCS_target       := src/ngx_http_osint_target.c
+FUZZ_SRCS_template     := src/ngx_http_osint_template.c \
+                          src/ngx_http_osint_target.c
+FUZZ_SRCS_field        := src/ngx_http_osint_field.c
+FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c
+FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS)
+FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
+FUZZ_SRCS_formats      := $(FORMATS_SRCS)
+FUZZ_SRCS_resilience   := src/ngx_http_osint_resilience.c
+
+.PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
+
+harden-deps:
+	@missing=$$(for p in $(HARDEN_DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(FUZZ_BUILD)/stubs/%.o: fuzz/%.c $(FUZZ_HEADERS) \
+                         $(BUILD)/nginx/objs/Makefile
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
+
+.SECONDARY: $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_cache_decode)
+
+.SECONDEXPANSION:
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) \
+                      $(FUZZ_BUILD)/stubs/ngx_stubs.o $$(FUZZ_OBJS_$$*) \
+                      $(FUZZ_HEADERS) $(BUILD)/nginx/objs/Makefile
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ \
+	    fuzz/fuzz_$*.c $(FUZZ_SRCS_$*) \
+	    $(filter %.o,$^) $(FUZZ_LIBS)
+
+# the member names and values the normalisers look for, from their sources
+$(FUZZ_BUILD)/dict/formats.dict: $(FORMATS_SRCS)
+	@mkdir -p $(dir $@)
+	{ echo '# made from the string literals of $(FORMATS_SRCS)'; \
+	  echo '"\x1e"'; \
+	  grep -ohE '"[A-Za-z0-9_ :./-]{2,40}"' $(FORMATS_SRCS) | sort -u; \
+	} > $@
+
+fuzz-build: deps harden-deps $(FUZZ_BINS) $(FUZZ_BUILD)/dict/formats.dict
+
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-ci: fuzz-build
+	fuzz/run.sh $(FUZZ_CI_SECONDS) $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+# The module with AddressSanitizer and UBSan, built as nginx builds it (gcc,
+# Debian's flags) in a configure tree of its own; Debian's nginx runs it with
+# gcc's libasan preloaded (fuzz/test-asan.sh).
+ASAN_BUILD      := $(BUILD)/asan
+ASAN_MODULE     := $(ASAN_BUILD)/ngx_http_osint_module.so
+ASAN_CC_OPT     := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+ASAN_LD_OPT     := -fsanitize=address,undefined
+ASAN_SOURCES    := $(SOURCES) $(wildcard src/formats/*.c src/formats/*.h)
+
+$(ASAN_BUILD)/nginx/objs/Makefile: config
+	rm -rf $(ASAN_BUILD)/nginx
+	mkdir -p $(ASAN_BUILD)
+	cp -a $(NGINX_SRC) $(ASAN_BUILD)/nginx
+	cd $(ASAN_BUILD)/nginx && source ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --with-cc-opt='$(ASAN_CC_OPT)' --with-ld-opt='$(ASAN_LD_OPT)' \
+	        --add-dynamic-module=$(CURDIR) > $(ASAN_BUILD)/configure.log \
+	    || { tail -20 $(ASAN_BUILD)/configure.log; exit 1; }
+
+$(ASAN_MODULE): $(ASAN_BUILD)/nginx/objs/Makefile $(ASAN_SOURCES)
+	$(MAKE) -C $(ASAN_BUILD)/nginx -f objs/Makefile modules
+	cp $(ASAN_BUILD)/nginx/objs/ngx_http_osint_module.so $(ASAN_MODULE).tmp
+	mv -f $(ASAN_MODULE).tmp $(ASAN_MODULE)
+
+test-asan: test-deps harden-deps build $(ASAN_MODULE)
+	fuzz/test-asan.sh $(ASAN_MODULE) -r t/
+
+# A subset of t/ with nginx (master and workers) under valgrind memcheck;
+# fuzz/README.md says which files and why.
+VALGRIND_TESTS  ?= t/03-lookup.t t/04-lifecycle.t t/12-cache.t
+
+test-valgrind: test-deps harden-deps build
+	fuzz/test-valgrind.sh $(VALGRIND_TESTS)

@@ -757,9 +757,12 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
 static ngx_http_osint_outcome_e
 ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
 {
-    long                     status;
-    cJSON                   *root;
-    ngx_http_osint_fetch_t  *f;
+    long                          status;
+    cJSON                        *root;
+    ngx_int_t                     rc;
+    const char                   *message;
+    ngx_http_osint_fetch_t       *f;
+    ngx_http_osint_normalise_pt   normalise;
 
     f = &call->fetch;
     status = f->http_status;
@@ -841,7 +844,31 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
         return NGX_HTTP_OSINT_OUT_BAD_RESPONSE;
     }
 
-    if (call->provider->fields.nelts) {
+    normalise = ngx_http_osint_formats[call->provider->format].normalise;
+
+    if (normalise) {
+
+        /* a built-in format: its own not found, its own idea of bad */
+
+        message = "the answer is not what the format reads";
+        rc = normalise(root, call->lookup->type, &call->data, &message);
+        cJSON_Delete(root);
+
+        if (rc == NGX_DECLINED) {
+            call->data = NULL;
+            call->status = NGX_HTTP_OSINT_NOT_FOUND;
+            call->http_status = status;
+            return NGX_HTTP_OSINT_OUT_NOT_FOUND;
+        }
+
+        if (rc != NGX_OK) {
+            call->data = NULL;
+            ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
+                                      status, message);
+            return NGX_HTTP_OSINT_OUT_BAD_RESPONSE;
+        }
+
+    } else if (call->provider->fields.nelts) {
         call->data = ngx_http_osint_field_map(&call->provider->fields, root);
         cJSON_Delete(root);
 

@@ -12,9 +12,19 @@
 #include <ngx_core.h>
 
 #include "ngx_http_osint.h"
+#include "formats/ngx_http_osint_format.h"
 
 
 ngx_http_osint_format_t  ngx_http_osint_formats[] = {
     { "json", NULL },
+    { "rdap", ngx_http_osint_rdap_normalise },
+    { "internetdb", ngx_http_osint_internetdb_normalise },
+    { "ipinfo", ngx_http_osint_ipinfo_normalise },
+    { "crtsh", ngx_http_osint_crtsh_normalise },
+    { "virustotal", ngx_http_osint_virustotal_normalise },
+    { "abuseipdb", ngx_http_osint_abuseipdb_normalise },
+    { "greynoise", ngx_http_osint_greynoise_normalise },
+    { "urlhaus", ngx_http_osint_urlhaus_normalise },
+    { "dns", ngx_http_osint_dns_normalise },
     { NULL, NULL }
 };

@@ -13,11 +13,14 @@
 #include <ngx_core.h>
 
 #include "ngx_http_osint.h"
+#include "ngx_http_osint_verdict.h"
 
 
 static ngx_int_t ngx_http_osint_summary_add(cJSON *summary, cJSON *field);
 static ngx_int_t ngx_http_osint_summary_has(cJSON *values, cJSON *value);
 static cJSON *ngx_http_osint_summary_value(cJSON *item);
+static ngx_int_t ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk,
+    cJSON *summary);
 
 
 cJSON *
@@ -47,7 +50,73 @@ ngx_http_osint_summary(ngx_http_osint_lookup_t *lk)
         }
     }
 
+    if (ngx_http_osint_summary_verdict(lk, summary) != NGX_OK) {
+        cJSON_Delete(summary);
+        return NULL;
+    }
+
     return summary;
+}
+
+
+/*
+ * summary.verdict, from the providers of built-in formats that answered:
+ * the verdict reads their data by format.  Without any, there is nothing
+ * it could judge, and no verdict.
+ */
+
+static ngx_int_t
+ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
+{
+    cJSON                      *in, *entry, *verdict;
+    ngx_uint_t                  i;
+    ngx_http_osint_provider_t  *p;
+
+    in = cJSON_CreateObject();
+    if (in == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < lk->ncalls; i++) {
+        p = lk->calls[i].provider;
+
+        if (lk->calls[i].status != NGX_HTTP_OSINT_OK
+            || ngx_http_osint_formats[p->format].normalise == NULL
+            || !cJSON_IsObject(lk->calls[i].data))
+        {
+            continue;
+        }
+
+        /* a reference: deleting the input leaves the call's data alone */
+
+        entry = cJSON_AddObjectToObject(in, (char *) p->name.data);
+
+        if (entry == NULL
+            || !cJSON_AddStringToObject(entry, "format",
+                                        ngx_http_osint_formats[p->format].name)
+            || !cJSON_AddItemReferenceToObject(entry, "data",
+                                               lk->calls[i].data))
+        {
+            cJSON_Delete(in);
+            return NGX_ERROR;
+        }
+    }
+
+    if (in->child == NULL) {
+        cJSON_Delete(in);
+        return NGX_OK;
+    }
+
+    verdict = ngx_http_osint_verdict(in);
+    cJSON_Delete(in);
+
+    if (verdict == NULL || !cJSON_AddItemToObject(summary, "verdict", verdict))
+    {
+        cJSON_Delete(verdict);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -106,6 +106,8 @@ void ngx_http_osint_fmt_set_free(ngx_http_osint_fmt_set_t *set);
 
 char *ngx_http_osint_fmt_lower(const char *s, size_t len);
 ngx_int_t ngx_http_osint_fmt_asn(char *buf, size_t size, cJSON *item);
+ngx_int_t ngx_http_osint_fmt_asn_text(char *buf, size_t size, const char *s,
+    size_t len);
 
 
 ngx_int_t ngx_http_osint_rdap_normalise(cJSON *root, ngx_uint_t type,

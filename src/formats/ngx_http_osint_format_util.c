@@ -542,42 +542,52 @@ ngx_http_osint_fmt_lower(const char *s, size_t len)
 ngx_int_t
 ngx_http_osint_fmt_asn(char *buf, size_t size, cJSON *item)
 {
-    const char  *s;
+    if (cJSON_IsString(item)) {
+        return ngx_http_osint_fmt_asn_text(buf, size, item->valuestring,
+                                           strlen(item->valuestring));
+    }
+
+    if (!cJSON_IsNumber(item)
+        || !(item->valuedouble >= 0 && item->valuedouble <= 4294967295.0)
+        || item->valuedouble != (double) (uint64_t) item->valuedouble)
+    {
+        return NGX_DECLINED;
+    }
+
+    snprintf(buf, size, "AS%llu", (unsigned long long) item->valuedouble);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_osint_fmt_asn_text(char *buf, size_t size, const char *s,
+    size_t len)
+{
     uint64_t     n;
-    ngx_uint_t   digits;
+    const char  *last;
 
-    if (cJSON_IsNumber(item)) {
-        if (!(item->valuedouble >= 0 && item->valuedouble <= 4294967295.0)
-            || item->valuedouble != (double) (uint64_t) item->valuedouble)
-        {
+    last = s + len;
+
+    if (len > 2
+        && (s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's'))
+    {
+        s += 2;
+    }
+
+    if (s == last || last - s > 10) {
+        return NGX_DECLINED;
+    }
+
+    for (n = 0; s < last; s++) {
+        if (*s < '0' || *s > '9') {
             return NGX_DECLINED;
         }
 
-        n = (uint64_t) item->valuedouble;
+        n = n * 10 + (*s - '0');
+    }
 
-    } else if (cJSON_IsString(item)) {
-        s = item->valuestring;
-
-        if ((s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's')) {
-            s += 2;
-        }
-
-        n = 0;
-        digits = 0;
-
-        for ( /* void */ ; *s >= '0' && *s <= '9'; s++) {
-            n = n * 10 + (*s - '0');
-
-            if (++digits > 10) {
-                return NGX_DECLINED;
-            }
-        }
-
-        if (digits == 0 || *s != '\0' || n > 4294967295ULL) {
-            return NGX_DECLINED;
-        }
-
-    } else {
+    if (n > 4294967295ULL) {
         return NGX_DECLINED;
     }
 

@@ -167,10 +167,10 @@ ngx_http_osint_ipinfo_loc(ngx_http_osint_fmt_t *f, cJSON *root)
 static ngx_int_t
 ngx_http_osint_ipinfo_org(ngx_http_osint_fmt_t *f, cJSON *root)
 {
-    char        *sp, *word;
-    char         asn[16];
-    cJSON       *org, *v, tmp;
-    ngx_int_t    rc;
+    char       *s, *sp;
+    char        asn[16];
+    cJSON      *org, *v;
+    ngx_int_t   rc;
 
     /* the Lite and paid answers name them directly */
 
@@ -205,39 +205,26 @@ ngx_http_osint_ipinfo_org(ngx_http_osint_fmt_t *f, cJSON *root)
         return rc == NGX_DECLINED ? NGX_OK : rc;
     }
 
-    sp = strchr(org->valuestring, ' ');
+    /* a name could start with digits: only "AS" makes a number one */
 
-    if (sp && (size_t) (sp - org->valuestring) < sizeof(asn)) {
-        word = strndup(org->valuestring, sp - org->valuestring);
-        if (word == NULL) {
-            return ngx_http_osint_fmt_nomem(f);
+    s = org->valuestring;
+    sp = strchr(s, ' ');
+
+    if ((s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's')
+        && ngx_http_osint_fmt_asn_text(asn, sizeof(asn), s,
+                                       sp ? (size_t) (sp - s) : strlen(s))
+           == NGX_OK)
+    {
+        if (ngx_http_osint_fmt_add_string(f, "asn", asn) != NGX_OK) {
+            return NGX_ERROR;
         }
 
-        ngx_memzero(&tmp, sizeof(cJSON));
-        tmp.type = cJSON_String;
-        tmp.valuestring = word;
-
-        rc = (word[0] == 'A' || word[0] == 'a')
-             ? ngx_http_osint_fmt_asn(asn, sizeof(asn), &tmp)
-             : NGX_DECLINED;
-
-        free(word);
-
-        if (rc == NGX_OK) {
-            while (*sp == ' ') {
-                sp++;
-            }
-
-            if (ngx_http_osint_fmt_add_string(f, "asn", asn) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            if (*sp == '\0') {
-                return NGX_OK;
-            }
-
-            return ngx_http_osint_fmt_add_string(f, "as_name", sp);
+        while (sp && *sp == ' ') {
+            sp++;
         }
+
+        return (sp && *sp) ? ngx_http_osint_fmt_add_string(f, "as_name", sp)
+                           : NGX_OK;
     }
 
     return ngx_http_osint_fmt_add_string(f, "as_name", org->valuestring);
