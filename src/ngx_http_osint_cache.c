@@ -520,7 +520,7 @@ ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
     (void) ngx_sprintf((u_char *) fp, "%08xD%Z", p->fingerprint);
 
     v = cJSON_GetObjectItemCaseSensitive(root, "v");
-    if (!cJSON_IsNumber(v) || v->valueint != NGX_HTTP_OSINT_CACHE_VERSION) {
+    if (!cJSON_IsNumber(v) || v->valuedouble != NGX_HTTP_OSINT_CACHE_VERSION) {
         goto done;
     }
 
@@ -529,8 +529,12 @@ ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
         goto done;
     }
 
+    /* a time a cast can hold: anything else was not written by us */
+
     v = cJSON_GetObjectItemCaseSensitive(root, "fresh_until");
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0) {
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0)
+        || v->valuedouble > (double) NGX_MAX_INT32_VALUE * 1024)
+    {
         goto done;
     }
 

@@ -15,6 +15,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_osint.h"
+#include "ngx_http_osint_limit.h"
 
 
 /* what one provider's Prometheus lines can take at most */
@@ -158,7 +159,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 
     /* the provider list is the configuration's: its size cannot change */
 
-    size = NGX_HTTP_OSINT_PROM_FIXED + n * NGX_HTTP_OSINT_PROM_PER_PROVIDER;
+    size = NGX_HTTP_OSINT_PROM_FIXED + n * NGX_HTTP_OSINT_PROM_PER_PROVIDER
+           + ngx_http_osint_limit_prometheus_size();
 
     text = ngx_pnalloc(r->pool, size);
     if (text == NULL) {
@@ -352,8 +354,7 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
                          ctx->sh->counters.redis_up ? 1 : 0);
     }
 
-    ngx_http_osint_help(p, last, "osint_limit_requests_total", "counter",
-                        "Requests seen by osint_limit, by zone and result.");
+    p = ngx_http_osint_limit_prometheus(p, last);
 
     if (ctx) {
         ngx_http_osint_help(p, last, "osint_zone_size_bytes", "gauge",
@@ -438,6 +439,15 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
                                     (double) ctx->sh->counters.lookups[i][j]);
         }
     }
+
+    obj = ngx_http_osint_limit_json();
+
+    if (obj == NULL) {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cJSON_AddItemToObject(doc, "limits", obj);
 
     obj = cJSON_AddObjectToObject(doc, "providers");
 
