@@ -582,6 +582,21 @@ ngx_uint_t ngx_http_osint_redis_up(void);
 ngx_http_osint_redis_req_t *ngx_http_osint_redis_get(ngx_str_t *key,
     ngx_http_osint_redis_get_pt handler, void *data, ngx_log_t *log);
 void ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req);
+
+/*
+ * Any command (redisAsyncCommandArgv's arguments).  NULL: down or not
+ * configured, nothing will be called.  Else the handler runs exactly once,
+ * later, from an nginx event, within osint_redis's timeout, unless
+ * cancelled: rc NGX_OK and the reply (any type, an error reply included;
+ * valid during the call only), or NGX_ERROR and NULL (down, timeout).
+ * The reply is a hiredis redisReply.
+ */
+typedef void (*ngx_http_osint_redis_reply_pt)(void *data, ngx_int_t rc,
+    void *reply);
+ngx_http_osint_redis_req_t *ngx_http_osint_redis_command(int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_osint_redis_reply_pt handler, void *data, ngx_log_t *log);
+ngx_msec_t ngx_http_osint_redis_timeout(void);
 void ngx_http_osint_redis_set(ngx_str_t *key, u_char *value, size_t len,
     time_t ttl);
 

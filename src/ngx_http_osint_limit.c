@@ -7,12 +7,43 @@
  * .so, with its own directives and configuration.
  *
  *   osint_limit_zone NAME:SIZE key=VAR rate=Nr/s|Nr/m [burst=M]
+ *       [sync=redis]
  *   osint_limit zone=NAME [nodelay|delay=D] [dry_run]
  *   osint_limit_status CODE;  osint_limit_log_level LEVEL;
  *   osint_limit_headers on|off
  *
- * (sync=redis, sharing buckets between nodes, is recognised and refused
- * at nginx -t for now.)
+ * sync=redis (needs osint_redis): the bucket of a key is held in Redis,
+ * one for all the nginx nodes that share the zone's name and the Redis
+ * prefix, and taken from by a Lua script run atomically by Redis (EVAL;
+ * Redis's clock, so the nodes' clocks do not matter), under
+ * "<prefix>limit:<zone>:<key>", a hash of tokens and the time of the last
+ * take, expiring when the bucket would be full again.
+ *
+ * - The lease: a key's node in the zone also holds tokens granted by
+ *   Redis but not used yet, for all the workers of this node.  A request
+ *   takes one from the lease when there is one, else it waits (no longer
+ *   than osint_redis's timeout) for one EVAL.  At most one EVAL per key
+ *   and node at a time asks for a chunk of k = max(1, burst / 8) tokens,
+ *   the others for 1; a chunk's first token goes to its request, the rest
+ *   to the lease.  A lease unused for 1 s is dropped (its tokens are lost,
+ *   never given twice).  With burst < 16, k = 1: every request asks Redis.
+ * - The error bound: every request passed in sync is a token Redis
+ *   granted, so over any time the nodes together pass no more than the
+ *   one shared bucket allows; the leases only move tokens in time, by at
+ *   most 1 s.  At any instant at most nodes x (k - 1) tokens are granted
+ *   and not yet used: in any window the nodes may pass up to that many
+ *   requests more than the shared bucket alone would, i.e. at most
+ *   burst + rate x window + nodes x (k - 1).
+ * - Without Redis (down, not yet connected, a timeout, an error reply) a
+ *   request is decided on this node's own bucket, as without sync, at
+ *   once: a node never rejects nor hangs because Redis is gone.  Each
+ *   such request counts in osint_limit_redis_fallback_total{zone}; each
+ *   worker logs once at warn when its zone falls back ("zone "api" falls
+ *   back to local buckets: redis is down") and once at notice when Redis
+ *   answers again.  While falling back the limit is per node: N nodes
+ *   pass up to N times the limit.
+ * - delay= waits only in the local bucket: in sync a request without a
+ *   token is rejected (or counted dry_run) at once.
  *
  * The model, and where it differs from limit_req:
  *
@@ -89,6 +120,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <hiredis/hiredis.h>
+
 #include "ngx_http_osint.h"
 #include "ngx_http_osint_limit.h"
 
@@ -105,12 +138,23 @@
 
 #define NGX_HTTP_OSINT_LIMIT_KEY_MAX    65535
 
+/* sync=redis: an unused lease is dropped after this long, ms */
+#define NGX_HTTP_OSINT_LIMIT_LEASE_TTL  1000
+
 
 /* one key in the zone */
 typedef struct {
     ngx_rbtree_node_t               node;       /* key: crc32 of the key */
     ngx_queue_t                     queue;      /* LRU, recent first */
     ngx_http_osint_bucket_t         bucket;
+
+    /* sync=redis: tokens granted by Redis not used yet, and until when */
+    ngx_uint_t                      lease;
+    ngx_msec_t                      lease_exp;
+    ngx_msec_t                      asking;     /* a chunk asked since; 0 */
+    ngx_uint_t                      left;       /* Redis's last r and t */
+    time_t                          reset;
+
     u_short                         len;
     u_char                          data[1];
 } ngx_http_osint_limit_node_t;
@@ -130,6 +174,8 @@ typedef struct {
     u_char                          pad[NGX_CPU_CACHE_LINE];
     ngx_atomic_t                    requests[NGX_HTTP_OSINT_LIMIT_RESULTS];
     ngx_atomic_t                    evictions;
+    ngx_atomic_t                    fallbacks;  /* sync=redis, decided
+                                                   locally */
 } ngx_http_osint_limit_shctx_t;
 
 /* changes with the shared structs: an old layout is not reused */
@@ -149,6 +195,14 @@ typedef struct {
     ngx_uint_t                      rate_n;     /* N of N r/s, N r/m */
     ngx_uint_t                      window;     /* 1 (r/s) or 60 (r/m) */
     ngx_uint_t                      late;       /* the key reads a `set` */
+
+    /* sync=redis */
+    ngx_uint_t                      sync;
+    ngx_uint_t                      chunk;      /* k: tokens asked at once */
+    ngx_str_t                       rkey;       /* "<prefix>limit:<zone>:" */
+    u_char                         *file;
+    ngx_uint_t                      line;
+    ngx_uint_t                      fallback;   /* this worker: logged */
 } ngx_http_osint_limit_zone_t;
 
 
@@ -179,9 +233,13 @@ typedef struct {
 } ngx_http_osint_limit_loc_conf_t;
 
 
+typedef struct ngx_http_osint_limit_run_s  ngx_http_osint_limit_run_t;
+
+
 /* the verdict of a request, kept across internal redirects */
 typedef struct {
     ngx_uint_t                      status;
+    ngx_http_osint_limit_run_t     *run;
 } ngx_http_osint_limit_ctx_t;
 
 
@@ -197,7 +255,19 @@ typedef struct {
     unsigned                        applied:1;  /* non-empty key */
     unsigned                        took:1;     /* a token, or reserved */
     unsigned                        known:1;    /* remaining, reset set */
+    unsigned                        synced:1;   /* the token is Redis's */
 } ngx_http_osint_limit_eval_t;
+
+
+/* a request's decision, which may wait for Redis between two limits */
+struct ngx_http_osint_limit_run_s {
+    ngx_http_request_t             *request;
+    ngx_http_osint_limit_eval_t    *ev;
+    ngx_uint_t                      n;
+    ngx_uint_t                      next;       /* the limit consulted */
+    ngx_uint_t                      want;       /* tokens asked of Redis */
+    ngx_http_osint_redis_req_t     *redis;      /* an EVAL in flight */
+};
 
 
 static ngx_int_t ngx_http_osint_limit_rewrite_handler(
@@ -206,6 +276,23 @@ static ngx_int_t ngx_http_osint_limit_preaccess_handler(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_osint_limit_decide(ngx_http_request_t *r,
     ngx_uint_t early);
+static ngx_int_t ngx_http_osint_limit_run(ngx_http_osint_limit_run_t *run);
+static void ngx_http_osint_limit_local(ngx_http_osint_limit_zone_t *z,
+    ngx_http_osint_limit_t *limit, ngx_http_osint_limit_eval_t *ev,
+    ngx_msec_t now, ngx_log_t *log);
+static ngx_int_t ngx_http_osint_limit_sync(ngx_http_osint_limit_run_t *run,
+    ngx_uint_t i, ngx_http_osint_limit_zone_t *z);
+static void ngx_http_osint_limit_unask(ngx_http_osint_limit_zone_t *z,
+    ngx_http_osint_limit_eval_t *ev);
+static void ngx_http_osint_limit_fallback(ngx_http_osint_limit_zone_t *z,
+    ngx_log_t *log);
+static ngx_int_t ngx_http_osint_limit_sync_wait(
+    ngx_http_osint_limit_run_t *run);
+static void ngx_http_osint_limit_sync_timer(ngx_http_request_t *r);
+static void ngx_http_osint_limit_sync_done(void *data, ngx_int_t rc,
+    void *reply);
+static ngx_int_t ngx_http_osint_limit_finish(ngx_http_osint_limit_run_t *run,
+    ngx_uint_t rejected);
 static void ngx_http_osint_limit_delay(ngx_http_request_t *r);
 static ngx_int_t ngx_http_osint_limit_reject(ngx_http_request_t *r,
     ngx_uint_t status, time_t retry_after);
@@ -250,7 +337,43 @@ static char *ngx_http_osint_limit(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_uint_t ngx_http_osint_limit_reads_set(ngx_conf_t *cf,
     ngx_http_complex_value_t *cv);
+static ngx_int_t ngx_http_osint_limit_init_sync(ngx_conf_t *cf,
+    ngx_http_osint_limit_zone_t *z);
 static ngx_int_t ngx_http_osint_limit_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_osint_limit_init_process(ngx_cycle_t *cycle);
+
+
+/*
+ * sync=redis: takes up to ARGV[4] whole tokens from the bucket KEYS[1] of
+ * rate ARGV[1] per ARGV[2] ms and size ARGV[3], atomically, on Redis's
+ * clock; returns {granted, ms until the next token, whole tokens left}.
+ * The hash expires when the bucket is full again (the same as no key).
+ */
+
+static const char  ngx_http_osint_limit_script[] =
+    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    "local rate = tonumber(ARGV[1]) / tonumber(ARGV[2])\n"
+    "local burst = tonumber(ARGV[3])\n"
+    "local want = tonumber(ARGV[4])\n"
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local s = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
+    "local tokens = tonumber(s[1])\n"
+    "local ts = tonumber(s[2])\n"
+    "if tokens == nil or ts == nil then tokens = burst; ts = now end\n"
+    "local d = now - ts\n"
+    "if d < 0 then d = 0 end\n"
+    "tokens = math.min(burst, tokens + d * rate)\n"
+    "local got = math.min(want, math.floor(tokens))\n"
+    "if got < 0 then got = 0 end\n"
+    "tokens = tokens - got\n"
+    "local wait = 0\n"
+    "if tokens < 1 then wait = math.ceil((1 - tokens) / rate) end\n"
+    "redis.call('HSET', KEYS[1], 'tokens', tostring(tokens),"
+    " 'ts', tostring(now))\n"
+    "redis.call('PEXPIRE', KEYS[1],"
+    " math.ceil((burst - tokens) / rate) + 1000)\n"
+    "return {got, wait, math.floor(tokens)}\n";
 
 
 static const char  *ngx_http_osint_limit_results[] = {
@@ -342,7 +465,7 @@ ngx_module_t  ngx_http_osint_limit_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_osint_limit_init_process,     /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -383,17 +506,13 @@ ngx_http_osint_limit_preaccess_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_osint_limit_decide(ngx_http_request_t *r, ngx_uint_t early)
 {
-    time_t                            retry_after;
-    ngx_int_t                         rc, wait;
-    ngx_uint_t                        i, n, applied, rejected, status, at;
-    ngx_uint_t                        late;
-    ngx_msec_t                        now, delay;
+    ngx_uint_t                        i, n, applied, late;
     ngx_pool_cleanup_t               *cln;
     ngx_http_osint_limit_t           *limits;
     ngx_http_osint_limit_ctx_t       *ctx;
+    ngx_http_osint_limit_run_t       *run;
     ngx_http_osint_limit_eval_t      *ev;
     ngx_http_osint_limit_zone_t      *z;
-    ngx_http_osint_limit_node_t      *node;
     ngx_http_osint_limit_loc_conf_t  *llcf;
 
     if (r != r->main) {
@@ -470,10 +589,44 @@ ngx_http_osint_limit_decide(ngx_http_request_t *r, ngx_uint_t early)
     ctx = cln->data;
     ngx_http_set_ctx(r, ctx, ngx_http_osint_limit_module);
 
-    now = ngx_current_msec;
-    rejected = n;
+    run = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_limit_run_t));
+    if (run == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    for (i = 0; i < n; i++) {
+    run->request = r;
+    run->ev = ev;
+    run->n = n;
+
+    ctx->run = run;
+
+    return ngx_http_osint_limit_run(run);
+}
+
+
+/*
+ * The limits from run->next on, in order.  NGX_AGAIN: waiting for Redis
+ * (or delayed); else as ngx_http_osint_limit_decide().
+ */
+
+static ngx_int_t
+ngx_http_osint_limit_run(ngx_http_osint_limit_run_t *run)
+{
+    ngx_int_t                         rc;
+    ngx_uint_t                        i;
+    ngx_http_request_t               *r;
+    ngx_http_osint_limit_t           *limits;
+    ngx_http_osint_limit_eval_t      *ev;
+    ngx_http_osint_limit_zone_t      *z;
+    ngx_http_osint_limit_loc_conf_t  *llcf;
+
+    r = run->request;
+    ev = run->ev;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_osint_limit_module);
+    limits = llcf->limits.elts;
+
+    for (i = run->next; i < run->n; i++) {
 
         if (!ev[i].applied) {
             continue;
@@ -482,42 +635,463 @@ ngx_http_osint_limit_decide(ngx_http_request_t *r, ngx_uint_t early)
         z = limits[i].shm_zone->data;
         ev[i].result = NGX_HTTP_OSINT_LIMIT_PASSED;
 
-        ngx_shmtx_lock(&z->shpool->mutex);
+        rc = NGX_DECLINED;
 
-        node = ngx_http_osint_limit_lookup(z, &ev[i], 1, now,
-                                           r->connection->log);
+        if (z->sync) {
+            rc = ngx_http_osint_limit_sync(run, i, z);
 
-        if (node == NULL) {
-            /* no room even after evictions: passes, said once a second */
-            ngx_shmtx_unlock(&z->shpool->mutex);
-            continue;
-        }
-
-        wait = ngx_http_osint_bucket_take(&node->bucket, &z->rate, now,
-                                          limits[i].delay);
-
-        if (wait == NGX_DECLINED) {
-            ev[i].result = limits[i].dry_run ? NGX_HTTP_OSINT_LIMIT_DRY_RUN
-                                             : NGX_HTTP_OSINT_LIMIT_REJECTED;
-
-        } else {
-            ev[i].took = 1;
-            ev[i].wait = (ngx_msec_t) wait;
-
-            if (wait && !limits[i].dry_run) {
-                ev[i].result = NGX_HTTP_OSINT_LIMIT_DELAYED;
+            if (rc == NGX_AGAIN) {
+                run->next = i;
+                return ngx_http_osint_limit_sync_wait(run);
             }
         }
 
-        ngx_http_osint_limit_state(z, &node->bucket, now, &ev[i]);
-
-        ngx_shmtx_unlock(&z->shpool->mutex);
+        if (rc == NGX_DECLINED) {
+            ngx_http_osint_limit_local(z, &limits[i], &ev[i],
+                                       ngx_current_msec, r->connection->log);
+        }
 
         if (ev[i].result == NGX_HTTP_OSINT_LIMIT_REJECTED) {
-            rejected = i;
-            break;
+            return ngx_http_osint_limit_finish(run, i);
         }
     }
+
+    run->next = run->n;
+
+    return ngx_http_osint_limit_finish(run, run->n);
+}
+
+
+/* a limit decided on this node's bucket */
+
+static void
+ngx_http_osint_limit_local(ngx_http_osint_limit_zone_t *z,
+    ngx_http_osint_limit_t *limit, ngx_http_osint_limit_eval_t *ev,
+    ngx_msec_t now, ngx_log_t *log)
+{
+    ngx_int_t                     wait;
+    ngx_http_osint_limit_node_t  *node;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    node = ngx_http_osint_limit_lookup(z, ev, 1, now, log);
+
+    if (node == NULL) {
+        /* no room even after evictions: passes, said once a second */
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return;
+    }
+
+    wait = ngx_http_osint_bucket_take(&node->bucket, &z->rate, now,
+                                      limit->delay);
+
+    if (wait == NGX_DECLINED) {
+        ev->result = limit->dry_run ? NGX_HTTP_OSINT_LIMIT_DRY_RUN
+                                    : NGX_HTTP_OSINT_LIMIT_REJECTED;
+
+    } else {
+        ev->took = 1;
+        ev->wait = (ngx_msec_t) wait;
+
+        if (wait && !limit->dry_run) {
+            ev->result = NGX_HTTP_OSINT_LIMIT_DELAYED;
+        }
+    }
+
+    ngx_http_osint_limit_state(z, &node->bucket, now, ev);
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/*
+ * sync=redis: NGX_OK decided (a token of the lease, or no room in the
+ * zone: passes), NGX_AGAIN an EVAL is sent, NGX_DECLINED Redis is down:
+ * decide locally.
+ */
+
+static ngx_int_t
+ngx_http_osint_limit_sync(ngx_http_osint_limit_run_t *run, ngx_uint_t i,
+    ngx_http_osint_limit_zone_t *z)
+{
+    u_char                       *p;
+    size_t                        argvlen[8];
+    ngx_uint_t                    want;
+    ngx_msec_t                    now;
+    const char                   *argv[8];
+    ngx_http_request_t           *r;
+    ngx_http_osint_limit_eval_t  *ev;
+    ngx_http_osint_limit_node_t  *node;
+
+    r = run->request;
+    ev = &run->ev[i];
+    now = ngx_current_msec;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    node = ngx_http_osint_limit_lookup(z, ev, 1, now, r->connection->log);
+
+    if (node == NULL) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_OK;
+    }
+
+    if (node->lease && (ngx_msec_int_t) (node->lease_exp - now) > 0) {
+        node->lease--;
+
+        ev->took = 1;
+        ev->synced = 1;
+        ev->remaining = node->left + node->lease;
+        ev->reset = node->reset;
+        ev->known = 1;
+
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        return NGX_OK;
+    }
+
+    node->lease = 0;
+
+    if (!ngx_http_osint_redis_up()) {
+        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_http_osint_limit_fallback(z, r->connection->log);
+        return NGX_DECLINED;
+    }
+
+    /* one chunk in flight per key and node: the lease stays below k */
+
+    want = 1;
+
+    if (z->chunk > 1
+        && (node->asking == 0
+            || now - node->asking >= NGX_HTTP_OSINT_LIMIT_LEASE_TTL))
+    {
+        want = z->chunk;
+        node->asking = now ? now : 1;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    p = ngx_pnalloc(r->pool, z->rkey.len + ev->key.len + 4 * NGX_INT_T_LEN);
+    if (p == NULL) {
+        goto failed;
+    }
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = ngx_http_osint_limit_script;
+    argvlen[1] = sizeof(ngx_http_osint_limit_script) - 1;
+    argv[2] = "1";
+    argvlen[2] = 1;
+
+    argv[3] = (const char *) p;
+    p = ngx_cpymem(p, z->rkey.data, z->rkey.len);
+    p = ngx_cpymem(p, ev->key.data, ev->key.len);
+    argvlen[3] = p - (u_char *) argv[3];
+
+    argv[4] = (const char *) p;
+    p = ngx_sprintf(p, "%ui", z->rate_n);
+    argvlen[4] = p - (u_char *) argv[4];
+
+    argv[5] = (const char *) p;
+    p = ngx_sprintf(p, "%ui", z->window * 1000);
+    argvlen[5] = p - (u_char *) argv[5];
+
+    argv[6] = (const char *) p;
+    p = ngx_sprintf(p, "%ui", z->rate.burst);
+    argvlen[6] = p - (u_char *) argv[6];
+
+    argv[7] = (const char *) p;
+    p = ngx_sprintf(p, "%ui", want);
+    argvlen[7] = p - (u_char *) argv[7];
+
+    run->want = want;
+
+    run->redis = ngx_http_osint_redis_command(8, argv, argvlen,
+                                              ngx_http_osint_limit_sync_done,
+                                              run, r->connection->log);
+    if (run->redis) {
+        return NGX_AGAIN;
+    }
+
+failed:
+
+    if (want > 1) {
+        ngx_http_osint_limit_unask(z, ev);
+    }
+
+    ngx_http_osint_limit_fallback(z, r->connection->log);
+
+    return NGX_DECLINED;
+}
+
+
+/* the chunk asked for a key has come (or not): another may be asked */
+
+static void
+ngx_http_osint_limit_unask(ngx_http_osint_limit_zone_t *z,
+    ngx_http_osint_limit_eval_t *ev)
+{
+    ngx_http_osint_limit_node_t  *node;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    node = ngx_http_osint_limit_lookup(z, ev, 0, ngx_current_msec, NULL);
+
+    if (node) {
+        node->asking = 0;
+    }
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+}
+
+
+/* a request decided locally for want of Redis: counted, logged once */
+
+static void
+ngx_http_osint_limit_fallback(ngx_http_osint_limit_zone_t *z, ngx_log_t *log)
+{
+    (void) ngx_atomic_fetch_add(&z->sh->fallbacks, 1);
+
+    if (!z->fallback) {
+        z->fallback = 1;
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint_limit: zone \"%V\" falls back to local buckets: "
+                      "redis is down", &z->name);
+    }
+}
+
+
+/*
+ * The request waits for its EVAL: the reply, the Redis client's timeout,
+ * or, should neither come, a timer of its own a little later.  A client
+ * that goes away frees the request: the cleanup cancels the EVAL.
+ */
+
+static ngx_int_t
+ngx_http_osint_limit_sync_wait(ngx_http_osint_limit_run_t *run)
+{
+    ngx_msec_t           timeout;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = run->request;
+    c = r->connection;
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_http_osint_redis_cancel(run->redis);
+        run->redis = NULL;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_osint_limit_sync_timer;
+
+    timeout = ngx_http_osint_redis_timeout() + 100;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    ngx_add_timer(c->write, timeout);
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_osint_limit_sync_timer(ngx_http_request_t *r)
+{
+    ngx_event_t                 *wev;
+    ngx_http_osint_limit_ctx_t  *ctx;
+
+    wev = r->connection->write;
+
+    if (!wev->timedout) {
+        return;
+    }
+
+    wev->timedout = 0;
+
+    ctx = ngx_http_osint_limit_get_ctx(r);
+
+    if (ctx == NULL || ctx->run == NULL || ctx->run->redis == NULL) {
+        return;
+    }
+
+    ngx_http_osint_redis_cancel(ctx->run->redis);
+    ctx->run->redis = NULL;
+
+    ngx_http_osint_limit_sync_done(ctx->run, NGX_ERROR, NULL);
+}
+
+
+/* the EVAL's reply: {granted, ms until the next token, tokens left} */
+
+static void
+ngx_http_osint_limit_sync_done(void *data, ngx_int_t rc, void *reply)
+{
+    ngx_http_osint_limit_run_t *run = data;
+
+    redisReply                       *rr = reply;
+    time_t                            reset;
+    ngx_int_t                         got, wait, left;
+    ngx_uint_t                        i, k;
+    ngx_msec_t                        now;
+    ngx_connection_t                 *c;
+    ngx_http_request_t               *r;
+    ngx_http_osint_limit_t           *limit;
+    ngx_http_osint_limit_eval_t      *ev;
+    ngx_http_osint_limit_zone_t      *z;
+    ngx_http_osint_limit_node_t      *node;
+    ngx_http_osint_limit_loc_conf_t  *llcf;
+
+    r = run->request;
+    c = r->connection;
+    run->redis = NULL;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_osint_limit_module);
+
+    i = run->next;
+    limit = (ngx_http_osint_limit_t *) llcf->limits.elts + i;
+    z = limit->shm_zone->data;
+    ev = &run->ev[i];
+    now = ngx_current_msec;
+
+    got = -1;
+    wait = 0;
+    left = 0;
+
+    if (rc == NGX_OK && rr->type == REDIS_REPLY_ARRAY && rr->elements == 3) {
+        for (k = 0; k < 3; k++) {
+            if (rr->element[k]->type != REDIS_REPLY_INTEGER
+                || rr->element[k]->integer < 0)
+            {
+                break;
+            }
+        }
+
+        if (k == 3) {
+            got = (ngx_int_t) rr->element[0]->integer;
+            wait = (ngx_int_t) rr->element[1]->integer;
+            left = (ngx_int_t) rr->element[2]->integer;
+        }
+    }
+
+    if (got < 0) {
+        if (run->want > 1) {
+            ngx_http_osint_limit_unask(z, ev);
+        }
+
+        ngx_http_osint_limit_fallback(z, c->log);
+        ngx_http_osint_limit_local(z, limit, ev, now, c->log);
+        goto next;
+    }
+
+    if (z->fallback) {
+        z->fallback = 0;
+        ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
+                      "osint_limit: zone \"%V\" is in sync with redis again",
+                      &z->name);
+    }
+
+    reset = (wait + 999) / 1000;
+
+    ngx_shmtx_lock(&z->shpool->mutex);
+
+    node = ngx_http_osint_limit_lookup(z, ev, 1, now, c->log);
+
+    if (node) {
+        if (run->want > 1) {
+            node->asking = 0;
+        }
+
+        if (got > 1) {
+            node->lease += got - 1;
+            node->lease_exp = now + NGX_HTTP_OSINT_LIMIT_LEASE_TTL;
+        }
+
+        node->left = left;
+        node->reset = reset;
+    }
+
+    ev->remaining = left + (node ? node->lease : 0);
+
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    ev->known = 1;
+    ev->reset = reset;
+
+    if (got > 0) {
+        ev->took = 1;
+        ev->synced = 1;
+
+    } else {
+        ev->result = limit->dry_run ? NGX_HTTP_OSINT_LIMIT_DRY_RUN
+                                    : NGX_HTTP_OSINT_LIMIT_REJECTED;
+        ev->reset = ngx_max(reset, 1);
+    }
+
+next:
+
+    if (ev->result == NGX_HTTP_OSINT_LIMIT_REJECTED) {
+        rc = ngx_http_osint_limit_finish(run, i);
+
+    } else {
+        run->next = i + 1;
+        rc = ngx_http_osint_limit_run(run);
+    }
+
+    switch (rc) {
+
+    case NGX_AGAIN:     /* another EVAL, or a delay */
+    case NGX_DONE:      /* rejected, finalized */
+        break;
+
+    case NGX_DECLINED:
+        r->read_event_handler = ngx_http_block_reading;
+        r->write_event_handler = ngx_http_core_run_phases;
+        ngx_http_core_run_phases(r);
+        break;
+
+    default:
+        ngx_http_finalize_request(r, rc);
+        break;
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* every limit consulted, or "rejected" said no: the verdict */
+
+static ngx_int_t
+ngx_http_osint_limit_finish(ngx_http_osint_limit_run_t *run,
+    ngx_uint_t rejected)
+{
+    time_t                            retry_after;
+    ngx_int_t                         rc;
+    ngx_uint_t                        i, n, status, at;
+    ngx_msec_t                        now, delay;
+    ngx_http_request_t               *r;
+    ngx_http_osint_limit_t           *limits;
+    ngx_http_osint_limit_ctx_t       *ctx;
+    ngx_http_osint_limit_eval_t      *ev;
+    ngx_http_osint_limit_zone_t      *z;
+    ngx_http_osint_limit_loc_conf_t  *llcf;
+
+    r = run->request;
+    ev = run->ev;
+    n = run->n;
+    now = ngx_current_msec;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_osint_limit_module);
+    limits = llcf->limits.elts;
+
+    ctx = ngx_http_osint_limit_get_ctx(r);
 
     if (rejected < n) {
         z = limits[rejected].shm_zone->data;
@@ -631,6 +1205,8 @@ ngx_http_osint_limit_decide(ngx_http_request_t *r, ngx_uint_t early)
 
     return NGX_AGAIN;
 }
+
+
 
 
 /* the token reserved has come: on with the phases, as limit_req does */
@@ -851,7 +1427,14 @@ ngx_http_osint_limit_get_ctx(ngx_http_request_t *r)
 static void
 ngx_http_osint_limit_cleanup(void *data)
 {
-    /* nothing to free: the cleanup only marks where the verdict is */
+    ngx_http_osint_limit_ctx_t *ctx = data;
+
+    /* the cleanup marks where the verdict is; and a client gone away */
+
+    if (ctx->run && ctx->run->redis) {
+        ngx_http_osint_redis_cancel(ctx->run->redis);
+        ctx->run->redis = NULL;
+    }
 }
 
 
@@ -954,6 +1537,11 @@ ngx_http_osint_limit_lookup(ngx_http_osint_limit_zone_t *z,
     ln->len = (u_short) ev->key.len;
     ln->bucket.tokens = 0.0;
     ln->bucket.last = 0;        /* full at the first take */
+    ln->lease = 0;
+    ln->lease_exp = 0;
+    ln->asking = 0;
+    ln->left = 0;
+    ln->reset = 0;
     ngx_memcpy(ln->data, ev->key.data, ev->key.len);
 
     ngx_rbtree_insert(&sh->rbtree, &ln->node);
@@ -1036,7 +1624,13 @@ ngx_http_osint_limit_refund(ngx_http_osint_limit_zone_t *z,
 
     ln = ngx_http_osint_limit_lookup(z, ev, 0, now, log);
 
-    if (ln) {
+    if (ln && ev->synced) {
+        /* Redis's token: to the lease, for the next request */
+        ln->lease++;
+        ln->lease_exp = now + NGX_HTTP_OSINT_LIMIT_LEASE_TTL;
+        ev->remaining = ln->left + ln->lease;
+
+    } else if (ln) {
         ln->bucket.tokens += 1.0;
 
         if (ln->bucket.tokens > (double) z->rate.burst) {
@@ -1250,7 +1844,7 @@ ngx_http_osint_limit_prometheus_size(void)
     zones = lmcf->zones.elts;
 
     for (i = 0; i < lmcf->zones.nelts; i++) {
-        size += (NGX_HTTP_OSINT_LIMIT_RESULTS + 2)
+        size += (NGX_HTTP_OSINT_LIMIT_RESULTS + 3)
                 * (sizeof("osint_limit_requests_total{zone=\"\",result="
                           "\"rejected\"} \n") + zones[i]->name.len
                    + NGX_ATOMIC_T_LEN);
@@ -1315,6 +1909,20 @@ ngx_http_osint_limit_prometheus(u_char *p, u_char *last)
         }
     }
 
+    p = ngx_slprintf(p, last,
+                     "# HELP osint_limit_redis_fallback_total Requests of a "
+                     "sync=redis zone decided on the local bucket because "
+                     "Redis did not answer.\n"
+                     "# TYPE osint_limit_redis_fallback_total counter\n");
+
+    for (i = 0; i < lmcf->zones.nelts; i++) {
+        if (zones[i]->sh && zones[i]->sync) {
+            p = ngx_slprintf(p, last, "osint_limit_redis_fallback_total{zone="
+                             "\"%V\"} %uA\n", &zones[i]->name,
+                             zones[i]->sh->fallbacks);
+        }
+    }
+
     return p;
 }
 
@@ -1365,6 +1973,11 @@ ngx_http_osint_limit_json(void)
         cJSON_AddNumberToObject(item, "keys", (double) z->sh->keys);
         cJSON_AddNumberToObject(item, "evictions",
                                 (double) z->sh->evictions);
+        if (z->sync) {
+            cJSON_AddStringToObject(item, "sync", "redis");
+            cJSON_AddNumberToObject(item, "redis_fallback",
+                                    (double) z->sh->fallbacks);
+        }
 
         requests = cJSON_AddObjectToObject(item, "requests");
 
@@ -1705,10 +2318,8 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             if (value[i].len == 10
                 && ngx_strncmp(value[i].data + 5, "redis", 5) == 0)
             {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "osint_limit_zone \"%V\": sync=redis is "
-                                   "not supported yet", &name);
-                return NGX_CONF_ERROR;
+                z->sync = 1;
+                continue;
             }
 
             goto invalid;
@@ -1753,6 +2364,10 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     z->rate.burst = burst ? (ngx_uint_t) burst
                           : ((ngx_uint_t) rate + scale - 1) / scale;
+
+    z->chunk = ngx_max(1, z->rate.burst / 8);
+    z->file = cf->conf_file->file.name.data;
+    z->line = cf->conf_file->line;
 
     shm_zone->init = ngx_http_osint_limit_init_zone;
     shm_zone->data = z;
@@ -1930,6 +2545,12 @@ ngx_http_osint_limit_init(ngx_conf_t *cf)
 
     for (i = 0; i < lmcf->zones.nelts; i++) {
         zones[i]->late = ngx_http_osint_limit_reads_set(cf, &zones[i]->key);
+
+        if (zones[i]->sync
+            && ngx_http_osint_limit_init_sync(cf, zones[i]) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
@@ -1947,6 +2568,74 @@ ngx_http_osint_limit_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_osint_limit_preaccess_handler;
+
+    return NGX_OK;
+}
+
+
+/*
+ * sync=redis needs the worker's Redis connection, which the main module
+ * opens only for osint_lookup: opened here otherwise (and closed by the
+ * main module's exit_process, which always closes it).
+ */
+
+static ngx_int_t
+ngx_http_osint_limit_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                         i;
+    ngx_http_osint_main_conf_t        *omcf;
+    ngx_http_osint_limit_zone_t      **zones;
+    ngx_http_osint_limit_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_osint_limit_module);
+    omcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_osint_module);
+
+    if (lmcf == NULL || omcf == NULL || omcf->redis == NULL
+        || omcf->lookup_used)
+    {
+        return NGX_OK;
+    }
+
+    zones = lmcf->zones.elts;
+
+    for (i = 0; i < lmcf->zones.nelts; i++) {
+        if (zones[i]->sync) {
+            return ngx_http_osint_redis_init_process(cycle, omcf);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* sync=redis: Redis is configured (anywhere in http{}), the key's prefix */
+
+static ngx_int_t
+ngx_http_osint_limit_init_sync(ngx_conf_t *cf, ngx_http_osint_limit_zone_t *z)
+{
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_osint_module);
+
+    if (omcf == NULL || omcf->redis == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "osint_limit_zone \"%V\" with sync=redis requires "
+                      "\"osint_redis\" in %s:%ui", &z->name, z->file,
+                      z->line);
+        return NGX_ERROR;
+    }
+
+    z->rkey.len = omcf->redis->prefix.len + sizeof("limit::") - 1
+                  + z->name.len;
+
+    z->rkey.data = ngx_pnalloc(cf->pool, z->rkey.len);
+    if (z->rkey.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(z->rkey.data, "%Vlimit:%V:", &omcf->redis->prefix,
+                       &z->name);
 
     return NGX_OK;
 }

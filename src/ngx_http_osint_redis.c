@@ -43,7 +43,9 @@
 
 
 struct ngx_http_osint_redis_req_s {
-    ngx_http_osint_redis_get_pt     handler;   /* NULL: called or cancelled */
+    ngx_http_osint_redis_reply_pt   handler;   /* NULL: called or cancelled */
+    ngx_http_osint_redis_get_pt     get;       /* a GET: handler is the
+                                                  GET adapter */
     void                           *data;
     ngx_event_t                     ev;        /* timeout, or posted failure */
     ngx_msec_t                      start;
@@ -105,6 +107,15 @@ static void ngx_http_osint_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_connect_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_req_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_req_free(ngx_http_osint_redis_req_t *req);
+static ngx_http_osint_redis_req_t *ngx_http_osint_redis_send(int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_osint_redis_reply_pt handler, ngx_http_osint_redis_get_pt get,
+    void *data, ngx_log_t *log);
+static void ngx_http_osint_redis_notify(ngx_http_osint_redis_reply_pt handler,
+    ngx_http_osint_redis_get_pt get, void *data, ngx_int_t rc,
+    redisReply *rr);
+static void ngx_http_osint_redis_get_reply(void *data, ngx_int_t rc,
+    void *reply);
 
 /* hiredis callbacks */
 static void ngx_http_osint_redis_on_connect(const redisAsyncContext *ac,
@@ -113,7 +124,7 @@ static void ngx_http_osint_redis_on_disconnect(const redisAsyncContext *ac,
     int status);
 static void ngx_http_osint_redis_hello_done(redisAsyncContext *ac,
     void *reply, void *privdata);
-static void ngx_http_osint_redis_get_done(redisAsyncContext *ac,
+static void ngx_http_osint_redis_command_done(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_osint_redis_set_done(redisAsyncContext *ac,
     void *reply, void *privdata);
@@ -457,6 +468,15 @@ ngx_http_osint_redis_up(void)
 }
 
 
+/* the command timeout of this worker's connection; 0: no Redis */
+
+ngx_msec_t
+ngx_http_osint_redis_timeout(void)
+{
+    return ngx_http_osint_redis ? ngx_http_osint_redis->conf->timeout : 0;
+}
+
+
 /*
  * The key is used as given (the caller prepends conf->prefix).  NULL:
  * no request now, a miss for the caller.  Otherwise the handler runs
@@ -467,12 +487,50 @@ ngx_http_osint_redis_req_t *
 ngx_http_osint_redis_get(ngx_str_t *key, ngx_http_osint_redis_get_pt handler,
     void *data, ngx_log_t *log)
 {
+    size_t       argvlen[2];
+    const char  *argv[2];
+
+    argv[0] = "GET";
+    argvlen[0] = 3;
+    argv[1] = (const char *) key->data;
+    argvlen[1] = key->len;
+
+    return ngx_http_osint_redis_send(2, argv, argvlen,
+                                     ngx_http_osint_redis_get_reply, handler,
+                                     data, log);
+}
+
+
+/*
+ * Any command, its arguments binary-safe.  The same contract as GET: NULL
+ * when Redis is down or not configured (nothing will be called);
+ * otherwise the handler runs exactly once, later, from an nginx event
+ * (within the timeout of osint_redis), unless cancelled: rc NGX_OK with
+ * the reply (valid only during the call; an error reply too), or
+ * NGX_ERROR with NULL (down, timeout).
+ */
+
+ngx_http_osint_redis_req_t *
+ngx_http_osint_redis_command(int argc, const char **argv,
+    const size_t *argvlen, ngx_http_osint_redis_reply_pt handler, void *data,
+    ngx_log_t *log)
+{
+    return ngx_http_osint_redis_send(argc, argv, argvlen, handler, NULL, data,
+                                     log);
+}
+
+
+static ngx_http_osint_redis_req_t *
+ngx_http_osint_redis_send(int argc, const char **argv, const size_t *argvlen,
+    ngx_http_osint_redis_reply_pt handler, ngx_http_osint_redis_get_pt get,
+    void *data, ngx_log_t *log)
+{
     ngx_http_osint_redis_t      *rd;
     ngx_http_osint_redis_req_t  *req;
 
     rd = ngx_http_osint_redis;
 
-    if (rd == NULL || !rd->up || rd->ac == NULL) {
+    if (rd == NULL || !rd->up || rd->ac == NULL || handler == NULL) {
         return NULL;
     }
 
@@ -485,8 +543,8 @@ ngx_http_osint_redis_get(ngx_str_t *key, ngx_http_osint_redis_get_pt handler,
         return NULL;
     }
 
-    if (redisAsyncCommand(rd->ac, ngx_http_osint_redis_get_done, req,
-                          "GET %b", key->data, key->len)
+    if (redisAsyncCommandArgv(rd->ac, ngx_http_osint_redis_command_done, req,
+                              argc, argv, argvlen)
         != REDIS_OK)
     {
         ngx_free(req);
@@ -494,6 +552,7 @@ ngx_http_osint_redis_get(ngx_str_t *key, ngx_http_osint_redis_get_pt handler,
     }
 
     req->handler = handler;
+    req->get = get;
     req->data = data;
     req->start = ngx_current_msec;
     req->sent = 1;
@@ -507,8 +566,8 @@ ngx_http_osint_redis_get(ngx_str_t *key, ngx_http_osint_redis_get_pt handler,
 
     ngx_queue_insert_tail(&rd->pending, &req->queue);
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "osint: redis GET \"%V\" %p", key, req);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "osint: redis %*s %p", argvlen[0], argv[0], req);
 
     return req;
 }
@@ -522,6 +581,7 @@ ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req)
     }
 
     req->handler = NULL;
+    req->get = NULL;
     req->data = NULL;
 
     if (req->ev.timer_set) {
@@ -839,8 +899,9 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
     ngx_msec_t                    age;
     ngx_queue_t                  *q;
     ngx_http_osint_redis_t       *rd;
-    ngx_http_osint_redis_req_t   *req, *oldest;
-    ngx_http_osint_redis_get_pt   handler;
+    ngx_http_osint_redis_req_t     *req, *oldest;
+    ngx_http_osint_redis_get_pt     get;
+    ngx_http_osint_redis_reply_pt   handler;
 
     req = (ngx_http_osint_redis_req_t *)
               ((u_char *) ev - offsetof(ngx_http_osint_redis_req_t, ev));
@@ -848,13 +909,14 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
     rd = ngx_http_osint_redis;
 
     handler = req->handler;
+    get = req->get;
     data = req->data;
 
     if (!ev->timedout) {
         ngx_http_osint_redis_req_free(req);
 
         if (handler) {
-            handler(data, NGX_ERROR, NULL, 0);
+            ngx_http_osint_redis_notify(handler, get, data, NGX_ERROR, NULL);
         }
 
         return;
@@ -865,6 +927,7 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
     /* hiredis still holds req: its reply, or the teardown, frees it */
 
     req->handler = NULL;
+    req->get = NULL;
     req->data = NULL;
     req->ev.log = rd->log;
 
@@ -901,8 +964,69 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
     /* req may be freed by now */
 
     if (handler) {
-        handler(data, NGX_ERROR, NULL, 0);
+        ngx_http_osint_redis_notify(handler, get, data, NGX_ERROR, NULL);
     }
+}
+
+
+static void
+ngx_http_osint_redis_notify(ngx_http_osint_redis_reply_pt handler,
+    ngx_http_osint_redis_get_pt get, void *data, ngx_int_t rc,
+    redisReply *rr)
+{
+    void  *args[2];
+
+    if (get == NULL) {
+        handler(data, rc, rr);
+        return;
+    }
+
+    /* the GET adapter needs the caller's handler too */
+
+    args[0] = (void *) get;
+    args[1] = data;
+
+    handler(args, rc, rr);
+}
+
+
+/* a GET's reply, turned into its handler's terms */
+
+static void
+ngx_http_osint_redis_get_reply(void *data, ngx_int_t rc, void *reply)
+{
+    void       **args = data;
+    redisReply  *rr = reply;
+
+    size_t                        len;
+    u_char                       *value;
+    ngx_http_osint_redis_get_pt   get;
+
+    get = (ngx_http_osint_redis_get_pt) args[0];
+    data = args[1];
+
+    value = NULL;
+    len = 0;
+
+    if (rc == NGX_OK) {
+        switch (rr->type) {
+
+        case REDIS_REPLY_STRING:
+            value = (u_char *) rr->str;
+            len = rr->len;
+            break;
+
+        case REDIS_REPLY_NIL:
+            rc = NGX_DECLINED;
+            break;
+
+        default:
+            rc = NGX_ERROR;
+            break;
+        }
+    }
+
+    get(data, rc, value, len);
 }
 
 
@@ -994,18 +1118,16 @@ ngx_http_osint_redis_hello_done(redisAsyncContext *ac, void *reply,
 
 
 static void
-ngx_http_osint_redis_get_done(redisAsyncContext *ac, void *reply,
+ngx_http_osint_redis_command_done(redisAsyncContext *ac, void *reply,
     void *privdata)
 {
     redisReply                  *rr = reply;
     ngx_http_osint_redis_req_t  *req = privdata;
 
-    void                         *data;
-    size_t                        len;
-    u_char                       *value;
-    ngx_int_t                     rc;
-    ngx_http_osint_redis_t       *rd;
-    ngx_http_osint_redis_get_pt   handler;
+    void                           *data;
+    ngx_http_osint_redis_t         *rd;
+    ngx_http_osint_redis_get_pt     get;
+    ngx_http_osint_redis_reply_pt   handler;
 
     rd = ngx_http_osint_redis;
 
@@ -1041,41 +1163,21 @@ ngx_http_osint_redis_get_done(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    value = NULL;
-    len = 0;
-
-    switch (rr->type) {
-
-    case REDIS_REPLY_STRING:
-        rc = NGX_OK;
-        value = (u_char *) rr->str;
-        len = rr->len;
-        break;
-
-    case REDIS_REPLY_NIL:
-        rc = NGX_DECLINED;
-        break;
-
-    case REDIS_REPLY_ERROR:
+    if (rr->type == REDIS_REPLY_ERROR) {
         ngx_log_error(NGX_LOG_INFO, req->ev.log, 0,
-                      "osint: redis %V GET failed: %*s", &rd->name,
+                      "osint: redis %V command failed: %*s", &rd->name,
                       ngx_min((size_t) rr->len, NGX_HTTP_OSINT_REDIS_ERR_MAX),
                       rr->str);
-        rc = NGX_ERROR;
-        break;
-
-    default:
-        rc = NGX_ERROR;
-        break;
     }
 
+    get = req->get;
     data = req->data;
 
     ngx_http_osint_redis_req_free(req);
 
     /* the reply is freed when this callback returns */
 
-    handler(data, rc, value, len);
+    ngx_http_osint_redis_notify(handler, get, data, NGX_OK, rr);
 }
 
 

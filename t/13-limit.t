@@ -761,8 +761,8 @@ sub conf_error {
 }
 
 conf_error('osint_limit_zone r:1m key=$remote_addr rate=1r/s sync=redis;',
-           qr/\[emerg\] osint_limit_zone "r": sync=redis is not supported yet/,
-           'sync=redis');
+           qr/\[emerg\] osint_limit_zone "r" with sync=redis requires "osint_redis" in \S+:\d+/,
+           'sync=redis without osint_redis');
 conf_error('osint_limit_zone r:1m key=$remote_addr rate=1r/s sync=x;',
            qr/invalid parameter "sync=x"/, 'sync=x');
 conf_error('osint_limit_zone r:1m key=$remote_addr rate=10;',
