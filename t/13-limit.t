@@ -418,10 +418,12 @@ sub hammer {
     my @r = burst_of('/delay', 'W', 4);
     is(statuses(@r), '200 200 200 200', 'delay: all 4 pass');
     my @el = sort { $a <=> $b } map { $_->{elapsed_ms} // 1e9 } @r;
-    cmp_ok($el[0], '<', 150, sprintf('delay: the first at once (%.0f ms)',
+    # relative to the first: forked clients start with some jitter
+    cmp_ok($el[0], '<', 400, sprintf('delay: the first at once (%.0f ms)',
                                      $el[0]));
-    cmp_ok($el[1], '>=', 150, sprintf('delay: the second waited (%.0f ms)',
-                                      $el[1]));
+    cmp_ok($el[1] - $el[0], '>=', 120,
+           sprintf('delay: the second waited for its token (%.0f ms later)',
+                   $el[1] - $el[0]));
     cmp_ok($el[3], '>=', 550, sprintf('delay: the last waited >= 550 ms '
                                       . '(%.0f ms)', $el[3]));
     cmp_ok($el[3], '<', 1500, 'delay: and less than 1.5 s');
@@ -462,7 +464,8 @@ sub hammer {
         is(key_get($loc, $k)->{status}, 200, "$loc: first passes");
         $r = key_get($loc, $k);
         is($r->{status}, 429, "$loc: the second at once is rejected");
-        cmp_ok($r->{elapsed_ms}, '<', 150, "$loc: without waiting");
+        cmp_ok($r->{elapsed_ms}, '<', 400, "$loc: without waiting (no 1 s "
+               . "token wait)");
         is($r->{headers}{'retry-after'}, '1', "$loc: Retry-After: 1");
     }
 }
