@@ -86,7 +86,7 @@ clean:
 #   make fuzz-ci         each for FUZZ_CI_SECONDS (30): fails on any crash,
 #                        leak, UBSan report, slow or huge unit
 #   make test-asan       prove -r t/ with the module built with
-#                        -fsanitize=address,undefined (build-asan/)
+#                        -fsanitize=address,undefined (build/asan/)
 #   make test-valgrind   a subset of t/ with nginx under valgrind memcheck
 
 HARDEN_DEPS     := clang libclang-rt-14-dev valgrind
@@ -107,10 +107,7 @@ FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -Wall \
                    -Isrc/formats -Ifuzz
 FUZZ_LIBS       := -lcjson -lm
 
-# the stand-ins for nginx core are built without coverage: only our code
-# and the targets' checks count
-FUZZ_HEADERS    := fuzz/fuzz.h src/ngx_http_osint.h \
-                   $(wildcard src/formats/*.h)
+FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/formats/*.h)
 FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c)
 # the file that holds the cache value format, wherever it lives
 CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
@@ -119,7 +116,9 @@ FUZZ_SRCS_target       := src/ngx_http_osint_target.c
 FUZZ_SRCS_template     := src/ngx_http_osint_template.c \
                           src/ngx_http_osint_target.c
 FUZZ_SRCS_field        := src/ngx_http_osint_field.c
-FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c
+FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c \
+                          $(wildcard src/ngx_http_osint_verdict.c) \
+                          $(FORMATS_SRCS)
 FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS)
 FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
 FUZZ_SRCS_formats      := $(FORMATS_SRCS)
@@ -137,6 +136,8 @@ harden-deps:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# the stand-ins for nginx core are built without coverage: only our code
+# and the targets' checks count
 $(FUZZ_BUILD)/stubs/%.o: fuzz/%.c $(FUZZ_HEADERS) \
                          $(BUILD)/nginx/objs/Makefile
 	@mkdir -p $(dir $@)
@@ -144,14 +145,17 @@ $(FUZZ_BUILD)/stubs/%.o: fuzz/%.c $(FUZZ_HEADERS) \
 
 .SECONDARY: $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_cache_decode)
 
-.SECONDEXPANSION:
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) \
-                      $(FUZZ_BUILD)/stubs/ngx_stubs.o $$(FUZZ_OBJS_$$*) \
-                      $(FUZZ_HEADERS) $(BUILD)/nginx/objs/Makefile
-	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ \
-	    fuzz/fuzz_$*.c $(FUZZ_SRCS_$*) \
-	    $(filter %.o,$^) $(FUZZ_LIBS)
+define FUZZ_RULE
+$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) \
+        $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_$(1)) $(FUZZ_HEADERS) \
+        $(BUILD)/nginx/objs/Makefile
+	@mkdir -p $$(dir $$@)
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $$@ \
+	    fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) \
+	    $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_$(1)) $(FUZZ_LIBS)
+endef
+
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
 
 # the member names and values the normalisers look for, from their sources
 $(FUZZ_BUILD)/dict/formats.dict: $(FORMATS_SRCS)
@@ -196,9 +200,12 @@ $(ASAN_MODULE): $(ASAN_BUILD)/nginx/objs/Makefile $(ASAN_SOURCES)
 test-asan: test-deps harden-deps build $(ASAN_MODULE)
 	fuzz/test-asan.sh $(ASAN_MODULE) -r t/
 
-# A subset of t/ with nginx (master and workers) under valgrind memcheck;
-# fuzz/README.md says which files and why.
-VALGRIND_TESTS  ?= t/03-lookup.t t/04-lifecycle.t t/12-cache.t
+# A subset of t/ with nginx (master and workers) under valgrind memcheck:
+# the files whose assertions hold at valgrind's speed (fuzz/README.md says
+# which are left out and why).
+VALGRIND_TESTS  ?= t/01-config.t t/02-input.t t/04-lifecycle.t t/05-tls.t \
+                   t/06-resilience.t t/08-status.t t/14-formats.t \
+                   t/15-providers.t
 
 test-valgrind: test-deps harden-deps build
 	fuzz/test-valgrind.sh $(VALGRIND_TESTS)

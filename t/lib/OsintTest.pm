@@ -32,6 +32,13 @@ package OsintTest;
 #   OSINT_MODULE       path of the module .so
 #                      (default <repo>/build/ngx_http_osint_module.so)
 #   OSINT_NGINX        nginx binary (default /usr/sbin/nginx)
+#   OSINT_NGINX_WRAPPER  a command put before nginx's, split on blanks
+#                      (valgrind ..., env LD_PRELOAD=...: fuzz/README.md);
+#                      where its processes do not show nginx's titles in
+#                      /proc/PID/cmdline (valgrind), every child of the
+#                      master counts as a worker
+#   OSINT_EXTRA_MAIN_CONF  lines added to the main context of every wrapped
+#                      configuration (e.g. "error_log /tmp/d.log debug;")
 #   OSINT_PYTHON       python3 for the fixtures (default /usr/bin/python3)
 #   OSINT_REDIS_SERVER redis-server for $t->redis
 #                      (default /usr/bin/redis-server)
@@ -63,6 +70,7 @@ my $REPO   = dirname(dirname($LIBDIR));             # <repo>
 our $NGINX  = $ENV{OSINT_NGINX}  || '/usr/sbin/nginx';
 our $PYTHON = $ENV{OSINT_PYTHON} || '/usr/bin/python3';
 our $MODULE = $ENV{OSINT_MODULE} || "$REPO/build/ngx_http_osint_module.so";
+our @WRAPPER = split ' ', ($ENV{OSINT_NGINX_WRAPPER} // '');
 
 # error.log lines that fail the final check unless allow_log() matches them
 my $BAD_LOG = qr/\[(?:alert|emerg|crit)\]|open socket|exited on signal/;
@@ -290,6 +298,7 @@ worker_processes $self->{workers};
 pid %%TESTDIR%%/nginx.pid;
 error_log %%TESTDIR%%/error.log info;
 $self->{main_conf}
+@{[ $ENV{OSINT_EXTRA_MAIN_CONF} // '' ]}
 events {
     worker_connections 1024;
 }
@@ -410,7 +419,7 @@ sub run {
 
     my $dir = $self->{dir};
     my $pid = _spawn(
-        [$NGINX, '-p', "$dir/", '-c', "$dir/nginx.conf",
+        [@WRAPPER, $NGINX, '-p', "$dir/", '-c', "$dir/nginx.conf",
          '-e', "$dir/error.log"],
         stdout => "$dir/nginx.stdout", env => $self->{env},
     );
@@ -522,7 +531,7 @@ sub nginx_test {
     unlink $out;
 
     my $pid = _spawn(
-        [$NGINX, '-t', '-p', "$dir/", '-c', "$dir/nginx.conf",
+        [@WRAPPER, $NGINX, '-t', '-p', "$dir/", '-c', "$dir/nginx.conf",
          '-e', "$dir/nginx-t.log"],
         stdout => $out, env => $self->{env},
     );
@@ -554,7 +563,8 @@ sub worker_pids {
         my $cmd = _read_file("/proc/$pid/cmdline") // next;
         $cmd =~ s/\0+/ /g;
         $cmd =~ s/\s+$//;
-        next if !$opt{all} && $cmd !~ /worker process$/;
+        next if !$opt{all} && (!@WRAPPER || $cmd =~ /^nginx:/)
+                && $cmd !~ /worker process$/;
         push @pids, $pid;
     }
 
@@ -594,7 +604,8 @@ sub stop_nginx {
     # after checking the PID still is an nginx process.
     for my $w (@workers) {
         my $cmd = _read_file("/proc/$w/cmdline") // next;
-        kill 'KILL', $w if $cmd =~ /^nginx:/;
+        kill 'KILL', $w if $cmd =~ /^nginx:/
+                           || (@WRAPPER && index($cmd, $NGINX) >= 0);
     }
 
     $self->_check_log;

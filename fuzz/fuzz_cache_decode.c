@@ -1,0 +1,148 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * The value both cache tiers store (src/ngx_http_osint_cache.c):
+ * ngx_http_osint_cache_decode() of whatever a Redis server may hold, and
+ * the encode/decode round trip.  The provider's fingerprint is 1a2b3c4d,
+ * which the seeds carry.
+ *
+ * Input: a Redis value.  Checked:
+ *   - decode says NGX_OK or NGX_DECLINED; on NGX_OK the status is ok
+ *     (a NUL-terminated JSON value that is not null) or not_found (an
+ *     empty value), and fresh_until is not negative;
+ *   - what decodes, encoded again, decodes to the same status, value and
+ *     fresh_until;
+ *   - an input that is a JSON object (as `data` always is), encoded as
+ *     the data of an ok answer, decodes back to it.
+ */
+
+
+#include "fuzz.h"
+
+
+static void fuzz_round_trip(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
+    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until);
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char                       *printed;
+    cJSON                      *json, *check;
+    time_t                      fresh_until;
+    ngx_int_t                   rc;
+    ngx_str_t                   value;
+    ngx_pool_t                 *pool;
+    ngx_http_osint_status_e     status;
+    ngx_http_osint_provider_t   p;
+
+    ngx_memzero(&p, sizeof(p));
+    p.fingerprint = 0x1a2b3c4d;
+
+    pool = fuzz_pool();
+
+    fresh_until = -1;
+    status = NGX_HTTP_OSINT_PENDING;
+    ngx_str_null(&value);
+
+    rc = ngx_http_osint_cache_decode(&p, (u_char *) data, size, pool, &value,
+                                     &status, &fresh_until);
+
+    fuzz_check(rc == NGX_OK || rc == NGX_DECLINED, "rc %ld", (long) rc);
+
+    if (rc == NGX_OK) {
+        fuzz_check(fresh_until >= 0, "fresh_until %lld",
+                   (long long) fresh_until);
+
+        if (status == NGX_HTTP_OSINT_OK) {
+            fuzz_check(value.len > 0 && value.data[value.len] == '\0'
+                       && ngx_strlen(value.data) == value.len,
+                       "ok value of %zu bytes", value.len);
+
+            check = cJSON_ParseWithLength((char *) value.data, value.len);
+            fuzz_check(check != NULL && !cJSON_IsNull(check),
+                       "ok value \"%s\" is not JSON data", value.data);
+            cJSON_Delete(check);
+
+        } else {
+            fuzz_check(status == NGX_HTTP_OSINT_NOT_FOUND && value.len == 0,
+                       "status %d, value of %zu bytes", (int) status,
+                       value.len);
+        }
+
+        fuzz_round_trip(&p, pool, status, &value, fresh_until);
+    }
+
+    /*
+     * any object as the data of an answer (not any JSON: cJSON prints a
+     * number too large for a double, 1e999, as null)
+     */
+
+    json = cJSON_ParseWithLength((const char *) data, size);
+
+    if (cJSON_IsObject(json)) {
+        printed = cJSON_PrintUnformatted(json);
+
+        if (printed) {
+            value.data = (u_char *) printed;
+            value.len = ngx_strlen(printed);
+
+            fuzz_round_trip(&p, pool, NGX_HTTP_OSINT_OK, &value,
+                            (time_t) size * 1000003);
+
+            cJSON_free(printed);
+        }
+    }
+
+    cJSON_Delete(json);
+
+    fuzz_pool_free(pool);
+
+    return 0;
+}
+
+
+static void
+fuzz_round_trip(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
+    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until)
+{
+    u_char                   *text;
+    size_t                    len;
+    cJSON                    *a, *b;
+    time_t                    fresh2;
+    ngx_int_t                 rc;
+    ngx_str_t                 value2;
+    ngx_http_osint_status_e   status2;
+
+    len = 0;
+
+    text = ngx_http_osint_cache_encode(p, status, value, fresh_until, &len);
+
+    fuzz_check(text != NULL, "encode ran out of memory");
+
+    rc = ngx_http_osint_cache_decode(p, text, len, pool, &value2, &status2,
+                                     &fresh2);
+
+    fuzz_check(rc == NGX_OK && status2 == status && fresh2 == fresh_until,
+               "\"%.*s\" decodes to rc %ld, status %d, fresh_until %lld",
+               (int) len, text, (long) rc, (int) status2,
+               (long long) fresh2);
+
+    if (status == NGX_HTTP_OSINT_OK) {
+        a = cJSON_ParseWithLength((char *) value->data, value->len);
+        b = cJSON_ParseWithLength((char *) value2.data, value2.len);
+
+        fuzz_check(a && b && fuzz_json_equal(a, b),
+                   "\"%.*s\" comes back as \"%.*s\"", (int) value->len,
+                   value->data, (int) value2.len, value2.data);
+
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+
+    } else {
+        fuzz_check(value2.len == 0, "not_found with a value");
+    }
+
+    ngx_free(text);
+}

@@ -1,0 +1,344 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * The arithmetic of resilience (src/ngx_http_osint_resilience.c): token
+ * bucket, circuit breaker, backoff, quota periods, driven by arbitrary
+ * sequences of operations.  (Rate, size and time arguments are parsed by
+ * nginx's own ngx_parse_time()/ngx_atoi(): not fuzzed here.)
+ *
+ * Input: 16 bytes of configuration, then 4-byte operations
+ * (op, then 3 bytes of argument); a reload operation takes 16 more bytes
+ * of configuration and keeps the state, as the zone does.  The
+ * configuration stays within what the directives accept (see
+ * fuzz_configure()).  Times move forward by the argument, or back a
+ * little (another worker's older cached time), and may wrap ngx_msec_t.
+ * The caller's protocol is kept: a probe admitted is recorded or released
+ * once.  Checked:
+ *   - tokens never exceed burst, and bucket_tokens() agrees with take();
+ *   - a wait is granted only within max_wait, a refusal changes nothing
+ *     that a later take could see as a reservation;
+ *   - probes in flight never exceed half_open, never go below zero, and
+ *     the breaker's states and answers follow its rules;
+ *   - backoff stays within [0, min(max, base * 2^(attempt-1))];
+ *   - quota: period <= now < reset(period), periods of the unit's length;
+ *   - no undefined behaviour anywhere (UBSan).
+ */
+
+
+#include "fuzz.h"
+
+#include <math.h>
+
+
+#define FUZZ_PROBES  64
+
+
+static void fuzz_configure(const uint8_t *p, ngx_http_osint_rate_t *rate,
+    ngx_http_osint_breaker_conf_t *conf);
+static uint32_t fuzz_u32(const uint8_t *p);
+static void fuzz_quota(time_t now, ngx_uint_t unit);
+
+
+/* ngx_gmtime() of nginx core, for quota months: gmtime_r(), nginx's fields */
+
+void
+ngx_gmtime(time_t t, ngx_tm_t *tp)
+{
+    struct tm  tm;
+
+    if (gmtime_r(&t, &tm) == NULL) {
+        abort();
+    }
+
+    tp->ngx_tm_sec = tm.tm_sec;
+    tp->ngx_tm_min = tm.tm_min;
+    tp->ngx_tm_hour = tm.tm_hour;
+    tp->ngx_tm_mday = tm.tm_mday;
+    tp->ngx_tm_mon = tm.tm_mon + 1;
+    tp->ngx_tm_year = tm.tm_year + 1900;
+    tp->ngx_tm_wday = tm.tm_wday;
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    double                          tokens;
+    uint32_t                        arg, r;
+    ngx_int_t                       wait, rc;
+    ngx_msec_t                      now, max_wait, d, cap;
+    ngx_uint_t                      i, probes, state, attempt, reloaded;
+    ngx_http_osint_rate_t           rate;
+    ngx_http_osint_bucket_t         b;
+    ngx_http_osint_breaker_t        br;
+    ngx_http_osint_admit_e          verdict;
+    ngx_http_osint_breaker_conf_t   conf;
+
+    if (size < 16) {
+        return 0;
+    }
+
+    fuzz_configure(data, &rate, &conf);
+
+    /* a clock that is not near zero, as CLOCK_MONOTONIC in ms is not */
+
+    now = (ngx_msec_t) fuzz_u32(data + 8) * 1000 + 1;
+
+    ngx_memzero(&b, sizeof(b));
+    ngx_memzero(&br, sizeof(br));
+
+    probes = 0;
+    reloaded = 0;
+
+    for (i = 16; i + 4 <= size; i += 4) {
+        arg = (uint32_t) data[i + 1] << 16 | data[i + 2] << 8 | data[i + 3];
+
+        switch (data[i] % 11) {
+
+        case 0:     /* time goes on */
+            now += arg;
+            break;
+
+        case 1:     /* an older cached time */
+            now -= arg & 0x3ff;
+            break;
+
+        case 2:     /* take a token, maybe waiting */
+            max_wait = ngx_min((ngx_msec_t) arg, rate.wait);
+            tokens = ngx_http_osint_bucket_tokens(&b, &rate, now);
+
+            wait = ngx_http_osint_bucket_take(&b, &rate, now, max_wait);
+
+            fuzz_check(wait == NGX_DECLINED
+                       || (wait >= 0 && (ngx_msec_t) wait <= max_wait),
+                       "wait %ld with max_wait %lu", (long) wait,
+                       (unsigned long) max_wait);
+
+            /* a token less than 1 ms away is no wait */
+
+            fuzz_check((tokens >= 1.0 && wait == 0)
+                       || (tokens < 1.0
+                           && (wait != 0
+                               || (1.0 - tokens) / rate.per_ms < 0.001)),
+                       "%f tokens before, wait %ld", tokens, (long) wait);
+
+            fuzz_check(b.tokens <= (double) rate.burst,
+                       "%f tokens over burst %lu", b.tokens,
+                       (unsigned long) rate.burst);
+
+            if (wait == NGX_DECLINED) {
+                fuzz_check(b.tokens == tokens, "a refusal took %f tokens",
+                           tokens - b.tokens);
+
+            } else {
+                fuzz_check(b.tokens == tokens - 1.0, "%f tokens, then %f",
+                           tokens, b.tokens);
+            }
+
+            reloaded = 0;
+            break;
+
+        case 3:     /* a 429 */
+            ngx_http_osint_bucket_drain(&b, now);
+            fuzz_check(b.tokens <= 0.0, "drained to %f", b.tokens);
+            break;
+
+        case 4:     /* admit */
+            state = br.state;
+            verdict = ngx_http_osint_breaker_admit(&br, &conf, now);
+
+            fuzz_check(verdict != NGX_HTTP_OSINT_ADMIT_PROBE
+                       || br.probes <= conf.half_open,
+                       "%lu probes, half_open %lu",
+                       (unsigned long) br.probes,
+                       (unsigned long) conf.half_open);
+
+            switch (verdict) {
+
+            case NGX_HTTP_OSINT_ADMIT:
+                fuzz_check(state == NGX_HTTP_OSINT_BREAKER_CLOSED
+                           && br.state == state, "admitted in state %lu",
+                           (unsigned long) state);
+                break;
+
+            case NGX_HTTP_OSINT_ADMIT_PROBE:
+                fuzz_check(br.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
+                           "a probe in state %lu",
+                           (unsigned long) br.state);
+
+                if (probes < FUZZ_PROBES) {
+                    probes++;
+
+                } else {
+                    /* the call went away: its slot comes back */
+                    ngx_http_osint_breaker_release(&br);
+                }
+
+                break;
+
+            case NGX_HTTP_OSINT_REJECT:
+                fuzz_check(state != NGX_HTTP_OSINT_BREAKER_CLOSED,
+                           "closed breaker rejected");
+                break;
+            }
+
+            break;
+
+        case 5:     /* a call (not a probe) ends */
+            state = br.state;
+            rc = ngx_http_osint_breaker_record(&br, &conf, now, 0, arg & 1);
+
+            fuzz_check(rc == NGX_DECLINED
+                       || (rc == NGX_HTTP_OSINT_BREAKER_OPEN
+                           && state == NGX_HTTP_OSINT_BREAKER_CLOSED
+                           && (arg & 1)),
+                       "a non-probe moved state %lu to %ld",
+                       (unsigned long) state, (long) rc);
+            break;
+
+        case 6:     /* a probe ends */
+            if (probes == 0) {
+                break;
+            }
+
+            probes--;
+            state = br.state;
+
+            rc = ngx_http_osint_breaker_record(&br, &conf, now, 1, arg & 1);
+
+            if (state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN) {
+                fuzz_check(rc == ((arg & 1) ? NGX_HTTP_OSINT_BREAKER_OPEN
+                                            : NGX_HTTP_OSINT_BREAKER_CLOSED),
+                           "probe outcome %u in half-open gave %ld",
+                           (unsigned) (arg & 1), (long) rc);
+            }
+
+            break;
+
+        case 7:     /* a probe's client went away */
+            if (probes) {
+                probes--;
+                ngx_http_osint_breaker_release(&br);
+            }
+
+            break;
+
+        case 8:     /* backoff */
+            attempt = (arg >> 16) & 0x7f;
+            r = fuzz_u32(data + i);
+            d = ngx_http_osint_backoff(rate.wait + 1, (ngx_msec_t) arg * 7,
+                                       attempt, r);
+
+            cap = (ngx_msec_t) arg * 7;
+
+            if (attempt > 1 && attempt - 1 <= 30
+                && (rate.wait + 1) <= (cap >> (attempt - 1)))
+            {
+                cap = (rate.wait + 1) << (attempt - 1);
+
+            } else if (attempt <= 1 && rate.wait + 1 <= cap) {
+                cap = rate.wait + 1;
+            }
+
+            fuzz_check(d <= cap, "backoff %lu over %lu", (unsigned long) d,
+                       (unsigned long) cap);
+            break;
+
+        case 9:     /* quota periods */
+            fuzz_quota((time_t) fuzz_u32(data + i) * 16, arg % 3 + 1);
+            break;
+
+        case 10:    /* a reload: new limits, the zone's state kept */
+            if (i + 4 + 16 <= size) {
+                fuzz_configure(data + i + 4, &rate, &conf);
+                reloaded = 1;
+                i += 16;
+            }
+
+            break;
+        }
+
+        fuzz_check(br.state <= NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
+                   "state %lu", (unsigned long) br.state);
+
+        fuzz_check(br.probes <= probes, "%lu probes counted, %lu in flight",
+                   (unsigned long) br.probes, (unsigned long) probes);
+
+        /* a reload may lower the burst: the next take caps the tokens */
+
+        fuzz_check(!isnan(b.tokens)
+                   && (reloaded || b.tokens <= (double) rate.burst),
+                   "tokens %f, burst %lu", b.tokens,
+                   (unsigned long) rate.burst);
+    }
+
+    return 0;
+}
+
+
+/*
+ * 16 bytes: rate 1..2^31-1 r/s or r/m, burst 1..2^31, wait up to 2^24 ms
+ * (4.6 hours), failures 1..32, half_open 1..16, cooldown 1..65536 ms.
+ */
+
+static void
+fuzz_configure(const uint8_t *p, ngx_http_osint_rate_t *rate,
+    ngx_http_osint_breaker_conf_t *conf)
+{
+    rate->per_ms = (double) ((fuzz_u32(p) & 0x7fffffff) | 1)
+                   / ((p[7] & 1) ? 60000.0 : 1000.0);
+    rate->burst = (fuzz_u32(p + 4) >> 1) + 1;
+    rate->wait = fuzz_u32(p + 8) & 0xffffff;
+
+    conf->failures = (p[12] & 0x1f) + 1;
+    conf->half_open = (p[13] & 0x0f) + 1;
+    conf->cooldown = ((ngx_msec_t) p[14] << 8 | p[15]) + 1;
+}
+
+
+static void
+fuzz_quota(time_t now, ngx_uint_t unit)
+{
+    time_t  start, next;
+
+    start = ngx_http_osint_quota_period(now, unit);
+    next = ngx_http_osint_quota_reset(start, unit);
+
+    fuzz_check(start <= now && now < next,
+               "unit %lu: %lld not in [%lld, %lld)", (unsigned long) unit,
+               (long long) now, (long long) start, (long long) next);
+
+    fuzz_check(start % 3600 == 0, "period start %lld", (long long) start);
+
+    switch (unit) {
+
+    case NGX_HTTP_OSINT_QUOTA_HOUR:
+        fuzz_check(next - start == 3600, "an hour of %lld s",
+                   (long long) (next - start));
+        break;
+
+    case NGX_HTTP_OSINT_QUOTA_DAY:
+        fuzz_check(next - start == 86400, "a day of %lld s",
+                   (long long) (next - start));
+        break;
+
+    default:
+        fuzz_check(next - start >= 28 * 86400 && next - start <= 31 * 86400,
+                   "a month of %lld s", (long long) (next - start));
+
+        /* the next period starts where this one ends */
+
+        fuzz_check(ngx_http_osint_quota_period(next, unit) == next,
+                   "month after %lld starts at %lld", (long long) start,
+                   (long long) ngx_http_osint_quota_period(next, unit));
+    }
+}
+
+
+static uint32_t
+fuzz_u32(const uint8_t *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
+           | (uint32_t) p[2] << 8 | p[3];
+}
