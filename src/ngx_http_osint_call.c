@@ -30,6 +30,8 @@ static ngx_http_osint_outcome_e ngx_http_osint_call_classify(
 static void ngx_http_osint_call_timer(ngx_event_t *ev);
 static void ngx_http_osint_call_admit(ngx_http_osint_call_t *call);
 static ngx_int_t ngx_http_osint_call_cache(ngx_http_osint_call_t *call);
+static ngx_int_t ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call,
+    ngx_str_t *key);
 static void ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *value,
     size_t len);
 static void ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
@@ -75,7 +77,6 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 static ngx_int_t
 ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 {
-    u_char                      *key;
     ngx_str_t                    value, k;
     ngx_msec_int_t               left;
     ngx_http_request_t          *r;
@@ -143,18 +144,9 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         return NGX_DECLINED;
     }
 
-    /* "prefix" "provider" ":" "target", readable with redis-cli */
-
-    k.len = omcf->redis->prefix.len + p->name.len + 1 + lk->target.len;
-
-    key = ngx_pnalloc(r->pool, k.len);
-    if (key == NULL) {
+    if (ngx_http_osint_call_redis_key(call, &k) != NGX_OK) {
         return NGX_DECLINED;
     }
-
-    (void) ngx_sprintf(key, "%V%V:%V", &omcf->redis->prefix, &p->name,
-                       &lk->target);
-    k.data = key;
 
     call->redis = ngx_http_osint_redis_get(&k, ngx_http_osint_call_redis,
                                            call, r->connection->log);
@@ -166,6 +158,32 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     }
 
     return NGX_AGAIN;
+}
+
+
+/* "prefix" "provider" ":" "target": readable with redis-cli */
+
+static ngx_int_t
+ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call, ngx_str_t *key)
+{
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = call->lookup;
+    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+
+    key->len = omcf->redis->prefix.len + call->provider->name.len + 1
+               + lk->target.len;
+
+    key->data = ngx_pnalloc(lk->request->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(key->data, "%V%V:%V", &omcf->redis->prefix,
+                       &call->provider->name, &lk->target);
+
+    return NGX_OK;
 }
 
 
@@ -526,13 +544,7 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
                                           ngx_time() + ttl / 1000, &len);
 
         if (enc) {
-            key.len = omcf->redis->prefix.len + p->name.len + 1
-                      + lk->target.len;
-            key.data = ngx_pnalloc(r->pool, key.len);
-
-            if (key.data) {
-                (void) ngx_sprintf(key.data, "%V%V:%V", &omcf->redis->prefix,
-                                   &p->name, &lk->target);
+            if (ngx_http_osint_call_redis_key(call, &key) == NGX_OK) {
 
                 /* Redis keeps the stale window too: L2 can serve it */
 

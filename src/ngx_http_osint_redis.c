@@ -206,8 +206,8 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     } else {
 
         /*
-         * Names are resolved here, in the master: hiredis would call a
-         * blocking getaddrinfo() in the worker's event loop.
+         * Names are resolved here, in the master: hiredis would resolve
+         * them with a blocking call in the worker's event loop.
          */
 
         ngx_memzero(&u, sizeof(ngx_url_t));
