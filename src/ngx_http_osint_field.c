@@ -76,7 +76,9 @@ ngx_http_osint_field_compile(ngx_conf_t *cf, ngx_str_t *name,
             start = p + 1;
             p = ngx_strlchr(start, last, *p);
 
-            if (p == NULL || p + 1 >= last || p[1] != ']') {
+            /* an empty key is no step: ['']  */
+
+            if (p == NULL || p == start || p + 1 >= last || p[1] != ']') {
                 goto invalid;
             }
 
@@ -100,7 +102,9 @@ ngx_http_osint_field_compile(ngx_conf_t *cf, ngx_str_t *name,
 
         index = ngx_atoi(start, p - start);
 
-        if (index == NGX_ERROR) {
+        /* cJSON indexes arrays with an int */
+
+        if (index == NGX_ERROR || index > NGX_MAX_INT32_VALUE) {
             goto invalid;
         }
 

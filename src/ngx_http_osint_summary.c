@@ -110,8 +110,16 @@ ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
     verdict = ngx_http_osint_verdict(in);
     cJSON_Delete(in);
 
-    if (verdict == NULL || !cJSON_AddItemToObject(summary, "verdict", verdict))
-    {
+    if (verdict == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* a provider's own "verdict" field gives way to ours */
+
+    if (cJSON_GetObjectItemCaseSensitive(summary, "verdict")) {
+        cJSON_ReplaceItemInObjectCaseSensitive(summary, "verdict", verdict);
+
+    } else if (!cJSON_AddItemToObject(summary, "verdict", verdict)) {
         cJSON_Delete(verdict);
         return NGX_ERROR;
     }

@@ -289,8 +289,10 @@ ngx_http_osint_tpl_expand(ngx_pool_t *pool, ngx_http_osint_tpl_t *tpl,
         }
     }
 
+    /* what was written: base64url without padding is shorter than measured */
+
     *d = '\0';
-    *len = n;
+    *len = d - buf;
 
     return buf;
 }
