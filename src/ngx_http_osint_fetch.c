@@ -548,7 +548,19 @@ ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
             return 0;
         }
 
-        if (sk->opened) {
+        if (sk->opened && fcntl(s, F_GETFD) == -1) {
+
+            /*
+             * libcurl before 8.2 closes a socket still connecting with a
+             * plain close(), bypassing our close callback, then reports
+             * REMOVE: the fd is gone, so epoll must not be asked.
+             */
+
+            ngx_http_osint_fd_release(sk->conn, 1);
+            sk->conn = NULL;
+            sk->opened = 0;
+
+        } else if (sk->opened) {
             (void) ngx_http_osint_fd_watch(sk->conn, 0, 0);
 
         } else {

@@ -205,7 +205,11 @@ ngx_http_osint_field_map(ngx_array_t *fields, cJSON *root)
             return NULL;
         }
 
-        cJSON_AddItemToObject(data, f[i].cname, copy);
+        if (!cJSON_AddItemToObject(data, f[i].cname, copy)) {
+            cJSON_Delete(copy);
+            cJSON_Delete(data);
+            return NULL;
+        }
     }
 
     return data;

@@ -117,7 +117,12 @@ ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
     /* a provider's own "verdict" field gives way to ours */
 
     if (cJSON_GetObjectItemCaseSensitive(summary, "verdict")) {
-        cJSON_ReplaceItemInObjectCaseSensitive(summary, "verdict", verdict);
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(summary, "verdict",
+                                                    verdict))
+        {
+            cJSON_Delete(verdict);
+            return NGX_ERROR;
+        }
 
     } else if (!cJSON_AddItemToObject(summary, "verdict", verdict)) {
         cJSON_Delete(verdict);
@@ -141,7 +146,11 @@ ngx_http_osint_summary_add(cJSON *summary, cJSON *field)
             return NGX_ERROR;
         }
 
-        cJSON_AddItemToObject(summary, field->string, copy);
+        if (!cJSON_AddItemToObject(summary, field->string, copy)) {
+            cJSON_Delete(copy);
+            return NGX_ERROR;
+        }
+
         return NGX_OK;
     }
 
@@ -165,7 +174,12 @@ ngx_http_osint_summary_add(cJSON *summary, cJSON *field)
 
         /* frees the old value; keeps the field's place among the others */
 
-        cJSON_ReplaceItemInObjectCaseSensitive(summary, field->string, values);
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(summary, field->string,
+                                                    values))
+        {
+            cJSON_Delete(values);
+            return NGX_ERROR;
+        }
         have = values;
     }
 
