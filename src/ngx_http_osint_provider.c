@@ -65,6 +65,10 @@ static char *ngx_http_osint_sub_body(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static ngx_int_t ngx_http_osint_param(ngx_str_t *arg, char *name,
     ngx_str_t *value);
+static ngx_int_t ngx_http_osint_param_msec(ngx_str_t *arg, char *name,
+    ngx_uint_t positive, ngx_msec_t *out);
+static ngx_int_t ngx_http_osint_param_num(ngx_str_t *arg, char *name,
+    ngx_uint_t *out);
 
 
 static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
@@ -629,6 +633,55 @@ ngx_http_osint_param(ngx_str_t *arg, char *name, ngx_str_t *value)
 }
 
 
+/* "name=TIME": NGX_OK and the time, NGX_DECLINED not this name, or NGX_ERROR */
+
+static ngx_int_t
+ngx_http_osint_param_msec(ngx_str_t *arg, char *name, ngx_uint_t positive,
+    ngx_msec_t *out)
+{
+    ngx_str_t   v;
+    ngx_msec_t  t;
+
+    if (ngx_http_osint_param(arg, name, &v) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    t = ngx_parse_time(&v, 0);
+
+    if (t == (ngx_msec_t) NGX_ERROR || (positive && t == 0)) {
+        return NGX_ERROR;
+    }
+
+    *out = t;
+
+    return NGX_OK;
+}
+
+
+/* "name=N", N > 0: as ngx_http_osint_param_msec() */
+
+static ngx_int_t
+ngx_http_osint_param_num(ngx_str_t *arg, char *name, ngx_uint_t *out)
+{
+    ngx_int_t  num;
+    ngx_str_t  v;
+
+    if (ngx_http_osint_param(arg, name, &v) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    num = ngx_atoi(v.data, v.len);
+
+    if (num <= 0) {
+        return NGX_ERROR;
+    }
+
+    *out = (ngx_uint_t) num;
+
+    return NGX_OK;
+}
+
+
 /* "rate N r/s|r/m [burst=M] [wait=T]", as limit_req_zone writes rates */
 
 static char *
@@ -636,9 +689,8 @@ ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
     u_char      *last;
-    ngx_int_t    rate, scale, burst;
-    ngx_str_t    v;
-    ngx_uint_t   i;
+    ngx_int_t    rate, scale, rc;
+    ngx_uint_t   i, burst;
     ngx_msec_t   wait;
 
     if (p->rate.per_ms > 0.0) {
@@ -672,27 +724,15 @@ ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
     for (i = 2; i <= n; i++) {
 
-        if (ngx_http_osint_param(&value[i], "burst", &v) == NGX_OK) {
-            burst = ngx_atoi(v.data, v.len);
+        rc = ngx_http_osint_param_num(&value[i], "burst", &burst);
 
-            if (burst <= 0) {
-                goto invalid;
-            }
-
-            continue;
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_osint_param_msec(&value[i], "wait", 0, &wait);
         }
 
-        if (ngx_http_osint_param(&value[i], "wait", &v) == NGX_OK) {
-            wait = ngx_parse_time(&v, 0);
-
-            if (wait == (ngx_msec_t) NGX_ERROR) {
-                goto invalid;
-            }
-
-            continue;
+        if (rc != NGX_OK) {
+            goto invalid;
         }
-
-        goto invalid;
     }
 
     p->rate.per_ms = (double) rate / (double) scale;
@@ -773,10 +813,8 @@ static char *
 ngx_http_osint_sub_retries(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_int_t   retries;
-    ngx_str_t   v;
+    ngx_int_t   retries, rc;
     ngx_uint_t  i;
-    ngx_msec_t  t;
 
     if (p->retry.backoff) {
         return "is duplicate";
@@ -797,25 +835,25 @@ ngx_http_osint_sub_retries(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
     for (i = 2; i <= n; i++) {
 
-        if (ngx_http_osint_param(&value[i], "backoff", &v) == NGX_OK) {
-            t = ngx_parse_time(&v, 0);
+        rc = ngx_http_osint_param_msec(&value[i], "backoff", 1,
+                                       &p->retry.backoff);
 
-            if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+        if (rc != NGX_DECLINED) {
+            if (rc != NGX_OK) {
                 goto invalid;
             }
 
-            p->retry.backoff = t;
             continue;
         }
 
-        if (ngx_http_osint_param(&value[i], "max_backoff", &v) == NGX_OK) {
-            t = ngx_parse_time(&v, 0);
+        rc = ngx_http_osint_param_msec(&value[i], "max_backoff", 1,
+                                       &p->retry.max_backoff);
 
-            if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+        if (rc != NGX_DECLINED) {
+            if (rc != NGX_OK) {
                 goto invalid;
             }
 
-            p->retry.max_backoff = t;
             continue;
         }
 
@@ -847,10 +885,8 @@ static char *
 ngx_http_osint_sub_breaker(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_int_t   num;
-    ngx_str_t   v;
+    ngx_int_t   rc;
     ngx_uint_t  i;
-    ngx_msec_t  t;
 
     if (n == 1 && value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0)
     {
@@ -860,36 +896,34 @@ ngx_http_osint_sub_breaker(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
     for (i = 1; i <= n; i++) {
 
-        if (ngx_http_osint_param(&value[i], "failures", &v) == NGX_OK) {
-            num = ngx_atoi(v.data, v.len);
+        rc = ngx_http_osint_param_num(&value[i], "failures", &p->breaker.failures);
 
-            if (num <= 0) {
+        if (rc != NGX_DECLINED) {
+            if (rc != NGX_OK) {
                 goto invalid;
             }
 
-            p->breaker.failures = num;
             continue;
         }
 
-        if (ngx_http_osint_param(&value[i], "half_open", &v) == NGX_OK) {
-            num = ngx_atoi(v.data, v.len);
+        rc = ngx_http_osint_param_num(&value[i], "half_open", &p->breaker.half_open);
 
-            if (num <= 0) {
+        if (rc != NGX_DECLINED) {
+            if (rc != NGX_OK) {
                 goto invalid;
             }
 
-            p->breaker.half_open = num;
             continue;
         }
 
-        if (ngx_http_osint_param(&value[i], "cooldown", &v) == NGX_OK) {
-            t = ngx_parse_time(&v, 0);
+        rc = ngx_http_osint_param_msec(&value[i], "cooldown", 1,
+                                       &p->breaker.cooldown);
 
-            if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+        if (rc != NGX_DECLINED) {
+            if (rc != NGX_OK) {
                 goto invalid;
             }
 
-            p->breaker.cooldown = t;
             continue;
         }
 
@@ -917,7 +951,7 @@ static char *
 ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_str_t   v;
+    ngx_int_t   rc;
     ngx_uint_t  i;
     ngx_msec_t  t;
 
@@ -942,25 +976,25 @@ ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
     for (i = 2; i <= n; i++) {
 
-        if (ngx_http_osint_param(&value[i], "not_found", &v) == NGX_OK) {
-            t = ngx_parse_time(&v, 0);
+        rc = ngx_http_osint_param_msec(&value[i], "not_found", 0,
+                                       &p->cache_not_found);
 
-            if (t == (ngx_msec_t) NGX_ERROR) {
+        if (rc != NGX_DECLINED) {
+            if (rc != NGX_OK) {
                 goto invalid;
             }
 
-            p->cache_not_found = t;
             continue;
         }
 
-        if (ngx_http_osint_param(&value[i], "stale", &v) == NGX_OK) {
-            t = ngx_parse_time(&v, 0);
+        rc = ngx_http_osint_param_msec(&value[i], "stale", 0,
+                                       &p->cache_stale);
 
-            if (t == (ngx_msec_t) NGX_ERROR) {
+        if (rc != NGX_DECLINED) {
+            if (rc != NGX_OK) {
                 goto invalid;
             }
 
-            p->cache_stale = t;
             continue;
         }
 
