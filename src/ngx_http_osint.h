@@ -444,7 +444,13 @@ typedef struct {
 typedef struct {
     ngx_atomic_t                lookups[7][4];  /* [type bit or 6][result] */
     ngx_atomic_t                cache[2][4];    /* [tier][result] */
-    ngx_atomic_t                redis_up;       /* workers connected */
+    /*
+     * Redis connections up, one entry a process slot (ngx_process_slot):
+     * the pid of the worker while connected, else 0.  Only the owner
+     * writes its entry; a worker killed while connected leaves its pid
+     * behind, which readers find dead (ngx_http_osint_redis_workers_up).
+     */
+    ngx_pid_t                   redis_up[NGX_MAX_PROCESSES];
 } ngx_http_osint_counters_t;
 
 
@@ -529,6 +535,12 @@ char *ngx_http_osint_field_compile(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *path, ngx_http_osint_field_t *field);
 cJSON *ngx_http_osint_field_map(ngx_array_t *fields, cJSON *root);
 
+/* provider answers before parsing: UTF-8 repaired, the API key redacted */
+size_t ngx_http_osint_utf8_sequence(u_char *p, u_char *last);
+ngx_int_t ngx_http_osint_utf8_repair(ngx_pool_t *pool, ngx_str_t *in,
+    ngx_str_t *out, ngx_uint_t *bad);
+ngx_uint_t ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret);
+
 /* foreign fds on nginx events */
 ngx_connection_t *ngx_http_osint_fd_wrap(ngx_socket_t fd, ngx_log_t *log);
 ngx_int_t ngx_http_osint_fd_watch(ngx_connection_t *c, ngx_uint_t read,
@@ -579,6 +591,7 @@ ngx_int_t ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_osint_main_conf_t *omcf);
 void ngx_http_osint_redis_exit_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_osint_redis_up(void);
+ngx_uint_t ngx_http_osint_redis_workers_up(ngx_http_osint_counters_t *c);
 ngx_http_osint_redis_req_t *ngx_http_osint_redis_get(ngx_str_t *key,
     ngx_http_osint_redis_get_pt handler, void *data, ngx_log_t *log);
 void ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req);

@@ -772,6 +772,8 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
     long                          status;
     cJSON                        *root;
     ngx_int_t                     rc;
+    ngx_str_t                     body;
+    ngx_uint_t                    bad;
     const char                   *message;
     ngx_http_osint_fetch_t       *f;
     ngx_http_osint_normalise_pt   normalise;
@@ -847,8 +849,33 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
                              : NGX_HTTP_OSINT_OUT_HTTP_4XX;
     }
 
-    root = f->body ? cJSON_ParseWithLength((char *) f->body, f->body_len)
-                   : NULL;
+    body.data = f->body;
+    body.len = f->body ? f->body_len : 0;
+
+    if (ngx_http_osint_utf8_repair(call->lookup->request->pool, &body, &body,
+                                   &bad)
+        != NGX_OK)
+    {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,
+                                  status, "out of memory reading the answer");
+        return NGX_HTTP_OSINT_OUT_BAD_RESPONSE;
+    }
+
+    if (bad) {
+        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+                      "osint provider \"%V\": %ui bytes of ill-formed "
+                      "UTF-8 in the answer replaced with U+FFFD",
+                      &call->provider->name, bad);
+    }
+
+    if (ngx_http_osint_answer_redact(&body, &call->provider->api_key)) {
+        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+                      "osint provider \"%V\": its API key in the answer "
+                      "redacted", &call->provider->name);
+    }
+
+    root = body.len ? cJSON_ParseWithLength((char *) body.data, body.len)
+                    : NULL;
 
     if (root == NULL) {
         ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,

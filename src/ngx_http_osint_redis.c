@@ -85,7 +85,7 @@ typedef struct {
     ngx_msec_t                      up_since;
     ngx_log_t                      *log;
 
-    ngx_atomic_t                   *gauge;     /* workers up, in the zone */
+    ngx_http_osint_counters_t      *counters;  /* redis_up, in the zone */
 
     ngx_http_osint_redis_logged_e   logged;
 
@@ -103,6 +103,8 @@ static void ngx_http_osint_redis_down(ngx_http_osint_redis_t *rd,
 static void ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd,
     const char *fmt, va_list args);
 static void ngx_http_osint_redis_lost(const redisAsyncContext *ac);
+static void ngx_http_osint_redis_mark(ngx_http_osint_redis_t *rd,
+    ngx_uint_t up);
 static void ngx_http_osint_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_connect_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_req_handler(ngx_event_t *ev);
@@ -357,7 +359,10 @@ ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
 
     if (omcf->shm_zone) {
         ctx = omcf->shm_zone->data;
-        rd->gauge = &ctx->sh->counters.redis_up;
+        rd->counters = &ctx->sh->counters;
+
+        /* the slot's last owner may have been killed while connected */
+        ngx_http_osint_redis_mark(rd, 0);
     }
 
     if (rcf->unix_path.len) {
@@ -438,8 +443,8 @@ ngx_http_osint_redis_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&rd->connect);
     }
 
-    if (rd->up && rd->gauge) {
-        (void) ngx_atomic_fetch_add(rd->gauge, -1);
+    if (rd->up) {
+        ngx_http_osint_redis_mark(rd, 0);
     }
 
     ac = rd->ac;
@@ -465,6 +470,45 @@ ngx_uint_t
 ngx_http_osint_redis_up(void)
 {
     return ngx_http_osint_redis && ngx_http_osint_redis->up;
+}
+
+
+/* this worker's entry in the zone's redis_up: its pid while connected */
+
+static void
+ngx_http_osint_redis_mark(ngx_http_osint_redis_t *rd, ngx_uint_t up)
+{
+    if (rd->counters && ngx_process_slot >= 0
+        && ngx_process_slot < NGX_MAX_PROCESSES)
+    {
+        rd->counters->redis_up[ngx_process_slot] = up ? ngx_pid : 0;
+    }
+}
+
+
+/*
+ * Workers connected to Redis, by their entries in the zone.  An entry
+ * whose process is gone (kill -9: no exit handler ran) does not count;
+ * the master's respawn of that slot clears it.
+ */
+
+ngx_uint_t
+ngx_http_osint_redis_workers_up(ngx_http_osint_counters_t *c)
+{
+    ngx_pid_t   pid;
+    ngx_uint_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < NGX_MAX_PROCESSES; i++) {
+        pid = c->redis_up[i];
+
+        if (pid > 0 && (kill(pid, 0) == 0 || ngx_errno == NGX_EPERM)) {
+            n++;
+        }
+    }
+
+    return n;
 }
 
 
@@ -780,9 +824,7 @@ ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
     ngx_msec_t  delay;
 
     if (rd->up) {
-        if (rd->gauge) {
-            (void) ngx_atomic_fetch_add(rd->gauge, -1);
-        }
+        ngx_http_osint_redis_mark(rd, 0);
 
         if (ngx_current_msec - rd->up_since
             >= NGX_HTTP_OSINT_REDIS_BACKOFF_MAX)
@@ -1100,9 +1142,7 @@ ngx_http_osint_redis_hello_done(redisAsyncContext *ac, void *reply,
         ngx_del_timer(&rd->connect);
     }
 
-    if (rd->gauge) {
-        (void) ngx_atomic_fetch_add(rd->gauge, 1);
-    }
+    ngx_http_osint_redis_mark(rd, 1);
 
     rd->up = 1;
     rd->up_since = ngx_current_msec;

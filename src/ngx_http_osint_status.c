@@ -351,7 +351,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 
     if (ctx && omcf->redis) {
         p = ngx_slprintf(p, last, "osint_redis_up %d\n",
-                         ctx->sh->counters.redis_up ? 1 : 0);
+                         ngx_http_osint_redis_workers_up(&ctx->sh->counters)
+                         ? 1 : 0);
     }
 
     p = ngx_http_osint_limit_prometheus(p, last);
@@ -406,7 +407,8 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
         obj = cJSON_AddObjectToObject(doc, "redis");
 
         if (obj) {
-            cJSON_AddBoolToObject(obj, "up", ctx->sh->counters.redis_up > 0);
+            cJSON_AddBoolToObject(obj, "up",
+                ngx_http_osint_redis_workers_up(&ctx->sh->counters) > 0);
         }
 
     } else {
@@ -724,7 +726,9 @@ ngx_http_osint_health_handler(ngx_http_request_t *r)
 
     ctx = omcf->shm_zone ? omcf->shm_zone->data : NULL;
 
-    if (omcf->redis && ctx && ctx->sh->counters.redis_up == 0) {
+    if (omcf->redis && ctx
+        && ngx_http_osint_redis_workers_up(&ctx->sh->counters) == 0)
+    {
         cJSON_AddStringToObject(doc, "status", "not_ready");
         cJSON_AddStringToObject(doc, "reason", "redis is down");
         return ngx_http_osint_send_json(r, NGX_HTTP_SERVICE_UNAVAILABLE, doc);

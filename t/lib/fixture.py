@@ -27,6 +27,12 @@ e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
                     size= bytes (default 2 MiB): {"pad":"xxxx..."}
   fault=invalid     application/json body that is not valid JSON
   fault=html        text/html body "<html><body>502 Bad Gateway</body></html>"
+  fault=nested      application/json body of depth= (default 100000) nested
+                    arrays: [[[...1...]]] (valid JSON, too deep for parsers)
+  fault=badutf8     application/json body, valid JSON but for its strings:
+                    BADUTF8_JSON below (a lone continuation byte, a truncated
+                    sequence, an overlong "/", a UTF-16 surrogate, bytes
+                    beyond U+10FFFF, then good UTF-8 "\u00fc" as raw bytes)
   fail_first=N      the first N requests to this path (counted as in /_calls,
                     so /_reset starts over) answer fail_status instead (with
                     an empty JSON object body, retry_after and header= still
@@ -76,6 +82,10 @@ LOG_MAX = 1000
 
 INVALID_JSON = b'{"ip": "1.2.3.4", "ports": [80, 443'
 HTML_BODY = b'<html><body>502 Bad Gateway</body></html>'
+BADUTF8_JSON = (b'{"ip": "1.2.3.4", "org": "a\x80b\xc3", "note": "\xc0\xaf'
+                b'\xed\xa0\x80\xf4\x90\x80\x80", "city": "M\xc3\xbcnchen",'
+                b' "ports": [80]}')
+NESTED_DEFAULT = 100000
 
 BODY_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
 
@@ -348,6 +358,16 @@ class Handler(BaseHTTPRequestHandler):
         if fault == 'html':
             return self.answer(status, HTML_BODY,
                                ctype or 'text/html', extra)
+        if fault == 'nested':
+            try:
+                depth = int(params.get('depth', NESTED_DEFAULT))
+            except ValueError:
+                depth = NESTED_DEFAULT
+            return self.answer(status, b'[' * depth + b'1' + b']' * depth,
+                               ctype or 'application/json', extra)
+        if fault == 'badutf8':
+            return self.answer(status, BADUTF8_JSON,
+                               ctype or 'application/json', extra)
         if fault:
             return self.answer_json(400, {'fixture_error':
                                           'unknown fault %r' % fault})
