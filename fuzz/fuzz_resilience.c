@@ -19,6 +19,8 @@
  *   - a wait is granted only within max_wait, a refusal changes nothing
  *     that a later take could see as a reservation;
  *   - probes in flight never exceed half_open, never go below zero, and
+ *     only probes of the current trial count: one of an earlier trial
+ *     that ends late decides nothing and frees no slot;
  *     the breaker's states and answers follow its rules;
  *   - backoff stays within [0, min(max, base * 2^(attempt-1))];
  *   - quota: period <= now < reset(period), periods of the unit's length;
@@ -68,7 +70,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t                        arg, r;
     ngx_int_t                       wait, rc;
     ngx_msec_t                      now, max_wait, d, cap;
-    ngx_uint_t                      i, probes, state, attempt, reloaded;
+    ngx_uint_t                      i, j, probes, state, attempt, reloaded,
+                                    current, trial[FUZZ_PROBES];
     ngx_http_osint_rate_t           rate;
     ngx_http_osint_bucket_t         b;
     ngx_http_osint_breaker_t        br;
@@ -167,12 +170,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            "a probe in state %lu",
                            (unsigned long) br.state);
 
+                fuzz_check(br.trial != 0, "a probe of trial 0");
+
                 if (probes < FUZZ_PROBES) {
-                    probes++;
+                    trial[probes++] = br.trial;
 
                 } else {
                     /* the call went away: its slot comes back */
-                    ngx_http_osint_breaker_release(&br);
+                    ngx_http_osint_breaker_release(&br, br.trial);
                 }
 
                 break;
@@ -197,17 +202,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        (unsigned long) state, (long) rc);
             break;
 
-        case 6:     /* a probe ends */
+        case 6:     /* a probe ends, any of those in flight */
             if (probes == 0) {
                 break;
             }
 
-            probes--;
+            j = (arg >> 1) % probes;
+            current = (trial[j] == br.trial);
+            trial[j] = trial[--probes];
             state = br.state;
 
-            rc = ngx_http_osint_breaker_record(&br, &conf, now, 1, arg & 1);
+            rc = ngx_http_osint_breaker_record(&br, &conf, now, trial[probes],
+                                               arg & 1);
 
-            if (state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN) {
+            if (state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN && !current) {
+                fuzz_check(rc == NGX_DECLINED,
+                           "a probe of an earlier trial gave %ld", (long) rc);
+            }
+
+            if (state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN && current) {
                 fuzz_check(rc == ((arg & 1) ? NGX_HTTP_OSINT_BREAKER_OPEN
                                             : NGX_HTTP_OSINT_BREAKER_CLOSED),
                            "probe outcome %u in half-open gave %ld",
@@ -218,8 +231,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         case 7:     /* a probe's client went away */
             if (probes) {
-                probes--;
-                ngx_http_osint_breaker_release(&br);
+                j = (arg >> 1) % probes;
+                trial[j] = trial[--probes];
+                ngx_http_osint_breaker_release(&br, trial[probes]);
             }
 
             break;
@@ -262,8 +276,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check(br.state <= NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
                    "state %lu", (unsigned long) br.state);
 
-        fuzz_check(br.probes <= probes, "%lu probes counted, %lu in flight",
-                   (unsigned long) br.probes, (unsigned long) probes);
+        /* only the current trial's probes are counted */
+
+        for (current = 0, j = 0; j < probes; j++) {
+            current += (trial[j] == br.trial);
+        }
+
+        fuzz_check(br.state != NGX_HTTP_OSINT_BREAKER_HALF_OPEN
+                   || br.probes <= current,
+                   "%lu probes counted, %lu of this trial in flight",
+                   (unsigned long) br.probes, (unsigned long) current);
 
         /* a reload may lower the burst: the next take caps the tokens */
 

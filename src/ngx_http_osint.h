@@ -169,6 +169,7 @@ typedef struct {
     ngx_uint_t                  state;
     ngx_uint_t                  failures;       /* consecutive, transient */
     ngx_uint_t                  probes;         /* in flight, all workers */
+    ngx_uint_t                  trial;          /* half-opens so far */
     ngx_uint_t                  opens;
     ngx_msec_t                  opened_at;
 } ngx_http_osint_breaker_t;
@@ -239,6 +240,7 @@ typedef struct {
     ngx_http_osint_err_e        err;            /* when rejected */
     const char                 *reason;         /* when rejected */
     ngx_msec_t                  wait;           /* for a reserved token */
+    ngx_uint_t                  probe;          /* ADMIT_PROBE: its trial */
 } ngx_http_osint_admission_t;
 
 
@@ -389,7 +391,8 @@ typedef struct {
     ngx_http_osint_redis_req_t *redis;      /* a GET in flight */
 
     unsigned                    admitted:1; /* the timer ends a token wait */
-    unsigned                    probe:1;    /* a breaker probe in flight */
+    ngx_uint_t                  probe;      /* the breaker trial it probes,
+                                               0: not a probe */
     unsigned                    locked:1;   /* holds the L1 update lock */
     unsigned                    fresh:1;    /* retry on a new connection */
     unsigned                    waiting:1;  /* waits for another's answer */
@@ -664,7 +667,7 @@ void ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_err_e err, ngx_uint_t probe, double latency_ms,
     ngx_msec_t hold, ngx_log_t *log, ngx_str_t *request_id);
 void ngx_http_osint_release_probe(ngx_http_osint_main_conf_t *omcf,
-    ngx_http_osint_provider_t *p);
+    ngx_http_osint_provider_t *p, ngx_uint_t probe);
 void ngx_http_osint_count_skip(ngx_http_osint_provider_t *p,
     ngx_http_osint_skip_e reason);
 void ngx_http_osint_count_retry(ngx_http_osint_provider_t *p);
@@ -683,7 +686,8 @@ ngx_http_osint_admit_e ngx_http_osint_breaker_admit(
 ngx_int_t ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
     ngx_uint_t failed);
-void ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b);
+void ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b,
+    ngx_uint_t probe);
 ngx_msec_t ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max,
     ngx_uint_t attempt, uint32_t random);
 time_t ngx_http_osint_quota_period(time_t now, ngx_uint_t unit);

@@ -335,7 +335,7 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
         return;
     }
 
-    call->probe = (a.verdict == NGX_HTTP_OSINT_ADMIT_PROBE);
+    call->probe = a.probe;
 
     if (a.wait) {
         /* a token is reserved for us: go when it comes */
@@ -411,7 +411,7 @@ ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     ngx_http_osint_fetch_cancel(&call->fetch);
 
     if (call->probe) {
-        ngx_http_osint_release_probe(omcf, p);
+        ngx_http_osint_release_probe(omcf, p, call->probe);
         call->probe = 0;
     }
 
@@ -668,7 +668,7 @@ failed:
                   &p->name);
 
     if (call->probe) {
-        ngx_http_osint_release_probe(omcf, p);
+        ngx_http_osint_release_probe(omcf, p, call->probe);
         call->probe = 0;
     }
 

@@ -103,6 +103,13 @@ ngx_http_osint_bucket_tokens(ngx_http_osint_bucket_t *b,
  * CLOSED: calls pass.  OPEN: none pass until the cooldown has run, then
  * HALF_OPEN: at most half_open probes pass at a time, all workers
  * together; their outcome decides between CLOSED and OPEN.
+ *
+ * Each half-open period is a trial, numbered: a probe belongs to the
+ * trial that admitted it (b->trial then), and only probes of the current
+ * trial count and decide.  With half_open > 1 and a cooldown shorter than
+ * the provider's timeout, a probe of an earlier trial may end after its
+ * trial failed and a new one began: it must neither close the breaker on
+ * the new trial's behalf nor free one of its slots.
  */
 
 ngx_http_osint_admit_e
@@ -123,6 +130,11 @@ ngx_http_osint_breaker_admit(ngx_http_osint_breaker_t *b,
 
         b->state = NGX_HTTP_OSINT_BREAKER_HALF_OPEN;
         b->probes = 0;
+        b->trial++;
+
+        if (b->trial == 0) {
+            b->trial = 1;   /* 0 means "not a probe" */
+        }
 
         /* fall through */
 
@@ -140,8 +152,9 @@ ngx_http_osint_breaker_admit(ngx_http_osint_breaker_t *b,
 
 
 /*
- * Records the end of an admitted call; "failed" is a transient failure.
- * Returns the state entered, or NGX_DECLINED when the state is unchanged.
+ * Records the end of an admitted call; "probe" is the trial it probed
+ * (0: an ordinary call), "failed" a transient failure.  Returns the state
+ * entered, or NGX_DECLINED when the state is unchanged.
  */
 
 ngx_int_t
@@ -149,6 +162,10 @@ ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
     ngx_uint_t failed)
 {
+    if (probe != b->trial || b->state != NGX_HTTP_OSINT_BREAKER_HALF_OPEN) {
+        probe = 0;      /* its trial is over: an ordinary late call now */
+    }
+
     if (probe && b->probes) {
         b->probes--;
     }
@@ -201,9 +218,11 @@ ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
 /* a probe that never finished (its client went away) frees its slot */
 
 void
-ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b)
+ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b, ngx_uint_t probe)
 {
-    if (b->probes) {
+    if (probe == b->trial && b->state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN
+        && b->probes)
+    {
         b->probes--;
     }
 }

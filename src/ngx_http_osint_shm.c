@@ -14,9 +14,14 @@
 #include "ngx_http_osint.h"
 
 
-/* bump when ngx_http_osint_shctx_t changes: an old layout is not reused */
+/*
+ * The zone's layout: a reload that loads a module of another layout
+ * (an upgrade) must not read the old zone's nodes; bump when a node's
+ * fields change but not its size.
+ */
 #define NGX_HTTP_OSINT_SHM_SIGNATURE                                          \
-    (0x6f73696e74000000 + sizeof(ngx_http_osint_shctx_t))
+    (0x6f73696e74000000 + (sizeof(ngx_http_osint_shctx_t) << 16)             \
+     + sizeof(ngx_http_osint_pstate_t))
 
 
 static ngx_int_t ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone,
@@ -232,6 +237,7 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
 
     a->verdict = NGX_HTTP_OSINT_ADMIT;
     a->wait = 0;
+    a->probe = 0;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -250,6 +256,10 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
             a->err = NGX_HTTP_OSINT_ERR_BREAKER_OPEN;
             a->reason = "the circuit breaker is open";
             goto done;
+        }
+
+        if (a->verdict == NGX_HTTP_OSINT_ADMIT_PROBE) {
+            a->probe = ps->breaker.trial;
         }
 
         if (a->verdict == NGX_HTTP_OSINT_ADMIT_PROBE && ps->breaker.probes == 1)
@@ -298,7 +308,8 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
 reject:
 
     if (a->verdict == NGX_HTTP_OSINT_ADMIT_PROBE) {
-        ngx_http_osint_breaker_release(&ps->breaker);
+        ngx_http_osint_breaker_release(&ps->breaker, a->probe);
+        a->probe = 0;
     }
 
     a->verdict = NGX_HTTP_OSINT_REJECT;
@@ -321,7 +332,7 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_msec_t hold, ngx_log_t *log, ngx_str_t *request_id)
 {
     ngx_int_t                 entered;
-    ngx_uint_t                i, failed, failures;
+    ngx_uint_t                i, failed, failures, was;
     ngx_msec_t                now;
     ngx_http_osint_shm_t     *ctx;
     ngx_http_osint_pstate_t  *ps;
@@ -370,6 +381,8 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
 
     failures = ps->breaker.failures + 1;
 
+    was = ps->breaker.state;
+
     if (p->breaker.failures) {
         entered = ngx_http_osint_breaker_record(&ps->breaker, &p->breaker,
                                                 now, probe, failed);
@@ -388,7 +401,7 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
                       "osint: provider \"%V\" breaker closed: probe "
                       "succeeded, request %V", &p->name, request_id);
 
-    } else if (probe) {
+    } else if (was == NGX_HTTP_OSINT_BREAKER_HALF_OPEN) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "osint: provider \"%V\" breaker re-opened for %M ms: "
                       "probe failed (%s), request %V", &p->name,
@@ -407,14 +420,14 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
 
 void
 ngx_http_osint_release_probe(ngx_http_osint_main_conf_t *omcf,
-    ngx_http_osint_provider_t *p)
+    ngx_http_osint_provider_t *p, ngx_uint_t probe)
 {
     ngx_http_osint_shm_t  *ctx;
 
     ctx = omcf->shm_zone->data;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
-    ngx_http_osint_breaker_release(&p->state->breaker);
+    ngx_http_osint_breaker_release(&p->state->breaker, probe);
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 }
 

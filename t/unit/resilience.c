@@ -192,7 +192,7 @@ test_breaker(void)
 
     /* a probe whose client went away frees its slot */
 
-    ngx_http_osint_breaker_release(&b);
+    ngx_http_osint_breaker_release(&b, b.trial);
     ok(ngx_http_osint_breaker_admit(&b, &conf, 1010)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "released slot is reused");
 
@@ -202,7 +202,7 @@ test_breaker(void)
     ok(rc == NGX_DECLINED && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
        "non-probe success in half-open changes nothing");
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 1030, 1, 1);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 1030, b.trial, 1);
     ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "failed probe re-opens");
     ok(ngx_http_osint_breaker_admit(&b, &conf, 2000) == NGX_HTTP_OSINT_REJECT,
        "re-opened for a new cooldown from the probe's failure");
@@ -210,10 +210,72 @@ test_breaker(void)
     ok(ngx_http_osint_breaker_admit(&b, &conf, 2030)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "probe after the second cooldown");
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 2040, 1, 0);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 2040, b.trial, 0);
     ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED && b.failures == 0,
        "successful probe closes");
     ok(b.opens == 2, "opened twice in all");
+}
+
+
+/*
+ * half_open=2, a cooldown shorter than the provider's timeout: a probe of
+ * a trial that already failed ends during the next trial.  It must not
+ * close the breaker for the new trial, nor free one of its slots.
+ */
+
+static void
+test_breaker_late_probe(void)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     first, second;
+    ngx_http_osint_breaker_t       b;
+    ngx_http_osint_breaker_conf_t  conf;
+
+    conf.failures = 1;
+    conf.cooldown = 100;
+    conf.half_open = 2;
+    ngx_memzero(&b, sizeof(b));
+
+    (void) ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1);
+    ok(b.state == NGX_HTTP_OSINT_BREAKER_OPEN, "late probe: opened");
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 100)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 1, probe A");
+    first = b.trial;
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 100)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 1, probe B");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 150, first, 1);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "late probe: A fails, re-opened");
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 250)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 2, probe C");
+    second = b.trial;
+    ok(second != first && b.probes == 1, "late probe: a new trial, 1 probe");
+
+    /* B, of trial 1, succeeds now */
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 260, first, 0);
+    ok(rc == NGX_DECLINED && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
+       "late probe: B's success does not close trial 2");
+    ok(b.probes == 1, "late probe: nor free C's slot");
+
+    ngx_http_osint_breaker_release(&b, first);
+    ok(b.probes == 1, "late probe: releasing B frees nothing either");
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 260)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 2, probe D");
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 260) == NGX_HTTP_OSINT_REJECT,
+       "late probe: no third probe in trial 2");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 270, second, 0);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED, "late probe: C closes it");
+
+    /* D, of trial 2, ends after the close: an ordinary call */
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 280, second, 1);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN && b.failures == 1,
+       "late probe: D failing after the close counts as a call's failure");
 }
 
 
@@ -286,6 +348,7 @@ main(void)
 {
     test_bucket();
     test_breaker();
+    test_breaker_late_probe();
     test_backoff();
     test_quota();
 
