@@ -95,7 +95,7 @@ FUZZ_SECONDS    ?= 300
 FUZZ_CI_SECONDS ?= 30
 FUZZ_BUILD      := $(BUILD)/fuzz
 FUZZ_TARGETS    := target template field summary cache_decode formats \
-                   resilience
+                   resilience batch_body args conf_args
 FUZZ_BINS       := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 
 FUZZ_NGX_INCS   := $(addprefix -I$(BUILD)/nginx/,src/core src/event \
@@ -123,6 +123,10 @@ FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS)
 FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
 FUZZ_SRCS_formats      := $(FORMATS_SRCS)
 FUZZ_SRCS_resilience   := src/ngx_http_osint_resilience.c
+FUZZ_SRCS_batch_body   := src/ngx_http_osint_batch_body.c
+FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
+                          src/ngx_http_osint_target.c
+FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
 
 .PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
 

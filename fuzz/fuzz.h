@@ -53,6 +53,12 @@ void fuzz_conf(ngx_conf_t *cf, ngx_pool_t *pool);
 int fuzz_next(const u_char **p, const u_char *last, u_char sep,
     ngx_str_t *part);
 
+/*
+ * The input in a malloc() of its own size (free() it): AddressSanitizer
+ * sees any read past it.
+ */
+u_char *fuzz_copy(const uint8_t *data, size_t size);
+
 /* cJSON_Compare(), or the same text (see fuzz/ngx_stubs.c) */
 ngx_uint_t fuzz_json_equal(cJSON *a, cJSON *b);
 

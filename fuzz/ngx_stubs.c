@@ -14,7 +14,8 @@
  *
  * Strings: small rewrites of nginx's ngx_string.c functions with the same
  * contracts (ngx_atoi's overflow check, ngx_strncasecmp stopping at NUL,
- * ngx_vslprintf's conversions and its "last" bound).  A conversion the
+ * ngx_vslprintf's conversions and its "last" bound); ngx_unescape_uri()
+ * (type 0 only) and ngx_parse_time() are nginx 1.22's code.  A conversion the
  * stand-in does not know aborts, so it cannot hide a wrong format.
  *
  * Logging: ngx_log_error_core() and ngx_conf_log_error() format their
@@ -344,6 +345,273 @@ ngx_atoi(u_char *line, size_t n)
     }
 
     return value;
+}
+
+
+/*
+ * nginx 1.22's ngx_unescape_uri() (src/core/ngx_string.c) for type 0, the
+ * only one the module passes: "%XX" decodes, a "%" before a non-hex byte
+ * is dropped and the byte kept, "%X" before a non-hex byte is dropped
+ * with it, a "%" or "%X" at the end is dropped.  Other types abort.
+ */
+
+void
+ngx_unescape_uri(u_char **dst, u_char **src, size_t size, ngx_uint_t type)
+{
+    u_char  *d, *s, ch, c, decoded;
+    enum {
+        sw_usual = 0,
+        sw_quoted,
+        sw_quoted_second
+    } state;
+
+    if (type != 0) {
+        abort();
+    }
+
+    d = *dst;
+    s = *src;
+
+    state = sw_usual;
+    decoded = 0;
+
+    while (size--) {
+
+        ch = *s++;
+
+        switch (state) {
+
+        case sw_usual:
+            if (ch == '%') {
+                state = sw_quoted;
+                break;
+            }
+
+            *d++ = ch;
+            break;
+
+        case sw_quoted:
+            c = (u_char) (ch | 0x20);
+
+            if (ch >= '0' && ch <= '9') {
+                decoded = (u_char) (ch - '0');
+                state = sw_quoted_second;
+                break;
+            }
+
+            if (c >= 'a' && c <= 'f') {
+                decoded = (u_char) (c - 'a' + 10);
+                state = sw_quoted_second;
+                break;
+            }
+
+            state = sw_usual;
+            *d++ = ch;
+            break;
+
+        case sw_quoted_second:
+            state = sw_usual;
+            c = (u_char) (ch | 0x20);
+
+            if (ch >= '0' && ch <= '9') {
+                *d++ = (u_char) ((decoded << 4) + (ch - '0'));
+                break;
+            }
+
+            if (c >= 'a' && c <= 'f') {
+                *d++ = (u_char) ((decoded << 4) + (c - 'a') + 10);
+                break;
+            }
+
+            break;
+        }
+    }
+
+    *dst = d;
+    *src = s;
+}
+
+
+/*
+ * nginx 1.22's ngx_parse_time() (src/core/ngx_parse.c), the code as it is:
+ * "1y 2M 3w 4d 5h 6m 7s 8ms" in that order, each unit at most once,
+ * blanks after a unit, a bare number is seconds; "y" and "M" only when
+ * is_sec, "ms" only when not; the result in ms (s when is_sec), NGX_ERROR
+ * when it would pass NGX_MAX_INT_T_VALUE.
+ */
+
+ngx_int_t
+ngx_parse_time(ngx_str_t *line, ngx_uint_t is_sec)
+{
+    u_char      *p, *last;
+    ngx_int_t    value, total, scale;
+    ngx_int_t    max, cutoff, cutlim;
+    ngx_uint_t   valid;
+    enum {
+        st_start = 0,
+        st_year,
+        st_month,
+        st_week,
+        st_day,
+        st_hour,
+        st_min,
+        st_sec,
+        st_msec,
+        st_last
+    } step;
+
+    valid = 0;
+    value = 0;
+    total = 0;
+    cutoff = NGX_MAX_INT_T_VALUE / 10;
+    cutlim = NGX_MAX_INT_T_VALUE % 10;
+    step = is_sec ? st_start : st_month;
+
+    p = line->data;
+    last = p + line->len;
+
+    while (p < last) {
+
+        if (*p >= '0' && *p <= '9') {
+            if (value >= cutoff && (value > cutoff || *p - '0' > cutlim)) {
+                return NGX_ERROR;
+            }
+
+            value = value * 10 + (*p++ - '0');
+            valid = 1;
+            continue;
+        }
+
+        switch (*p++) {
+
+        case 'y':
+            if (step > st_start) {
+                return NGX_ERROR;
+            }
+            step = st_year;
+            max = NGX_MAX_INT_T_VALUE / (60 * 60 * 24 * 365);
+            scale = 60 * 60 * 24 * 365;
+            break;
+
+        case 'M':
+            if (step >= st_month) {
+                return NGX_ERROR;
+            }
+            step = st_month;
+            max = NGX_MAX_INT_T_VALUE / (60 * 60 * 24 * 30);
+            scale = 60 * 60 * 24 * 30;
+            break;
+
+        case 'w':
+            if (step >= st_week) {
+                return NGX_ERROR;
+            }
+            step = st_week;
+            max = NGX_MAX_INT_T_VALUE / (60 * 60 * 24 * 7);
+            scale = 60 * 60 * 24 * 7;
+            break;
+
+        case 'd':
+            if (step >= st_day) {
+                return NGX_ERROR;
+            }
+            step = st_day;
+            max = NGX_MAX_INT_T_VALUE / (60 * 60 * 24);
+            scale = 60 * 60 * 24;
+            break;
+
+        case 'h':
+            if (step >= st_hour) {
+                return NGX_ERROR;
+            }
+            step = st_hour;
+            max = NGX_MAX_INT_T_VALUE / (60 * 60);
+            scale = 60 * 60;
+            break;
+
+        case 'm':
+            if (p < last && *p == 's') {
+                if (is_sec || step >= st_msec) {
+                    return NGX_ERROR;
+                }
+                p++;
+                step = st_msec;
+                max = NGX_MAX_INT_T_VALUE;
+                scale = 1;
+                break;
+            }
+
+            if (step >= st_min) {
+                return NGX_ERROR;
+            }
+            step = st_min;
+            max = NGX_MAX_INT_T_VALUE / 60;
+            scale = 60;
+            break;
+
+        case 's':
+            if (step >= st_sec) {
+                return NGX_ERROR;
+            }
+            step = st_sec;
+            max = NGX_MAX_INT_T_VALUE;
+            scale = 1;
+            break;
+
+        case ' ':
+            if (step >= st_sec) {
+                return NGX_ERROR;
+            }
+            step = st_last;
+            max = NGX_MAX_INT_T_VALUE;
+            scale = 1;
+            break;
+
+        default:
+            return NGX_ERROR;
+        }
+
+        if (step != st_msec && !is_sec) {
+            scale *= 1000;
+            max /= 1000;
+        }
+
+        if (value > max) {
+            return NGX_ERROR;
+        }
+
+        value *= scale;
+
+        if (total > NGX_MAX_INT_T_VALUE - value) {
+            return NGX_ERROR;
+        }
+
+        total += value;
+
+        value = 0;
+
+        while (p < last && *p == ' ') {
+            p++;
+        }
+    }
+
+    if (!valid) {
+        return NGX_ERROR;
+    }
+
+    if (!is_sec) {
+        if (value > NGX_MAX_INT_T_VALUE / 1000) {
+            return NGX_ERROR;
+        }
+
+        value *= 1000;
+    }
+
+    if (total > NGX_MAX_INT_T_VALUE - value) {
+        return NGX_ERROR;
+    }
+
+    return total + value;
 }
 
 
@@ -783,6 +1051,20 @@ fuzz_conf(ngx_conf_t *cf, ngx_pool_t *pool)
     cf->pool = pool;
     cf->temp_pool = pool;
     cf->log = &fuzz_log;
+}
+
+
+u_char *
+fuzz_copy(const uint8_t *data, size_t size)
+{
+    u_char  *copy;
+
+    copy = malloc(size ? size : 1);
+    if (copy == NULL) {
+        abort();
+    }
+
+    return ngx_cpymem(copy, data, size) - size;
 }
 
 

@@ -14,6 +14,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import struct
 import sys
 
@@ -233,6 +234,72 @@ def seeds_resilience():
           + op(quota, 1) + op(quota, 0))
 
 
+# the files whose inputs seed the targets of the query and the directives
+TESTS = sorted(glob.glob(os.path.join(TOP, 't', '*.t')))
+CONF_EXAMPLE = os.path.join(TOP, 'conf.example')
+
+
+def test_texts():
+    for path in TESTS + [CONF_EXAMPLE]:
+        with open(path, 'rb') as f:
+            yield f.read()
+
+
+def seeds_batch_body():
+    """Byte 0: osint_batch_max - 1 (t/16-batch.t has 5), then the body."""
+    bodies = [
+        b'{"targets":["10.0.0.1","example.com","not a target",42,"10.0.0.2"]}',
+        b'{"targets":["1.1.1.1"]}\r\n', b'not json',
+        b'{"targets":"8.8.8.8"}', b'{"nope":[]}', b'{"targets":[]}',
+        b'{"targets":["1.1.1.1","1.1.1.2","1.1.1.3","1.1.1.4","1.1.1.5",'
+        b'"1.1.1.6"]}', b'',
+        b'{"targets":["1.1.1.1"],"targets":["1.1.1.2"]}',
+        b'{"targets":["1.1.1.1"],"t\\u0061rgets":["1.1.1.2"]}',
+        b'{"targets":["1.1.1.1"],"targets\\u0000x":[]}',
+        b'{"targets":["1.1.1.1"]} x', b'{"targets":["1.1.1.1\x00x"]}',
+        b'{"targets":["1.1.1.1"]}{"targets":["1.1.1.2"]}', b'["targets"]',
+        b'{"targets":[' + b'[' * 998 + b']' * 998 + b']}',
+        b'{"targets":[' + b'[' * 1000 + b']' * 1000 + b']}',
+        b'\xef\xbb\xbf{"Targets":["a"],"targets":[null,{},"b@example.com"]}',
+    ]
+    for b in bodies:
+        write('batch_body', b'\x04' + b)
+    write('batch_body', b'\xff' + bodies[0])
+
+
+def seeds_args():
+    """Query strings of the tests' GET /lookup, and of every argument."""
+    for text in test_texts():
+        for q in re.findall(rb'/lookup\?([^\'"\s,)$]+)', text):
+            write('args', q)
+    for q in [b'target=8.8.8.8&type=IPv4&refresh=0&providers=vt,,abuseipdb,',
+              b'providers=p63,p62,a-b,x_1&refresh=1&type=hash',
+              b'PROVIDERS=vt%2Cipinfo&Type=%69p&refresh=%31',
+              b'providers=vt,nope,also-nope&target=%zz%4&type=%',
+              b'target=' + b'a' * 6145 + b'&providers=' + b'%41' * 2048,
+              b'providers=,&type=&refresh=&target=']:
+        write('args', q)
+
+
+def seeds_conf_args():
+    """Arguments of rate, quota, retries, breaker, cache_ttl, timeout and
+    osint_limit_zone/osint_limit in the tests and conf.example."""
+    directive = re.compile(rb'^\s*(rate|quota|retries|breaker|cache_ttl|'
+                           rb'timeout|osint_limit_zone|osint_limit)\s+'
+                           rb'([^;\n]*);', re.M)
+    for text in test_texts():
+        for _, args in directive.findall(text):
+            for arg in args.split():
+                if b'%%' not in arg and b'$' not in arg[:1]:
+                    write('conf_args', arg)
+    for arg in [b'9223372036854775807r/s', b'9223372036854775808r/m',
+                b'0r/s', b'r/s', b'10r/h', b'5/mo', b'5/h/d', b'/d',
+                b'wait=1y', b'wait=1M', b'cooldown=1d 2h 3m 4s 5ms',
+                b'stale=9223372036854s', b'burst=007', b'failures=-1',
+                b'half_open=', b'zone-name.1', b'a' * 65]:
+        write('conf_args', arg)
+
+
 def seeds_regressions():
     """Inputs of findings, kept so that every run replays them."""
     # *len of an expansion with $osint_target_b64url and a target whose
@@ -245,6 +312,9 @@ def seeds_regressions():
     # fresh_until beyond time_t: UB converting the double
     write('cache_decode', encode('ok', '1e300', b'{"a":1}'))
     write('cache_decode', encode('not_found', '9223372036854775807', b'null'))
+    # cJSON skips a BOM by the length it is given: a BOM and one byte
+    # is invalid to the module, a number to a NUL-terminated parser
+    write('batch_body', b'\x0d\xef\xbb\xbf0')
     # a provider field named "verdict" next to a provider of a built-in
     # format: two "verdict" members in the summary
     names = formats_table()
@@ -269,6 +339,9 @@ def main():
     seeds_cache_decode()
     seeds_formats()
     seeds_resilience()
+    seeds_batch_body()
+    seeds_args()
+    seeds_conf_args()
     seeds_regressions()
 
     for d in sorted(os.listdir(CORPUS)):

@@ -530,8 +530,18 @@ u_char *ngx_http_osint_tpl_expand(ngx_pool_t *pool,
 /* provider blocks */
 char *ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_http_osint_provider_t *ngx_http_osint_provider_find(
-    ngx_http_osint_main_conf_t *omcf, u_char *name, size_t len);
+
+/* directive values (src/ngx_http_osint_conf_parse.c) */
+ngx_int_t ngx_http_osint_param(ngx_str_t *arg, char *name, ngx_str_t *value);
+ngx_int_t ngx_http_osint_param_msec(ngx_str_t *arg, char *name,
+    ngx_uint_t positive, ngx_msec_t *out);
+ngx_int_t ngx_http_osint_param_num(ngx_str_t *arg, char *name,
+    ngx_uint_t *out);
+ngx_int_t ngx_http_osint_rate_parse(ngx_str_t *value, ngx_int_t *rate,
+    ngx_uint_t *window);
+ngx_int_t ngx_http_osint_quota_parse(ngx_str_t *value,
+    ngx_http_osint_quota_t *quota);
+ngx_uint_t ngx_http_osint_zone_name_valid(ngx_str_t *name);
 
 /* `field` paths over cJSON */
 char *ngx_http_osint_field_compile(ngx_conf_t *cf, ngx_str_t *name,
@@ -573,9 +583,22 @@ ngx_int_t ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk);
 ngx_uint_t ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk);
 void ngx_http_osint_check_broken(ngx_http_request_t *r);
 
+/* the query arguments of /lookup (src/ngx_http_osint_args.c) */
+#define NGX_HTTP_OSINT_PARAM_MAX  (3 * NGX_HTTP_OSINT_TARGET_MAX)
+
+ngx_int_t ngx_http_osint_arg_decode(ngx_pool_t *pool, ngx_str_t *raw,
+    ngx_str_t *value);
+ngx_int_t ngx_http_osint_refresh_parse(ngx_str_t *value, ngx_uint_t *bypass);
+ngx_int_t ngx_http_osint_providers_parse(ngx_array_t *providers,
+    ngx_str_t *list, uint64_t *wanted, ngx_str_t *unknown);
+ngx_http_osint_provider_t *ngx_http_osint_provider_find(
+    ngx_array_t *providers, u_char *name, size_t len);
+
 /* POST /lookup: a batch streamed as NDJSON */
 ngx_int_t ngx_http_osint_batch_handler(ngx_http_request_t *r);
 void ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk);
+ngx_int_t ngx_http_osint_batch_body_parse(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_uint_t max, cJSON **targets, ngx_str_t *reason);
 double ngx_http_osint_now_ms(void);
 
 /*

@@ -117,10 +117,17 @@ ngx_http_osint_batch_body(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_osint_module);
     batch = ctx->batch;
 
-    if (ngx_http_osint_batch_parse(batch, &reason) != NGX_OK) {
+    rc = ngx_http_osint_batch_parse(batch, &reason);
+
+    if (rc == NGX_DECLINED) {
         ngx_http_finalize_request(r,
             ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
                                       "invalid_parameter", "%V", &reason));
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
@@ -220,12 +227,15 @@ ngx_http_osint_batch_invalid(ngx_http_osint_batch_t *batch)
 }
 
 
-/* {"targets": [strings]}: NGX_OK, or NGX_DECLINED and why */
+/*
+ * The body in memory, checked by ngx_http_osint_batch_body_parse():
+ * NGX_OK, or NGX_DECLINED and why.
+ */
 
 static ngx_int_t
 ngx_http_osint_batch_parse(ngx_http_osint_batch_t *batch, ngx_str_t *reason)
 {
-    cJSON                       *root, *targets;
+    ngx_int_t                    rc;
     ngx_buf_t                   *b;
     ngx_http_request_t          *r;
     ngx_http_osint_main_conf_t  *omcf;
@@ -234,9 +244,9 @@ ngx_http_osint_batch_parse(ngx_http_osint_batch_t *batch, ngx_str_t *reason)
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        ngx_str_set(reason, "the batch body is empty: send "
-                            "{\"targets\": [...]}");
-        return NGX_DECLINED;
+        return ngx_http_osint_batch_body_parse(r->pool, NULL, 0,
+                                               omcf->batch_max,
+                                               &batch->targets, reason);
     }
 
     b = r->request_body->bufs->buf;
@@ -249,47 +259,15 @@ ngx_http_osint_batch_parse(ngx_http_osint_batch_t *batch, ngx_str_t *reason)
         return NGX_DECLINED;
     }
 
-    if (b->last == b->pos) {
-        ngx_str_set(reason, "the batch body is empty: send "
-                            "{\"targets\": [...]}");
-        return NGX_DECLINED;
+    rc = ngx_http_osint_batch_body_parse(r->pool, b->pos, b->last - b->pos,
+                                         omcf->batch_max, &batch->targets,
+                                         reason);
+
+    if (rc == NGX_OK) {
+        batch->ntargets = cJSON_GetArraySize(batch->targets);
     }
 
-    root = cJSON_ParseWithLength((char *) b->pos, b->last - b->pos);
-
-    if (root == NULL) {
-        ngx_str_set(reason, "the batch body is not valid JSON");
-        return NGX_DECLINED;
-    }
-
-    targets = cJSON_DetachItemFromObjectCaseSensitive(root, "targets");
-    cJSON_Delete(root);
-
-    if (!cJSON_IsArray(targets)) {
-        cJSON_Delete(targets);
-        ngx_str_set(reason, "the batch body must be {\"targets\": [...]}");
-        return NGX_DECLINED;
-    }
-
-    batch->ntargets = cJSON_GetArraySize(targets);
-
-    if (batch->ntargets == 0 || batch->ntargets > omcf->batch_max) {
-        cJSON_Delete(targets);
-
-        reason->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 64);
-        if (reason->data == NULL) {
-            return NGX_ERROR;
-        }
-
-        reason->len = ngx_sprintf(reason->data, "a batch holds 1 to %ui "
-                                  "targets", omcf->batch_max)
-                      - reason->data;
-        return NGX_DECLINED;
-    }
-
-    batch->targets = targets;
-
-    return NGX_OK;
+    return rc;
 }
 
 

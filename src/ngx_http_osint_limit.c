@@ -2183,7 +2183,7 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_osint_limit_main_conf_t *lmcf = conf;
 
-    u_char                            *p, c;
+    u_char                            *p;
     ssize_t                            size;
     ngx_int_t                          rate, burst;
     ngx_str_t                         *value, name, s, key;
@@ -2207,20 +2207,12 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     name.data = value[1].data;
     name.len = p - value[1].data;
 
-    /* the name goes into header fields and metric labels unescaped */
-
-    if (name.len > NGX_HTTP_OSINT_NAME_MAX) {
-        goto invalid_name;
-    }
-
-    for (i = 0; i < name.len; i++) {
-        c = name.data[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-        {
-            goto invalid_name;
-        }
+    if (!ngx_http_osint_zone_name_valid(&name)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone name \"%V\": at most %d letters, "
+                           "digits, \"_\", \"-\" or \".\"", &name,
+                           NGX_HTTP_OSINT_NAME_MAX);
+        return NGX_CONF_ERROR;
     }
 
     s.data = p + 1;
@@ -2278,21 +2270,8 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             s.data = value[i].data + 5;
             s.len = value[i].len - 5;
-            p = s.data + s.len;
 
-            if (s.len > 3 && ngx_strncmp(p - 3, "r/s", 3) == 0) {
-                scale = 1;
-
-            } else if (s.len > 3 && ngx_strncmp(p - 3, "r/m", 3) == 0) {
-                scale = 60;
-
-            } else {
-                goto invalid_rate;
-            }
-
-            rate = ngx_atoi(s.data, s.len - 3);
-
-            if (rate <= 0) {
+            if (ngx_http_osint_rate_parse(&s, &rate, &scale) != NGX_OK) {
                 goto invalid_rate;
             }
 
@@ -2380,13 +2359,6 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     *zp = z;
 
     return NGX_CONF_OK;
-
-invalid_name:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid zone name \"%V\": at most %d letters, digits, "
-                       "\"_\", \"-\" or \".\"", &name, NGX_HTTP_OSINT_NAME_MAX);
-    return NGX_CONF_ERROR;
 
 invalid_rate:
 

@@ -14,9 +14,6 @@
 #include "ngx_http_osint.h"
 
 
-#define NGX_HTTP_OSINT_PARAM_MAX  (3 * NGX_HTTP_OSINT_TARGET_MAX)
-
-
 static ngx_int_t ngx_http_osint_lookup_args(ngx_http_request_t *r,
     ngx_http_osint_lookup_t *lk, ngx_str_t *providers);
 static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name,
@@ -252,10 +249,12 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
 {
     ngx_int_t            rc;
     ngx_str_t            type, refresh;
+    ngx_uint_t           bypass;
     ngx_http_request_t  *r;
 
     r = lk->request;
     *want = NGX_HTTP_OSINT_ANY;
+    bypass = 0;
 
     rc = ngx_http_osint_arg(lk, "type", &type);
 
@@ -273,8 +272,7 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
     rc = ngx_http_osint_arg(lk, "refresh", &refresh);
 
     if (rc == NGX_OK
-        && !(refresh.len == 1
-             && (refresh.data[0] == '0' || refresh.data[0] == '1')))
+        && ngx_http_osint_refresh_parse(&refresh, &bypass) != NGX_OK)
     {
         return ngx_http_osint_reject(lk, "invalid_parameter",
                                      "\"refresh\" must be 0 or 1");
@@ -284,8 +282,7 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
         return rc;
     }
 
-    lk->bypass = (rc == NGX_OK && refresh.data[0] == '1')
-                 || ngx_http_osint_no_cache(r);
+    lk->bypass = bypass || ngx_http_osint_no_cache(r);
 
     rc = ngx_http_osint_arg(lk, "providers", providers);
 
@@ -323,15 +320,14 @@ ngx_http_osint_lookup_target(ngx_http_osint_lookup_t *lk, ngx_str_t *target,
 
 
 /*
- * A query argument, percent-decoded: NGX_OK, NGX_ABORT when absent,
- * NGX_DECLINED when bad.  "+" stays "+": no target holds a space, and
- * e-mail addresses often hold "+".
+ * A query argument, percent-decoded by ngx_http_osint_arg_decode(): NGX_OK,
+ * NGX_ABORT when absent, NGX_DECLINED when bad.
  */
 
 static ngx_int_t
 ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name, ngx_str_t *value)
 {
-    u_char              *dst, *src;
+    ngx_int_t            rc;
     ngx_str_t            raw;
     ngx_http_request_t  *r;
 
@@ -341,24 +337,18 @@ ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name, ngx_str_t *value)
         return NGX_ABORT;
     }
 
-    if (raw.len > NGX_HTTP_OSINT_PARAM_MAX) {
+    rc = ngx_http_osint_arg_decode(r->pool, &raw, value);
+
+    if (rc == NGX_DECLINED) {
         return ngx_http_osint_reject(lk,
                                      ngx_strcmp(name, "target") == 0
                                      ? "invalid_target" : "invalid_parameter",
                                      "\"%s\" is too long", name);
     }
 
-    dst = ngx_pnalloc(r->pool, raw.len);
-    if (dst == NULL) {
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    value->data = dst;
-    src = raw.data;
-
-    ngx_unescape_uri(&dst, &src, raw.len, 0);
-
-    value->len = dst - value->data;
 
     return NGX_OK;
 }
@@ -394,48 +384,22 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
 {
     ngx_http_request_t  *r = lk->request;
 
-    u_char                      *p, *last, *name;
     uint64_t                     wanted;
+    ngx_str_t                    unknown;
     ngx_uint_t                   i, n, enabled;
     ngx_http_osint_call_t       *call;
-    ngx_http_osint_provider_t   *prov, *pr;
+    ngx_http_osint_provider_t   *prov;
     ngx_http_osint_main_conf_t  *omcf;
 
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
     prov = omcf->providers.elts;
 
-    /* providers are at most 64 (checked at configuration) */
-
-    wanted = (uint64_t) -1;
-
-    if (filter->len) {
-        wanted = 0;
-        p = filter->data;
-        last = p + filter->len;
-
-        while (p < last) {
-            name = p;
-
-            while (p < last && *p != ',') {
-                p++;
-            }
-
-            if (p > name) {
-                pr = ngx_http_osint_provider_find(omcf, name, p - name);
-
-                if (pr == NULL) {
-                    ngx_str_t  s = { p - name, name };
-
-                    return ngx_http_osint_reject(lk, "invalid_parameter",
-                                                 "unknown provider \"%V\"",
-                                                 &s);
-                }
-
-                wanted |= (uint64_t) 1 << pr->index;
-            }
-
-            p++;
-        }
+    if (ngx_http_osint_providers_parse(&omcf->providers, filter, &wanted,
+                                       &unknown)
+        != NGX_OK)
+    {
+        return ngx_http_osint_reject(lk, "invalid_parameter",
+                                     "unknown provider \"%V\"", &unknown);
     }
 
     n = 0;

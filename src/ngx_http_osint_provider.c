@@ -63,12 +63,6 @@ static char *ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_body(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
-static ngx_int_t ngx_http_osint_param(ngx_str_t *arg, char *name,
-    ngx_str_t *value);
-static ngx_int_t ngx_http_osint_param_msec(ngx_str_t *arg, char *name,
-    ngx_uint_t positive, ngx_msec_t *out);
-static ngx_int_t ngx_http_osint_param_num(ngx_str_t *arg, char *name,
-    ngx_uint_t *out);
 
 
 static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
@@ -123,7 +117,9 @@ ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_osint_provider_find(omcf, value[1].data, value[1].len)) {
+    if (ngx_http_osint_provider_find(&omcf->providers, value[1].data,
+                                     value[1].len))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "duplicate osint_provider \"%V\"", &value[1]);
         return NGX_CONF_ERROR;
@@ -591,128 +587,21 @@ ngx_http_osint_sub_field(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 }
 
 
-ngx_http_osint_provider_t *
-ngx_http_osint_provider_find(ngx_http_osint_main_conf_t *omcf, u_char *name,
-    size_t len)
-{
-    ngx_uint_t                  i;
-    ngx_http_osint_provider_t  *p;
-
-    p = omcf->providers.elts;
-
-    for (i = 0; i < omcf->providers.nelts; i++) {
-        if (p[i].name.len == len && ngx_strncmp(p[i].name.data, name, len) == 0)
-        {
-            return &p[i];
-        }
-    }
-
-    return NULL;
-}
-
-
-/* "name=value" parameters: NGX_OK and the value when arg is one */
-
-static ngx_int_t
-ngx_http_osint_param(ngx_str_t *arg, char *name, ngx_str_t *value)
-{
-    size_t  len;
-
-    len = ngx_strlen(name);
-
-    if (arg->len <= len + 1 || ngx_strncmp(arg->data, name, len) != 0
-        || arg->data[len] != '=')
-    {
-        return NGX_DECLINED;
-    }
-
-    value->data = arg->data + len + 1;
-    value->len = arg->len - len - 1;
-
-    return NGX_OK;
-}
-
-
-/* "name=TIME": NGX_OK and the time, NGX_DECLINED not this name, or NGX_ERROR */
-
-static ngx_int_t
-ngx_http_osint_param_msec(ngx_str_t *arg, char *name, ngx_uint_t positive,
-    ngx_msec_t *out)
-{
-    ngx_str_t   v;
-    ngx_msec_t  t;
-
-    if (ngx_http_osint_param(arg, name, &v) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    t = ngx_parse_time(&v, 0);
-
-    if (t == (ngx_msec_t) NGX_ERROR || (positive && t == 0)) {
-        return NGX_ERROR;
-    }
-
-    *out = t;
-
-    return NGX_OK;
-}
-
-
-/* "name=N", N > 0: as ngx_http_osint_param_msec() */
-
-static ngx_int_t
-ngx_http_osint_param_num(ngx_str_t *arg, char *name, ngx_uint_t *out)
-{
-    ngx_int_t  num;
-    ngx_str_t  v;
-
-    if (ngx_http_osint_param(arg, name, &v) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    num = ngx_atoi(v.data, v.len);
-
-    if (num <= 0) {
-        return NGX_ERROR;
-    }
-
-    *out = (ngx_uint_t) num;
-
-    return NGX_OK;
-}
-
-
 /* "rate N r/s|r/m [burst=M] [wait=T]", as limit_req_zone writes rates */
 
 static char *
 ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    u_char      *last;
-    ngx_int_t    rate, scale, rc;
-    ngx_uint_t   i, burst;
+    ngx_int_t    rate, rc;
+    ngx_uint_t   i, burst, window;
     ngx_msec_t   wait;
 
     if (p->rate.per_ms > 0.0) {
         return "is duplicate";
     }
 
-    last = value[1].data + value[1].len;
-    scale = 1;
-
-    if (value[1].len > 3 && ngx_strncmp(last - 3, "r/s", 3) == 0) {
-        scale = 1000;
-
-    } else if (value[1].len > 3 && ngx_strncmp(last - 3, "r/m", 3) == 0) {
-        scale = 60000;
-
-    } else {
-        scale = 0;
-    }
-
-    rate = scale ? ngx_atoi(value[1].data, value[1].len - 3) : NGX_ERROR;
-
-    if (rate <= 0) {
+    if (ngx_http_osint_rate_parse(&value[1], &rate, &window) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid rate \"%V\" in osint_provider \"%V\"",
                            &value[1], &p->name);
@@ -735,7 +624,7 @@ ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
         }
     }
 
-    p->rate.per_ms = (double) rate / (double) scale;
+    p->rate.per_ms = (double) rate / (double) (window * 1000);
     p->rate.burst = burst;
     p->rate.wait = wait;
 
@@ -757,53 +646,18 @@ static char *
 ngx_http_osint_sub_quota(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    u_char     *slash;
-    ngx_int_t   limit;
-    ngx_str_t   unit;
-
     if (p->quota.limit) {
         return "is duplicate";
     }
 
-    slash = ngx_strlchr(value[1].data, value[1].data + value[1].len, '/');
-
-    if (slash == NULL) {
-        goto invalid;
+    if (ngx_http_osint_quota_parse(&value[1], &p->quota) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid quota \"%V\" in osint_provider \"%V\": "
+                           "expected N/h, N/d or N/mo", &value[1], &p->name);
+        return NGX_CONF_ERROR;
     }
-
-    limit = ngx_atoi(value[1].data, slash - value[1].data);
-
-    unit.data = slash + 1;
-    unit.len = value[1].data + value[1].len - unit.data;
-
-    if (limit <= 0) {
-        goto invalid;
-    }
-
-    if (unit.len == 1 && unit.data[0] == 'h') {
-        p->quota.unit = NGX_HTTP_OSINT_QUOTA_HOUR;
-
-    } else if (unit.len == 1 && unit.data[0] == 'd') {
-        p->quota.unit = NGX_HTTP_OSINT_QUOTA_DAY;
-
-    } else if (unit.len == 2 && ngx_strncmp(unit.data, "mo", 2) == 0) {
-        p->quota.unit = NGX_HTTP_OSINT_QUOTA_MONTH;
-
-    } else {
-        goto invalid;
-    }
-
-    p->quota.limit = limit;
 
     return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid quota \"%V\" in osint_provider \"%V\": "
-                       "expected N/h, N/d or N/mo", &value[1], &p->name);
-
-    return NGX_CONF_ERROR;
 }
 
 

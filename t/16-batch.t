@@ -121,6 +121,20 @@ for my $case (
     [ '{"targets":["1.1.1.1","1.1.1.2","1.1.1.3","1.1.1.4","1.1.1.5",'
       . '"1.1.1.6"]}', 'a batch holds 1 to 5 targets' ],
     [ '', 'the batch body is empty: send {"targets": [...]}' ],
+
+    # what another JSON parser could read differently: refused
+    [ '{"targets":["1.1.1.1"],"targets":["1.1.1.2"]}',
+      'the batch body has more than one "targets" member' ],
+    [ '{"targets":["1.1.1.1"],"t\\u0061rgets":["1.1.1.2"]}',
+      'the batch body has more than one "targets" member' ],
+    [ '{"targets":["1.1.1.1"]} x', 'the batch body is not valid JSON' ],
+    [ '{"targets":["1.1.1.1"]}{"targets":["1.1.1.2"]}',
+      'the batch body is not valid JSON' ],
+    [ '["targets"]', 'the batch body must be {"targets": [...]}' ],
+
+    # deeper than cJSON's CJSON_NESTING_LIMIT (1000)
+    [ '{"targets":[' . '[' x 1000 . ']' x 1000 . ']}',
+      'the batch body is not valid JSON' ],
 ) {
     my ($body, $msg) = @$case;
     my $r = $t->request('POST', '/lookup', body => $body);
@@ -130,7 +144,16 @@ for my $case (
                                message => $msg } }, '... and why');
 }
 
-my $r = $t->request('POST', '/lookup?type=bogus',
+# whitespace after the body is not garbage
+my $r = $t->request('POST', '/lookup',
+                    body => qq'{"targets":["not a target"]} \r\n');
+is($r->{status}, 200, 'whitespace after the body: 200');
+is_deeply(lines($r->{content}), [ { target => 'not a target', error => {
+    kind => 'invalid_target',
+    message => 'target contains whitespace or control characters' } } ],
+    '... and its line');
+
+$r = $t->request('POST', '/lookup?type=bogus',
                     body => '{"targets":["1.1.1.1"]}');
 is($r->{status}, 400, 'bad query arguments: 400');
 is($fx->calls, 0, 'no provider called for bad batches');
