@@ -95,7 +95,7 @@ FUZZ_SECONDS    ?= 300
 FUZZ_CI_SECONDS ?= 30
 FUZZ_BUILD      := $(BUILD)/fuzz
 FUZZ_TARGETS    := target template field summary cache_decode formats \
-                   resilience batch_body args conf_args
+                   resilience batch_body args conf_args answer
 FUZZ_BINS       := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 
 FUZZ_NGX_INCS   := $(addprefix -I$(BUILD)/nginx/,src/core src/event \
@@ -127,6 +127,7 @@ FUZZ_SRCS_batch_body   := src/ngx_http_osint_batch_body.c
 FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
                           src/ngx_http_osint_target.c
 FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
+FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c
 
 .PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
 

@@ -71,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_int_t                       wait, rc;
     ngx_msec_t                      now, max_wait, d, cap;
     ngx_uint_t                      i, j, probes, state, attempt, reloaded,
-                                    current, trial[FUZZ_PROBES];
+                                    current, ended, trial[FUZZ_PROBES];
     ngx_http_osint_rate_t           rate;
     ngx_http_osint_bucket_t         b;
     ngx_http_osint_breaker_t        br;
@@ -208,11 +208,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
 
             j = (arg >> 1) % probes;
-            current = (trial[j] == br.trial);
+            ended = trial[j];
             trial[j] = trial[--probes];
+            current = (ended == br.trial);
             state = br.state;
 
-            rc = ngx_http_osint_breaker_record(&br, &conf, now, trial[probes],
+            rc = ngx_http_osint_breaker_record(&br, &conf, now, ended,
                                                arg & 1);
 
             if (state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN && !current) {
@@ -232,8 +233,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 7:     /* a probe's client went away */
             if (probes) {
                 j = (arg >> 1) % probes;
+                ended = trial[j];
                 trial[j] = trial[--probes];
-                ngx_http_osint_breaker_release(&br, trial[probes]);
+                ngx_http_osint_breaker_release(&br, ended);
             }
 
             break;

@@ -15,7 +15,8 @@
  * Strings: small rewrites of nginx's ngx_string.c functions with the same
  * contracts (ngx_atoi's overflow check, ngx_strncasecmp stopping at NUL,
  * ngx_vslprintf's conversions and its "last" bound); ngx_unescape_uri()
- * (type 0 only) and ngx_parse_time() are nginx 1.22's code.  A conversion the
+ * (type 0 only) and ngx_parse_time() follow nginx's documented behaviour,
+ * written here for the fuzzers, not taken from nginx.  A conversion the
  * stand-in does not know aborts, so it cannot hide a wrong format.
  *
  * Logging: ngx_log_error_core() and ngx_conf_log_error() format their
@@ -348,22 +349,35 @@ ngx_atoi(u_char *line, size_t n)
 }
 
 
+/* the value of a hex digit, or -1 */
+
+static int
+fuzz_hex_digit(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+
 /*
- * nginx 1.22's ngx_unescape_uri() (src/core/ngx_string.c) for type 0, the
- * only one the module passes: "%XX" decodes, a "%" before a non-hex byte
- * is dropped and the byte kept, "%X" before a non-hex byte is dropped
- * with it, a "%" or "%X" at the end is dropped.  Other types abort.
+ * A stand-in for ngx_unescape_uri() of type 0, the only type the module
+ * passes, written for the fuzzers from nginx's documented behaviour:
+ * "%XX" becomes its byte; a "%" before a byte that is no hex digit is
+ * dropped and the byte kept; "%X" before one that is not is dropped with
+ * it; an escape cut by the end is dropped.  The output is never longer
+ * than the input, which is what the module relies on.
  */
 
 void
 ngx_unescape_uri(u_char **dst, u_char **src, size_t size, ngx_uint_t type)
 {
-    u_char  *d, *s, ch, c, decoded;
-    enum {
-        sw_usual = 0,
-        sw_quoted,
-        sw_quoted_second
-    } state;
+    int      hi, lo;
+    u_char  *d, *s, *last;
 
     if (type != 0) {
         abort();
@@ -371,59 +385,34 @@ ngx_unescape_uri(u_char **dst, u_char **src, size_t size, ngx_uint_t type)
 
     d = *dst;
     s = *src;
+    last = s + size;
 
-    state = sw_usual;
-    decoded = 0;
+    while (s < last) {
 
-    while (size--) {
+        if (*s != '%') {
+            *d++ = *s++;
+            continue;
+        }
 
-        ch = *s++;
-
-        switch (state) {
-
-        case sw_usual:
-            if (ch == '%') {
-                state = sw_quoted;
-                break;
-            }
-
-            *d++ = ch;
+        if (++s == last) {
             break;
+        }
 
-        case sw_quoted:
-            c = (u_char) (ch | 0x20);
+        hi = fuzz_hex_digit(*s);
 
-            if (ch >= '0' && ch <= '9') {
-                decoded = (u_char) (ch - '0');
-                state = sw_quoted_second;
-                break;
-            }
+        if (hi < 0) {
+            *d++ = *s++;
+            continue;
+        }
 
-            if (c >= 'a' && c <= 'f') {
-                decoded = (u_char) (c - 'a' + 10);
-                state = sw_quoted_second;
-                break;
-            }
-
-            state = sw_usual;
-            *d++ = ch;
+        if (++s == last) {
             break;
+        }
 
-        case sw_quoted_second:
-            state = sw_usual;
-            c = (u_char) (ch | 0x20);
+        lo = fuzz_hex_digit(*s++);
 
-            if (ch >= '0' && ch <= '9') {
-                *d++ = (u_char) ((decoded << 4) + (ch - '0'));
-                break;
-            }
-
-            if (c >= 'a' && c <= 'f') {
-                *d++ = (u_char) ((decoded << 4) + (c - 'a') + 10);
-                break;
-            }
-
-            break;
+        if (lo >= 0) {
+            *d++ = (u_char) (hi << 4 | lo);
         }
     }
 
@@ -433,185 +422,146 @@ ngx_unescape_uri(u_char **dst, u_char **src, size_t size, ngx_uint_t type)
 
 
 /*
- * nginx 1.22's ngx_parse_time() (src/core/ngx_parse.c), the code as it is:
- * "1y 2M 3w 4d 5h 6m 7s 8ms" in that order, each unit at most once,
- * blanks after a unit, a bare number is seconds; "y" and "M" only when
- * is_sec, "ms" only when not; the result in ms (s when is_sec), NGX_ERROR
- * when it would pass NGX_MAX_INT_T_VALUE.
+ * A stand-in for ngx_parse_time(), written for the fuzzers from nginx's
+ * documented time syntax: numbers with units, largest first, each unit at
+ * most once, blanks between them, "1h 30m", "500ms"; a number without a
+ * unit counts as seconds and ends the value; "y" and "M" only for
+ * seconds (is_sec), "ms" only for milliseconds.  The result is in ms (s
+ * when is_sec); NGX_ERROR for anything else or beyond NGX_MAX_INT_T_VALUE.
  */
+
+typedef struct {
+    const char  *name;
+    ngx_int_t    sec;           /* seconds in one unit; 0: a millisecond */
+    ngx_uint_t   sec_only;
+} fuzz_time_unit_t;
+
+static fuzz_time_unit_t  fuzz_time_units[] = {     /* largest first */
+    { "y",  60 * 60 * 24 * 365, 1 },
+    { "M",  60 * 60 * 24 * 30,  1 },
+    { "w",  60 * 60 * 24 * 7,   0 },
+    { "d",  60 * 60 * 24,       0 },
+    { "h",  60 * 60,            0 },
+    { "m",  60,                 0 },
+    { "s",  1,                  0 },
+    { "ms", 0,                  0 },
+};
+
+#define FUZZ_TIME_UNITS                                                       \
+    (sizeof(fuzz_time_units) / sizeof(fuzz_time_units[0]))
+
+
+/* total += value * scale, NGX_ERROR past NGX_MAX_INT_T_VALUE */
+
+static ngx_int_t
+fuzz_time_add(ngx_int_t *total, ngx_int_t value, ngx_int_t scale)
+{
+    if (scale && value > NGX_MAX_INT_T_VALUE / scale) {
+        return NGX_ERROR;
+    }
+
+    if (*total > NGX_MAX_INT_T_VALUE - value * scale) {
+        return NGX_ERROR;
+    }
+
+    *total += value * scale;
+
+    return NGX_OK;
+}
+
 
 ngx_int_t
 ngx_parse_time(ngx_str_t *line, ngx_uint_t is_sec)
 {
-    u_char      *p, *last;
-    ngx_int_t    value, total, scale;
-    ngx_int_t    max, cutoff, cutlim;
-    ngx_uint_t   valid;
-    enum {
-        st_start = 0,
-        st_year,
-        st_month,
-        st_week,
-        st_day,
-        st_hour,
-        st_min,
-        st_sec,
-        st_msec,
-        st_last
-    } step;
-
-    valid = 0;
-    value = 0;
-    total = 0;
-    cutoff = NGX_MAX_INT_T_VALUE / 10;
-    cutlim = NGX_MAX_INT_T_VALUE % 10;
-    step = is_sec ? st_start : st_month;
+    u_char            *p, *last;
+    size_t             n;
+    ngx_int_t          value, total, scale;
+    ngx_uint_t         u, next, digits, unit;
+    fuzz_time_unit_t  *tu;
 
     p = line->data;
     last = p + line->len;
+    total = 0;
+    next = 0;               /* the first unit still allowed */
+    digits = 0;
 
     while (p < last) {
 
-        if (*p >= '0' && *p <= '9') {
-            if (value >= cutoff && (value > cutoff || *p - '0' > cutlim)) {
-                return NGX_ERROR;
-            }
-
-            value = value * 10 + (*p++ - '0');
-            valid = 1;
-            continue;
-        }
-
-        switch (*p++) {
-
-        case 'y':
-            if (step > st_start) {
-                return NGX_ERROR;
-            }
-            step = st_year;
-            max = NGX_MAX_INT_T_VALUE / (60 * 60 * 24 * 365);
-            scale = 60 * 60 * 24 * 365;
-            break;
-
-        case 'M':
-            if (step >= st_month) {
-                return NGX_ERROR;
-            }
-            step = st_month;
-            max = NGX_MAX_INT_T_VALUE / (60 * 60 * 24 * 30);
-            scale = 60 * 60 * 24 * 30;
-            break;
-
-        case 'w':
-            if (step >= st_week) {
-                return NGX_ERROR;
-            }
-            step = st_week;
-            max = NGX_MAX_INT_T_VALUE / (60 * 60 * 24 * 7);
-            scale = 60 * 60 * 24 * 7;
-            break;
-
-        case 'd':
-            if (step >= st_day) {
-                return NGX_ERROR;
-            }
-            step = st_day;
-            max = NGX_MAX_INT_T_VALUE / (60 * 60 * 24);
-            scale = 60 * 60 * 24;
-            break;
-
-        case 'h':
-            if (step >= st_hour) {
-                return NGX_ERROR;
-            }
-            step = st_hour;
-            max = NGX_MAX_INT_T_VALUE / (60 * 60);
-            scale = 60 * 60;
-            break;
-
-        case 'm':
-            if (p < last && *p == 's') {
-                if (is_sec || step >= st_msec) {
-                    return NGX_ERROR;
-                }
-                p++;
-                step = st_msec;
-                max = NGX_MAX_INT_T_VALUE;
-                scale = 1;
-                break;
-            }
-
-            if (step >= st_min) {
-                return NGX_ERROR;
-            }
-            step = st_min;
-            max = NGX_MAX_INT_T_VALUE / 60;
-            scale = 60;
-            break;
-
-        case 's':
-            if (step >= st_sec) {
-                return NGX_ERROR;
-            }
-            step = st_sec;
-            max = NGX_MAX_INT_T_VALUE;
-            scale = 1;
-            break;
-
-        case ' ':
-            if (step >= st_sec) {
-                return NGX_ERROR;
-            }
-            step = st_last;
-            max = NGX_MAX_INT_T_VALUE;
-            scale = 1;
-            break;
-
-        default:
-            return NGX_ERROR;
-        }
-
-        if (step != st_msec && !is_sec) {
-            scale *= 1000;
-            max /= 1000;
-        }
-
-        if (value > max) {
-            return NGX_ERROR;
-        }
-
-        value *= scale;
-
-        if (total > NGX_MAX_INT_T_VALUE - value) {
-            return NGX_ERROR;
-        }
-
-        total += value;
+        /* a number */
 
         value = 0;
+
+        for (n = 0; p < last && *p >= '0' && *p <= '9'; n++, p++) {
+            if (value > (NGX_MAX_INT_T_VALUE - (*p - '0')) / 10) {
+                return NGX_ERROR;
+            }
+
+            value = value * 10 + (*p - '0');
+        }
+
+        digits += n;
+
+        if (p == last || *p == ' ') {
+
+            /* no unit: seconds, and nothing may follow but blanks */
+
+            if (fuzz_time_add(&total, value, is_sec ? 1 : 1000) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            while (p < last && *p == ' ') {
+                p++;
+            }
+
+            if (p < last) {
+                return NGX_ERROR;
+            }
+
+            break;
+        }
+
+        /* its unit: "ms" before "m" */
+
+        unit = FUZZ_TIME_UNITS;
+
+        for (u = 0; u < FUZZ_TIME_UNITS; u++) {
+            tu = &fuzz_time_units[u];
+            n = ngx_strlen(tu->name);
+
+            if ((size_t) (last - p) >= n
+                && ngx_strncmp(p, tu->name, n) == 0
+                && (unit == FUZZ_TIME_UNITS
+                    || n > ngx_strlen(fuzz_time_units[unit].name)))
+            {
+                unit = u;
+            }
+        }
+
+        if (unit == FUZZ_TIME_UNITS || unit < next) {
+            return NGX_ERROR;
+        }
+
+        tu = &fuzz_time_units[unit];
+
+        if ((tu->sec_only && !is_sec) || (tu->sec == 0 && is_sec)) {
+            return NGX_ERROR;
+        }
+
+        scale = tu->sec ? (is_sec ? tu->sec : tu->sec * 1000) : 1;
+
+        if (fuzz_time_add(&total, value, scale) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p += ngx_strlen(tu->name);
+        next = unit + 1;
 
         while (p < last && *p == ' ') {
             p++;
         }
     }
 
-    if (!valid) {
-        return NGX_ERROR;
-    }
-
-    if (!is_sec) {
-        if (value > NGX_MAX_INT_T_VALUE / 1000) {
-            return NGX_ERROR;
-        }
-
-        value *= 1000;
-    }
-
-    if (total > NGX_MAX_INT_T_VALUE - value) {
-        return NGX_ERROR;
-    }
-
-    return total + value;
+    return digits ? total : NGX_ERROR;
 }
 
 

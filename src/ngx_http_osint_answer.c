@@ -17,8 +17,8 @@
  * Some providers quote the request, key included, in their answers (an
  * error that says which key is invalid, an echo of the URL): the key
  * would reach our documents, the caches and Redis.  So every occurrence
- * of it is overwritten with '*' of the same length, which keeps the JSON
- * as valid as it was.
+ * of it is overwritten with '*' of the same length (another character if
+ * the key holds '*'), which keeps the JSON as valid as it was.
  */
 
 
@@ -163,16 +163,36 @@ ngx_http_osint_utf8_repair(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out,
 }
 
 
-/* every occurrence of the secret in the text, overwritten with '*' */
+/*
+ * Every occurrence of the secret in the text, overwritten with '*', or
+ * with another character when the secret holds '*': a fill character
+ * the secret does not hold cannot make a new occurrence, so one pass
+ * leaves none.
+ */
 
 ngx_uint_t
 ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret)
 {
-    u_char      *p, *last;
+    u_char      *p, *last, fill;
     ngx_uint_t   n;
 
     if (secret->len == 0) {
         return 0;
+    }
+
+    /* printable, and needs no escape inside a JSON string */
+
+    for (fill = '*'; fill <= '~'; fill++) {
+        if (fill != '"' && fill != '\\'
+            && ngx_strlchr(secret->data, secret->data + secret->len, fill)
+               == NULL)
+        {
+            break;
+        }
+    }
+
+    if (fill > '~') {
+        fill = '*';
     }
 
     n = 0;
@@ -186,7 +206,7 @@ ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret)
             break;
         }
 
-        ngx_memset(p, '*', secret->len);
+        ngx_memset(p, fill, secret->len);
         p += secret->len;
         n++;
     }

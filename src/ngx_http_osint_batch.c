@@ -229,14 +229,20 @@ ngx_http_osint_batch_invalid(ngx_http_osint_batch_t *batch)
 
 /*
  * The body in memory, checked by ngx_http_osint_batch_body_parse():
- * NGX_OK, or NGX_DECLINED and why.
+ * NGX_OK, or NGX_DECLINED and why.  nginx may hand over a body that fits
+ * client_body_buffer_size in two buffers (what came with the headers and
+ * the rest): they are joined.  A body nginx wrote to a file is refused
+ * rather than read with blocking file I/O.
  */
 
 static ngx_int_t
 ngx_http_osint_batch_parse(ngx_http_osint_batch_t *batch, ngx_str_t *reason)
 {
+    u_char                      *p;
+    size_t                       len;
     ngx_int_t                    rc;
     ngx_buf_t                   *b;
+    ngx_chain_t                 *cl;
     ngx_http_request_t          *r;
     ngx_http_osint_main_conf_t  *omcf;
 
@@ -249,19 +255,37 @@ ngx_http_osint_batch_parse(ngx_http_osint_batch_t *batch, ngx_str_t *reason)
                                                &batch->targets, reason);
     }
 
-    b = r->request_body->bufs->buf;
+    len = 0;
 
-    if (r->request_body->temp_file || r->request_body->bufs->next
-        || b->in_file)
-    {
-        ngx_str_set(reason, "the batch body is larger than "
-                            "client_body_buffer_size");
-        return NGX_DECLINED;
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if (cl->buf->in_file || r->request_body->temp_file) {
+            ngx_str_set(reason, "the batch body is larger than "
+                                "client_body_buffer_size");
+            return NGX_DECLINED;
+        }
+
+        len += cl->buf->last - cl->buf->pos;
     }
 
-    rc = ngx_http_osint_batch_body_parse(r->pool, b->pos, b->last - b->pos,
-                                         omcf->batch_max, &batch->targets,
-                                         reason);
+    b = r->request_body->bufs->buf;
+    p = b->pos;
+
+    if (r->request_body->bufs->next) {
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        len = 0;
+
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            len = ngx_cpymem(p + len, cl->buf->pos,
+                             cl->buf->last - cl->buf->pos) - p;
+        }
+    }
+
+    rc = ngx_http_osint_batch_body_parse(r->pool, p, len, omcf->batch_max,
+                                         &batch->targets, reason);
 
     if (rc == NGX_OK) {
         batch->ntargets = cJSON_GetArraySize(batch->targets);

@@ -18,6 +18,8 @@
 
 static ngx_uint_t ngx_http_osint_batch_body_members(cJSON *root,
     const char *name);
+static ngx_uint_t ngx_http_osint_batch_body_nul_escape(u_char *p,
+    u_char *last);
 
 
 /*
@@ -69,6 +71,13 @@ ngx_http_osint_batch_body_parse(ngx_pool_t *pool, u_char *data, size_t len,
             ngx_str_set(reason, "the batch body is not valid JSON");
             return NGX_DECLINED;
         }
+    }
+
+    if (ngx_http_osint_batch_body_nul_escape(data, last)) {
+        cJSON_Delete(root);
+        ngx_str_set(reason, "the batch body holds \\u0000, which no target "
+                            "can");
+        return NGX_DECLINED;
     }
 
     if (!cJSON_IsObject(root)) {
@@ -136,4 +145,33 @@ ngx_http_osint_batch_body_members(cJSON *root, const char *name)
     }
 
     return n;
+}
+
+
+/*
+ * "\u0000" in valid JSON text: cJSON decodes it into a NUL that ends the
+ * C string, so "8.8.8.8\u0000.evil" would be looked up as 8.8.8.8.  In
+ * valid JSON a backslash only ever starts an escape inside a string, so
+ * the escapes can be walked without parsing the strings again.
+ */
+
+static ngx_uint_t
+ngx_http_osint_batch_body_nul_escape(u_char *p, u_char *last)
+{
+    for ( /* void */ ; p < last; p++) {
+
+        if (*p != '\\') {
+            continue;
+        }
+
+        if (last - p >= 6 && p[1] == 'u' && ngx_strncmp(p + 2, "0000", 4) == 0)
+        {
+            return 1;
+        }
+
+        p++;    /* the escaped character: "\\" is not a backslash that
+                   starts an escape */
+    }
+
+    return 0;
 }

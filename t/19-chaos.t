@@ -437,12 +437,18 @@ diag("soak: fds per round " . join(' | ', map { "@$_" } @fds)
      . "; RSS KiB " . join(' | ', map { "@$_" } @rss));
 
 # a round makes thousands of requests: a leak of one fd in a hundred adds
-# tens; the slack is libcurl's cache of idle connections, which varies
+# tens; the slack is libcurl's cache of idle connections, which varies.
+# Under ASan or valgrind (a wrapper) freed memory is held in quarantine on
+# purpose: RSS says nothing there, their own reports do.
 for my $i (0 .. 1) {
     cmp_ok($fds[2][$i], '<=', $fds[0][$i] + 8,
            "worker $i: fds do not grow (round 1 → 3)");
-    cmp_ok($rss[2][$i], '<=', $rss[0][$i] + 4096,
-           "worker $i: RSS grows less than 4 MiB (round 1 → 3)");
+
+    SKIP: {
+        skip 'RSS under a memory checker', 1 if @OsintTest::WRAPPER;
+        cmp_ok($rss[2][$i], '<=', $rss[0][$i] + 4096,
+               "worker $i: RSS grows less than 4 MiB (round 1 → 3)");
+    }
 }
 
 # counters agree with the fixture and the clients
