@@ -210,7 +210,7 @@ test-asan: test-deps harden-deps build $(ASAN_MODULE)
 # which are left out and why).
 VALGRIND_TESTS  ?= t/01-config.t t/02-input.t t/04-lifecycle.t t/05-tls.t \
                    t/06-resilience.t t/08-status.t t/14-formats.t \
-                   t/15-providers.t
+                   t/15-providers.t t/20-hostile.t
 
 test-valgrind: test-deps harden-deps build
 	fuzz/test-valgrind.sh $(VALGRIND_TESTS)
