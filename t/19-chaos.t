@@ -286,9 +286,9 @@ sub finish_load {
     my @rows;
     for my $c (1 .. $load->{clients}) {
         open my $in, '<', $t->testdir . "/load-$load->{tag}-$c" or next;
-        while (<$in>) {
-            chomp;
-            my ($kind, $status, $start, $end, $bad) = split /\t/, $_, 5;
+        while (my $line = <$in>) {
+            chomp $line;
+            my ($kind, $status, $start, $end, $bad) = split /\t/, $line, 5;
             push @rows, { kind => $kind, status => $status, start => $start,
                           end => $end, bad => $bad // '' };
         }
@@ -343,6 +343,36 @@ sub metric_sum {
     my $sum = 0;
     $sum += $m->{$_} for grep { $_ =~ $re } keys %$m;
     return $sum;
+}
+
+# fds_but_pool($pid, @ports) -> the process's fds, less its ESTABLISHED
+# connections to @ports: libcurl's cache of idle provider connections,
+# whose size varies with how many calls overlapped (up to
+# CURLMOPT_MAXCONNECTS).  A leaked socket is not among them: a leak is
+# one nobody reads any more, which the peer closes (CLOSE_WAIT), or a
+# socket that never connected.
+sub fds_but_pool {
+    my ($pid, @ports) = @_;
+    my %port = map { $_ => 1 } @ports;
+    my %pooled;
+
+    for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
+        open my $fh, '<', $file or next;
+        while (my $line = <$fh>) {
+            my @f = split ' ', $line;
+            next unless $f[2] && $f[2] =~ /:([0-9A-F]{4})$/;
+            $pooled{$f[9]} = 1 if $f[3] eq '01' && $port{hex $1};
+        }
+    }
+
+    opendir my $dh, "/proc/$pid/fd" or return undef;
+    my $n = 0;
+    for my $fd (grep { /^\d+$/ } readdir $dh) {
+        my $link = readlink("/proc/$pid/fd/$fd") // next;
+        next if $link =~ /^socket:\[(\d+)\]$/ && $pooled{$1};
+        $n++;
+    }
+    return $n;
 }
 
 sub rss_kb {
@@ -427,26 +457,30 @@ for my $round (1 .. 3) {
     sleep 1;        # in-flight provider calls settle
 
     my @pids = $t->worker_pids;
-    push @fds, [ map { $t->fd_count($_) } @pids ];
+    push @fds, [ map { fds_but_pool($_, $fx->port, $fx_reset->port) }
+                     @pids ];
     push @rss, [ map { rss_kb($_) } @pids ];
 }
 
 check_answers(\@soak, 'soak');
 
-diag("soak: fds per round " . join(' | ', map { "@$_" } @fds)
+diag("soak: fds (less idle provider connections) per round " . join(' | ', map { "@$_" } @fds)
      . "; RSS KiB " . join(' | ', map { "@$_" } @rss));
 
-# a round makes thousands of requests: a leak of one fd in a hundred adds
-# tens; the slack is libcurl's cache of idle connections, which varies.
+# a round makes thousands of requests: a leak of one fd in a thousand
+# adds a few, beyond the slack of 2 (a connection caught between states).
 # Under ASan or valgrind (a wrapper) freed memory is held in quarantine on
 # purpose: RSS says nothing there, their own reports do.
 for my $i (0 .. 1) {
-    cmp_ok($fds[2][$i], '<=', $fds[0][$i] + 8,
-           "worker $i: fds do not grow (round 1 → 3)");
+    cmp_ok($fds[2][$i], '<=', $fds[0][$i] + 2,
+           "worker $i: fds but the idle provider connections do not grow "
+           . "(round 1 → 3)");
 
     SKIP: {
-        skip 'RSS under a memory checker', 1 if @OsintTest::WRAPPER;
-        cmp_ok($rss[2][$i], '<=', $rss[0][$i] + 4096,
+        skip 'RSS under a memory checker', 2 if @OsintTest::WRAPPER;
+        ok(defined $rss[0][$i] && defined $rss[2][$i],
+           "worker $i: RSS sampled");
+        cmp_ok($rss[2][$i] // 1e9, '<=', ($rss[0][$i] // 0) + 4096,
                "worker $i: RSS grows less than 4 MiB (round 1 → 3)");
     }
 }
