@@ -9,8 +9,9 @@
  * Input: byte 0: osint_batch_max - 1; then the body.  Checked:
  *   - NGX_OK or NGX_DECLINED, with exactly the reason the reference
  *     expects (empty; not valid JSON: unparsable, a raw NUL, anything
- *     but JSON whitespace after the value; not an object; more than one
- *     "targets"; not an array; 1 to max elements);
+ *     but JSON whitespace after the value; a \u0000 escape, found by
+ *     walking the strings; not an object; more than one "targets"; not
+ *     an array; 1 to max elements);
  *   - NGX_OK: the array is the body's "targets", detached, of 1 to max
  *     elements.
  */
@@ -21,6 +22,7 @@
 
 static const char *fuzz_expected(const u_char *body, size_t len,
     ngx_uint_t max, u_char *buf, cJSON **ref);
+static ngx_uint_t fuzz_nul_escape(const u_char *p, const u_char *last);
 
 
 int
@@ -140,6 +142,11 @@ fuzz_expected(const u_char *body, size_t len, ngx_uint_t max, u_char *buf,
 
     free(text);
 
+    if (fuzz_nul_escape(body, body + len)) {
+        cJSON_Delete(root);
+        return "the batch body holds \\u0000, which no target can";
+    }
+
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return "the batch body must be {\"targets\": [...]}";
@@ -179,4 +186,43 @@ fuzz_expected(const u_char *body, size_t len, ngx_uint_t max, u_char *buf,
     }
 
     return NULL;
+}
+
+
+/*
+ * A "\u0000" escape in a string of valid JSON text, by walking in and out
+ * of the strings (the module relies on the text being valid instead).
+ */
+
+static ngx_uint_t
+fuzz_nul_escape(const u_char *p, const u_char *last)
+{
+    ngx_uint_t  in;
+
+    for (in = 0; p < last; p++) {
+
+        if (!in) {
+            in = (*p == '"');
+            continue;
+        }
+
+        if (*p == '"') {
+            in = 0;
+            continue;
+        }
+
+        if (*p != '\\' || p + 1 == last) {
+            continue;
+        }
+
+        p++;
+
+        if (*p == 'u' && last - p > 4 && p[1] == '0' && p[2] == '0'
+            && p[3] == '0' && p[4] == '0')
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
