@@ -95,7 +95,7 @@ FUZZ_SECONDS    ?= 300
 FUZZ_CI_SECONDS ?= 30
 FUZZ_BUILD      := $(BUILD)/fuzz
 FUZZ_TARGETS    := target template field summary cache_decode formats \
-                   resilience batch_body args conf_args answer
+                   resilience batch_body args conf_args answer json
 FUZZ_BINS       := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 
 FUZZ_NGX_INCS   := $(addprefix -I$(BUILD)/nginx/,src/core src/event \
@@ -119,7 +119,8 @@ FUZZ_SRCS_field        := src/ngx_http_osint_field.c
 FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c \
                           $(wildcard src/ngx_http_osint_verdict.c) \
                           $(FORMATS_SRCS)
-FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS)
+FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS) \
+                          src/ngx_http_osint_json.c
 FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
 FUZZ_SRCS_formats      := $(FORMATS_SRCS)
 FUZZ_SRCS_resilience   := src/ngx_http_osint_resilience.c
@@ -128,6 +129,7 @@ FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
                           src/ngx_http_osint_target.c
 FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
 FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c
+FUZZ_SRCS_json         := src/ngx_http_osint_json.c
 
 .PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
 

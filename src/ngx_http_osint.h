@@ -548,6 +548,11 @@ char *ngx_http_osint_field_compile(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *path, ngx_http_osint_field_t *field);
 cJSON *ngx_http_osint_field_map(ngx_array_t *fields, cJSON *root);
 
+/* JSON text of a cJSON tree into a pool, as cJSON_PrintUnformatted() */
+ngx_int_t ngx_http_osint_json_print(ngx_pool_t *pool, cJSON *item,
+    size_t extra, ngx_str_t *text);
+ngx_buf_t *ngx_http_osint_json_buf(ngx_pool_t *pool, cJSON *item);
+
 /* provider answers before parsing: UTF-8 repaired, the API key redacted */
 size_t ngx_http_osint_utf8_sequence(u_char *p, u_char *last);
 ngx_int_t ngx_http_osint_utf8_repair(ngx_pool_t *pool, ngx_str_t *in,

@@ -466,8 +466,6 @@ ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk)
 static void
 ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch, cJSON *doc)
 {
-    char                *text;
-    size_t               len;
     ngx_buf_t           *b;
     ngx_chain_t          out;
     ngx_http_request_t  *r;
@@ -480,27 +478,15 @@ ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch, cJSON *doc)
         return;
     }
 
-    text = cJSON_PrintUnformatted(doc);
+    b = ngx_http_osint_json_buf(r->pool, doc);
     cJSON_Delete(doc);
 
-    if (text == NULL) {
-        batch->failed = 1;
-        return;
-    }
-
-    len = ngx_strlen(text);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
     if (b == NULL) {
-        cJSON_free(text);
         batch->failed = 1;
         return;
     }
 
-    b->last = ngx_cpymem(b->last, text, len);
-    *b->last++ = LF;
     b->flush = 1;
-    cJSON_free(text);
 
     out.buf = b;
     out.next = NULL;

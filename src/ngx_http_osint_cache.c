@@ -505,9 +505,8 @@ ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
     size_t len, ngx_pool_t *pool, ngx_str_t *value,
     ngx_http_osint_status_e *status, time_t *fresh_until)
 {
-    char     *out, fp[9];
+    char      fp[9];
     cJSON    *root, *v, *data;
-    size_t    n;
     ngx_int_t rc;
 
     root = cJSON_ParseWithLength((char *) text, len);
@@ -546,22 +545,11 @@ ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
     if (cJSON_IsString(v) && ngx_strcmp(v->valuestring, "ok") == 0
         && data && !cJSON_IsNull(data))
     {
-        out = cJSON_PrintUnformatted(data);
-        if (out == NULL) {
-            goto done;
-        }
-
-        n = ngx_strlen(out);
-        value->data = ngx_pnalloc(pool, n + 1);
-
-        if (value->data) {
-            ngx_memcpy(value->data, out, n + 1);
-            value->len = n;
+        if (ngx_http_osint_json_print(pool, data, 1, value) == NGX_OK) {
+            value->data[value->len] = '\0';
             *status = NGX_HTTP_OSINT_OK;
             rc = NGX_OK;
         }
-
-        cJSON_free(out);
 
     } else if (cJSON_IsString(v) && ngx_strcmp(v->valuestring, "not_found") == 0)
     {

@@ -497,7 +497,6 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
 static void
 ngx_http_osint_call_store(ngx_http_osint_call_t *call)
 {
-    char                        *text;
     u_char                      *enc;
     size_t                       len;
     ngx_str_t                    value, key;
@@ -512,17 +511,15 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
     p = call->provider;
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
-    text = NULL;
     ngx_str_null(&value);
 
     if (call->status == NGX_HTTP_OSINT_OK) {
-        text = cJSON_PrintUnformatted(call->data);
-        if (text == NULL) {
+        if (ngx_http_osint_json_print(r->pool, call->data, 0, &value)
+            != NGX_OK)
+        {
             return;
         }
 
-        value.data = (u_char *) text;
-        value.len = ngx_strlen(text);
         ttl = p->cache_ttl;
 
     } else {
@@ -530,7 +527,7 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
     }
 
     if (ttl == 0) {
-        goto done;
+        return;
     }
 
     if (omcf->cache_l1) {
@@ -555,12 +552,6 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
 
             ngx_free(enc);
         }
-    }
-
-done:
-
-    if (text) {
-        cJSON_free(text);
     }
 }
 
