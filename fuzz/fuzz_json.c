@@ -9,9 +9,9 @@
  * Input: byte 0 picks the tree: even, the rest parsed by cJSON (any JSON
  * a provider or a cache can hold); odd, the rest cut into 8-byte doubles
  * put into an array, with what parsing never gives (NaN, infinities, -0,
- * subnormals, integers beyond 2^53), then a raw item and a string of the
- * input's bytes (controls, quotes, bytes above 0x7f) as members of an
- * object.  Checked: the same text; the room asked for after it is there.
+ * subnormals, integers beyond 2^53), then a raw item (empty, or without
+ * text, which neither prints) and a string of the input's bytes
+ * (controls, quotes, bytes above 0x7f) as members of an object.  Checked: the same text; the room asked for after it is there.
  */
 
 
@@ -25,7 +25,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char          *s;
-    cJSON         *root, *array, *raw;
+    cJSON         *root, *array, *raw, *nothing;
     double         d;
     size_t         i;
 
@@ -62,7 +62,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     cJSON_AddStringToObject(root, s, s);
 
-    raw = cJSON_CreateRaw(size > 1 && data[1] & 1 ? "12.5" : "[1,{}]");
+    raw = cJSON_CreateRaw(size < 2 ? "[1,{}]"
+                          : (data[1] & 3) == 0 ? "12.5"
+                          : (data[1] & 3) == 1 ? "" : "[1,{}]");
+
+    if (size > 1 && (data[1] & 3) == 3) {
+
+        /* a raw item whose text is gone: cJSON refuses to print it */
+
+        nothing = cJSON_CreateRaw("x");
+        cJSON_free(nothing->valuestring);
+        nothing->valuestring = NULL;
+        cJSON_AddItemToArray(array, nothing);
+    }
+
     cJSON_AddItemToObject(root, "raw", raw);
 
     fuzz_compare(root);

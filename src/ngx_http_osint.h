@@ -554,7 +554,6 @@ ngx_int_t ngx_http_osint_json_print(ngx_pool_t *pool, cJSON *item,
 ngx_buf_t *ngx_http_osint_json_buf(ngx_pool_t *pool, cJSON *item);
 
 /* provider answers before parsing: UTF-8 repaired, the API key redacted */
-size_t ngx_http_osint_utf8_sequence(u_char *p, u_char *last);
 ngx_int_t ngx_http_osint_utf8_repair(ngx_pool_t *pool, ngx_str_t *in,
     ngx_str_t *out, ngx_uint_t *bad);
 ngx_uint_t ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret);

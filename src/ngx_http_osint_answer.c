@@ -32,13 +32,16 @@
 #define NGX_HTTP_OSINT_UTF8_REPLACEMENT  "\xef\xbf\xbd"
 
 
+static size_t ngx_http_osint_utf8_sequence(u_char *p, u_char *last);
+
+
 /*
  * The length of the well-formed sequence at p, or 0: Unicode 15.0,
  * table 3-7, which rules out overlong forms, surrogates (U+D800..DFFF)
  * and code points above U+10FFFF by the range of the second byte.
  */
 
-size_t
+static size_t
 ngx_http_osint_utf8_sequence(u_char *p, u_char *last)
 {
     u_char  c, lo, hi;
@@ -107,6 +110,13 @@ ngx_http_osint_utf8_repair(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out,
     p = start;
 
     for ( ;; ) {
+
+        /* most answers are ASCII */
+
+        while (p < last && *p < 0x80) {
+            p++;
+        }
+
         if (p == last) {
             return NGX_OK;
         }

@@ -26,6 +26,9 @@
 /* "%1.17g" of a double: sign, 17 digits, ".", "e-308" */
 #define NGX_HTTP_OSINT_JSON_NUMBER_MAX  32
 
+/* the size of what cJSON would not print */
+#define NGX_HTTP_OSINT_JSON_NONE        ((size_t) -1)
+
 
 static size_t ngx_http_osint_json_size(cJSON *item);
 static size_t ngx_http_osint_json_string_size(const char *s);
@@ -49,7 +52,7 @@ ngx_http_osint_json_print(ngx_pool_t *pool, cJSON *item, size_t extra,
 
     size = ngx_http_osint_json_size(item);
 
-    if (size == 0) {
+    if (size == NGX_HTTP_OSINT_JSON_NONE) {
         return NGX_DECLINED;
     }
 
@@ -94,7 +97,10 @@ ngx_http_osint_json_buf(ngx_pool_t *pool, cJSON *item)
 }
 
 
-/* at least the length of the text (numbers at their longest), 0: none */
+/*
+ * At least the length of the text (numbers at their longest), or
+ * NGX_HTTP_OSINT_JSON_NONE.
+ */
 
 static size_t
 ngx_http_osint_json_size(cJSON *item)
@@ -120,7 +126,8 @@ ngx_http_osint_json_size(cJSON *item)
         return ngx_http_osint_json_string_size(item->valuestring);
 
     case cJSON_Raw:
-        return item->valuestring ? ngx_strlen(item->valuestring) : 0;
+        return item->valuestring ? ngx_strlen(item->valuestring)
+                                 : NGX_HTTP_OSINT_JSON_NONE;
 
     case cJSON_Array:
     case cJSON_Object:
@@ -129,8 +136,8 @@ ngx_http_osint_json_size(cJSON *item)
         for (child = item->child; child; child = child->next) {
             n = ngx_http_osint_json_size(child);
 
-            if (n == 0) {
-                return 0;
+            if (n == NGX_HTTP_OSINT_JSON_NONE) {
+                return n;
             }
 
             size += n + 1;
@@ -143,7 +150,7 @@ ngx_http_osint_json_size(cJSON *item)
         return size;
 
     default:
-        return 0;
+        return NGX_HTTP_OSINT_JSON_NONE;
     }
 }
 
