@@ -15,6 +15,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <math.h>
+
 #include "ngx_http_osint.h"
 
 
@@ -542,8 +544,11 @@ ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
     v = cJSON_GetObjectItemCaseSensitive(root, "status");
     data = cJSON_GetObjectItemCaseSensitive(root, "data");
 
+    /* a number beyond a double (1e999) reads as infinity and prints null */
+
     if (cJSON_IsString(v) && ngx_strcmp(v->valuestring, "ok") == 0
-        && data && !cJSON_IsNull(data))
+        && data && !cJSON_IsNull(data)
+        && !(cJSON_IsNumber(data) && !isfinite(data->valuedouble)))
     {
         if (ngx_http_osint_json_print(pool, data, 1, value) == NGX_OK) {
             value->data[value->len] = '\0';
