@@ -345,36 +345,6 @@ sub metric_sum {
     return $sum;
 }
 
-# fds_but_pool($pid, @ports) -> the process's fds, less its ESTABLISHED
-# connections to @ports: libcurl's cache of idle provider connections,
-# whose size varies with how many calls overlapped (up to
-# CURLMOPT_MAXCONNECTS).  A leaked socket is not among them: a leak is
-# one nobody reads any more, which the peer closes (CLOSE_WAIT), or a
-# socket that never connected.
-sub fds_but_pool {
-    my ($pid, @ports) = @_;
-    my %port = map { $_ => 1 } @ports;
-    my %pooled;
-
-    for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
-        open my $fh, '<', $file or next;
-        while (my $line = <$fh>) {
-            my @f = split ' ', $line;
-            next unless $f[2] && $f[2] =~ /:([0-9A-F]{4})$/;
-            $pooled{$f[9]} = 1 if $f[3] eq '01' && $port{hex $1};
-        }
-    }
-
-    opendir my $dh, "/proc/$pid/fd" or return undef;
-    my $n = 0;
-    for my $fd (grep { /^\d+$/ } readdir $dh) {
-        my $link = readlink("/proc/$pid/fd/$fd") // next;
-        next if $link =~ /^socket:\[(\d+)\]$/ && $pooled{$1};
-        $n++;
-    }
-    return $n;
-}
-
 sub rss_kb {
     my ($pid) = @_;
     my $s = OsintTest::_read_file("/proc/$pid/status") // return undef;
@@ -457,7 +427,7 @@ for my $round (1 .. 3) {
     sleep 1;        # in-flight provider calls settle
 
     my @pids = $t->worker_pids;
-    push @fds, [ map { fds_but_pool($_, $fx->port, $fx_reset->port) }
+    push @fds, [ map { OsintTest::fd_count_but_pool($_, $fx->port, $fx_reset->port) }
                      @pids ];
     push @rss, [ map { rss_kb($_) } @pids ];
 }

@@ -581,6 +581,36 @@ sub fd_count {
     return $n;
 }
 
+# fd_count_but_pool($pid, @ports) -> the process's fds, less its ESTABLISHED
+# connections to @ports: libcurl's cache of idle provider connections,
+# whose size varies with how many calls overlapped (up to
+# CURLMOPT_MAXCONNECTS).  A leaked socket is not among them: a leak is
+# one nobody reads any more, which the peer closes (CLOSE_WAIT), or a
+# socket that never connected.
+sub fd_count_but_pool {
+    my ($pid, @ports) = @_;
+    my %port = map { $_ => 1 } @ports;
+    my %pooled;
+
+    for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
+        open my $fh, '<', $file or next;
+        while (my $line = <$fh>) {
+            my @f = split ' ', $line;
+            next unless $f[2] && $f[2] =~ /:([0-9A-F]{4})$/;
+            $pooled{$f[9]} = 1 if $f[3] eq '01' && $port{hex $1};
+        }
+    }
+
+    opendir my $dh, "/proc/$pid/fd" or return undef;
+    my $n = 0;
+    for my $fd (grep { /^\d+$/ } readdir $dh) {
+        my $link = readlink("/proc/$pid/fd/$fd") // next;
+        next if $link =~ /^socket:\[(\d+)\]$/ && $pooled{$1};
+        $n++;
+    }
+    return $n;
+}
+
 # $t->stop_nginx(%opt) -> $t: SIGQUIT to the master, wait (bounded, default
 # 10 s), then SIGTERM / SIGKILL by PID; then the error.log check (a test).
 #   opt: graceful_timeout => S
@@ -1182,6 +1212,9 @@ sub calls_for {
     my ($self, $path) = @_;
     return $self->_control_req('GET', '/_calls')->{by_path}{$path} // 0;
 }
+
+# $fx->hanging -> fault=hang requests whose client has not closed yet
+sub hanging { $_[0]->_control_req('GET', '/_calls')->{hanging} }
 
 # $fx->by_path -> { path => count, ... }
 sub by_path { $_[0]->_control_req('GET', '/_calls')->{by_path} }

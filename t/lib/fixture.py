@@ -50,7 +50,8 @@ Control endpoints (paths starting with "/_" are never counted or logged):
                  query parameters were given (they override the URL's own);
                  "params": null removes the override; {"clear": true} removes
                  all overrides.  Longer prefixes win over shorter ones.
-  GET  /_calls   {"total": N, "by_path": {"/ip/8.8.8.8": 3, ...}}
+  GET  /_calls   {"total": N, "by_path": {"/ip/8.8.8.8": 3, ...},
+                  "hanging": fault=hang requests whose client is still there}
   GET  /_log     the last 1000 requests: [{"method", "path", "query",
                  "headers": {lower-case name: value}, "body", "t"}, ...]
   POST /_reset   zero the counters and the request log
@@ -100,6 +101,7 @@ class State:
         self.by_path = collections.Counter()
         self.log = collections.deque(maxlen=LOG_MAX)
         self.overrides = {}          # prefix -> {param: value}
+        self.hanging = 0             # fault=hang requests still held open
 
     def record(self, method, path, query, headers):
         """Count one request; returns (its log entry (body filled in
@@ -127,7 +129,8 @@ class State:
 
     def calls(self):
         with self.lock:
-            return {'total': self.total, 'by_path': dict(self.by_path)}
+            return {'total': self.total, 'by_path': dict(self.by_path),
+                    'hanging': self.hanging}
 
     def log_copy(self):
         with self.lock:
@@ -252,14 +255,21 @@ class Handler(BaseHTTPRequestHandler):
     def fault_hang(self):
         """Never answer; return when the client closes or HANG_MAX_S pass."""
         self.close_connection = True
-        deadline = time.monotonic() + HANG_MAX_S
-        while time.monotonic() < deadline:
-            try:
-                r, _, _ = select.select([self.connection], [], [], 0.25)
-            except (OSError, ValueError):
-                return
-            if r and self.client_gone():
-                return
+        state = self.server.state
+        with state.lock:
+            state.hanging += 1
+        try:
+            deadline = time.monotonic() + HANG_MAX_S
+            while time.monotonic() < deadline:
+                try:
+                    r, _, _ = select.select([self.connection], [], [], 0.25)
+                except (OSError, ValueError):
+                    return
+                if r and self.client_gone():
+                    return
+        finally:
+            with state.lock:
+                state.hanging -= 1
 
     def fault_drip(self, status, extra):
         """Announce DRIP_LENGTH bytes of JSON, send one byte per interval."""
