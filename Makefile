@@ -18,7 +18,7 @@ SOURCES    := config ngx_http_osint_module.c $(wildcard src/*.c src/*.h \
 DEPS       := nginx nginx-dev libcurl4-openssl-dev libhiredis-dev \
               libcjson-dev redis-server pkg-config gcc make \
               libpcre2-dev libssl-dev zlib1g-dev
-TEST_DEPS  := perl python3 openssl wrk procps prometheus chromium
+TEST_DEPS  := perl python3 openssl wrk procps prometheus chromium gdb
 
 .PHONY: all deps test-deps build run test bench clean
 

@@ -14,13 +14,15 @@
  * fuzz_configure()).  Times move forward by the argument, or back a
  * little (another worker's older cached time), and may wrap ngx_msec_t.
  * The caller's protocol is kept: a probe admitted is recorded or released
- * once.  Checked:
+ * once, unless its worker dies (then never).  Checked:
  *   - tokens never exceed burst, and bucket_tokens() agrees with take();
  *   - a wait is granted only within max_wait, a refusal changes nothing
  *     that a later take could see as a reservation;
  *   - probes in flight never exceed half_open, never go below zero, and
  *     only probes of the current trial count: one of an earlier trial
  *     that ends late decides nothing and frees no slot;
+ *   - half-open refuses only while a probe's deadline is still ahead:
+ *     probes of a dead worker do not keep the breaker half-open for good;
  *     the breaker's states and answers follow its rules;
  *   - backoff stays within [0, min(max, base * 2^(attempt-1))];
  *   - quota: period <= now < reset(period), periods of the unit's length;
@@ -37,7 +39,9 @@
 
 
 static void fuzz_configure(const uint8_t *p, ngx_http_osint_rate_t *rate,
-    ngx_http_osint_breaker_conf_t *conf);
+    ngx_http_osint_breaker_conf_t *conf, ngx_msec_t *deadline);
+static void fuzz_forget(ngx_uint_t *trial, ngx_uint_t *gone, ngx_uint_t j,
+    ngx_uint_t last);
 static uint32_t fuzz_u32(const uint8_t *p);
 static void fuzz_quota(time_t now, ngx_uint_t unit);
 
@@ -69,9 +73,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     double                          tokens;
     uint32_t                        arg, r;
     ngx_int_t                       wait, rc;
-    ngx_msec_t                      now, max_wait, d, cap;
+    ngx_msec_t                      now, max_wait, d, cap, deadline;
     ngx_uint_t                      i, j, probes, state, attempt, reloaded,
-                                    current, ended, trial[FUZZ_PROBES];
+                                    current, ended, trial[FUZZ_PROBES],
+                                    gone[FUZZ_PROBES];
     ngx_http_osint_rate_t           rate;
     ngx_http_osint_bucket_t         b;
     ngx_http_osint_breaker_t        br;
@@ -82,7 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    fuzz_configure(data, &rate, &conf);
+    fuzz_configure(data, &rate, &conf, &deadline);
 
     /* a clock that is not near zero, as CLOCK_MONOTONIC in ms is not */
 
@@ -97,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 16; i + 4 <= size; i += 4) {
         arg = (uint32_t) data[i + 1] << 16 | data[i + 2] << 8 | data[i + 3];
 
-        switch (data[i] % 11) {
+        switch (data[i] % 12) {
 
         case 0:     /* time goes on */
             now += arg;
@@ -149,7 +154,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         case 4:     /* admit */
             state = br.state;
-            verdict = ngx_http_osint_breaker_admit(&br, &conf, now);
+            verdict = ngx_http_osint_breaker_admit(&br, &conf, now,
+                                                   deadline);
 
             fuzz_check(verdict != NGX_HTTP_OSINT_ADMIT_PROBE
                        || br.probes <= conf.half_open,
@@ -172,7 +178,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
                 fuzz_check(br.trial != 0, "a probe of trial 0");
 
+                fuzz_check(br.probes_end == now + deadline,
+                           "probes end at %lu, now %lu, deadline %lu",
+                           (unsigned long) br.probes_end,
+                           (unsigned long) now, (unsigned long) deadline);
+
                 if (probes < FUZZ_PROBES) {
+                    gone[probes] = 0;
                     trial[probes++] = br.trial;
 
                 } else {
@@ -185,6 +197,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             case NGX_HTTP_OSINT_REJECT:
                 fuzz_check(state != NGX_HTTP_OSINT_BREAKER_CLOSED,
                            "closed breaker rejected");
+
+                /* every slot taken by a probe that may still be alive */
+
+                fuzz_check(state != NGX_HTTP_OSINT_BREAKER_HALF_OPEN
+                           || (br.probes >= conf.half_open
+                               && (ngx_msec_int_t) (now - br.probes_end) < 0),
+                           "half-open refused: %lu probes of %lu, their "
+                           "deadline %ld ms ago", (unsigned long) br.probes,
+                           (unsigned long) conf.half_open,
+                           (long) (ngx_msec_int_t) (now - br.probes_end));
                 break;
             }
 
@@ -208,8 +230,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
 
             j = (arg >> 1) % probes;
+
+            if (gone[j]) {
+                break;
+            }
+
             ended = trial[j];
-            trial[j] = trial[--probes];
+            fuzz_forget(trial, gone, j, --probes);
             current = (ended == br.trial);
             state = br.state;
 
@@ -233,8 +260,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 7:     /* a probe's client went away */
             if (probes) {
                 j = (arg >> 1) % probes;
+
+                if (gone[j]) {
+                    break;
+                }
+
                 ended = trial[j];
-                trial[j] = trial[--probes];
+                fuzz_forget(trial, gone, j, --probes);
                 ngx_http_osint_breaker_release(&br, ended);
             }
 
@@ -267,9 +299,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         case 10:    /* a reload: new limits, the zone's state kept */
             if (i + 4 + 16 <= size) {
-                fuzz_configure(data + i + 4, &rate, &conf);
+                fuzz_configure(data + i + 4, &rate, &conf, &deadline);
                 reloaded = 1;
                 i += 16;
+            }
+
+            break;
+
+        case 11:    /* a worker dies (kill -9) with a probe in flight */
+            if (probes) {
+                gone[(arg >> 1) % probes] = 1;
             }
 
             break;
@@ -308,7 +347,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void
 fuzz_configure(const uint8_t *p, ngx_http_osint_rate_t *rate,
-    ngx_http_osint_breaker_conf_t *conf)
+    ngx_http_osint_breaker_conf_t *conf, ngx_msec_t *deadline)
 {
     rate->per_ms = (double) ((fuzz_u32(p) & 0x7fffffff) | 1)
                    / ((p[7] & 1) ? 60000.0 : 1000.0);
@@ -318,6 +357,21 @@ fuzz_configure(const uint8_t *p, ngx_http_osint_rate_t *rate,
     conf->failures = (p[12] & 0x1f) + 1;
     conf->half_open = (p[13] & 0x0f) + 1;
     conf->cooldown = ((ngx_msec_t) p[14] << 8 | p[15]) + 1;
+
+    /* osint_deadline: the bits of p[12] and p[13] left, times 100 ms */
+
+    *deadline = (ngx_msec_t) ((p[12] >> 5) << 4 | p[13] >> 4) * 100 + 1;
+}
+
+
+/* a probe's call is over: the last in flight takes its place */
+
+static void
+fuzz_forget(ngx_uint_t *trial, ngx_uint_t *gone, ngx_uint_t j,
+    ngx_uint_t last)
+{
+    trial[j] = trial[last];
+    gone[j] = gone[last];
 }
 
 

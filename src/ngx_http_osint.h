@@ -172,6 +172,7 @@ typedef struct {
     ngx_uint_t                  trial;          /* half-opens so far */
     ngx_uint_t                  opens;
     ngx_msec_t                  opened_at;
+    ngx_msec_t                  probes_end;     /* every probe ended by */
 } ngx_http_osint_breaker_t;
 
 typedef enum {
@@ -709,7 +710,7 @@ double ngx_http_osint_bucket_tokens(ngx_http_osint_bucket_t *b,
     ngx_http_osint_rate_t *rate, ngx_msec_t now);
 ngx_http_osint_admit_e ngx_http_osint_breaker_admit(
     ngx_http_osint_breaker_t *b, ngx_http_osint_breaker_conf_t *conf,
-    ngx_msec_t now);
+    ngx_msec_t now, ngx_msec_t deadline);
 ngx_int_t ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
     ngx_uint_t failed);

@@ -15,6 +15,9 @@
 #include "ngx_http_osint.h"
 
 
+static void ngx_http_osint_breaker_trial(ngx_http_osint_breaker_t *b);
+
+
 /*
  * Takes one token.  Tokens refill continuously at rate->per_ms up to
  * burst.  Without a token the caller may reserve the next one: the bucket
@@ -110,11 +113,17 @@ ngx_http_osint_bucket_tokens(ngx_http_osint_bucket_t *b,
  * the provider's timeout, a probe of an earlier trial may end after its
  * trial failed and a new one began: it must neither close the breaker on
  * the new trial's behalf nor free one of its slots.
+ *
+ * No call outlives its lookup's deadline: a live probe has ended, or freed
+ * its slot, by then.  Slots still taken after every probe's deadline were
+ * held by a worker that died (kill -9, a crash) and will never come back;
+ * without a new trial the breaker would stay half-open and refuse every
+ * call for good, the zone outliving reloads.
  */
 
 ngx_http_osint_admit_e
 ngx_http_osint_breaker_admit(ngx_http_osint_breaker_t *b,
-    ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now)
+    ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_msec_t deadline)
 {
     switch (b->state) {
 
@@ -129,24 +138,42 @@ ngx_http_osint_breaker_admit(ngx_http_osint_breaker_t *b,
         }
 
         b->state = NGX_HTTP_OSINT_BREAKER_HALF_OPEN;
-        b->probes = 0;
-        b->trial++;
-
-        if (b->trial == 0) {
-            b->trial = 1;   /* 0 means "not a probe" */
-        }
-
-        /* fall through */
+        ngx_http_osint_breaker_trial(b);
+        break;
 
     default: /* NGX_HTTP_OSINT_BREAKER_HALF_OPEN */
 
-        if (b->probes >= conf->half_open) {
+        if (b->probes < conf->half_open) {
+            break;
+        }
+
+        if ((ngx_msec_int_t) (now - b->probes_end) < 0) {
             return NGX_HTTP_OSINT_REJECT;
         }
 
-        b->probes++;
+        /* the probes' holders are gone: their trial is over */
 
-        return NGX_HTTP_OSINT_ADMIT_PROBE;
+        ngx_http_osint_breaker_trial(b);
+        break;
+    }
+
+    b->probes++;
+    b->probes_end = now + deadline;
+
+    return NGX_HTTP_OSINT_ADMIT_PROBE;
+}
+
+
+/* a new half-open trial: probes of earlier ones, if any end, decide nothing */
+
+static void
+ngx_http_osint_breaker_trial(ngx_http_osint_breaker_t *b)
+{
+    b->probes = 0;
+    b->trial++;
+
+    if (b->trial == 0) {
+        b->trial = 1;   /* 0 means "not a probe" */
     }
 }
 

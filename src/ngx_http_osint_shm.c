@@ -228,6 +228,7 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     time_t                    start;
     ngx_int_t                 wait;
     ngx_msec_t                now;
+    ngx_uint_t                state, trial;
     ngx_http_osint_shm_t     *ctx;
     ngx_http_osint_pstate_t  *ps;
 
@@ -249,8 +250,11 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     }
 
     if (p->breaker.failures) {
+        state = ps->breaker.state;
+        trial = ps->breaker.trial;
+
         a->verdict = ngx_http_osint_breaker_admit(&ps->breaker, &p->breaker,
-                                                  now);
+                                                  now, omcf->deadline);
 
         if (a->verdict == NGX_HTTP_OSINT_REJECT) {
             a->err = NGX_HTTP_OSINT_ERR_BREAKER_OPEN;
@@ -262,7 +266,8 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
             a->probe = ps->breaker.trial;
         }
 
-        if (a->verdict == NGX_HTTP_OSINT_ADMIT_PROBE && ps->breaker.probes == 1)
+        if (ps->breaker.trial != trial
+            && state == NGX_HTTP_OSINT_BREAKER_OPEN)
         {
             (void) ngx_atomic_fetch_add(
                 &ps->transitions[NGX_HTTP_OSINT_BREAKER_HALF_OPEN], 1);
@@ -270,6 +275,12 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
             ngx_log_error(NGX_LOG_WARN, log, 0,
                           "osint: provider \"%V\" breaker half-open: "
                           "cooldown over, probing", &p->name);
+
+        } else if (ps->breaker.trial != trial) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "osint: provider \"%V\" breaker half-open: "
+                          "its probes outlived osint_deadline (a worker "
+                          "exited abnormally), probing again", &p->name);
         }
     }
 

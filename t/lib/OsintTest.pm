@@ -1216,6 +1216,11 @@ sub calls_for {
 # $fx->hanging -> fault=hang requests whose client has not closed yet
 sub hanging { $_[0]->_control_req('GET', '/_calls')->{hanging} }
 
+# $fx->hanging_ports -> the client port of each of them
+sub hanging_ports {
+    @{ $_[0]->_control_req('GET', '/_calls')->{hanging_ports} };
+}
+
 # $fx->by_path -> { path => count, ... }
 sub by_path { $_[0]->_control_req('GET', '/_calls')->{by_path} }
 

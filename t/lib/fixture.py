@@ -51,7 +51,8 @@ Control endpoints (paths starting with "/_" are never counted or logged):
                  "params": null removes the override; {"clear": true} removes
                  all overrides.  Longer prefixes win over shorter ones.
   GET  /_calls   {"total": N, "by_path": {"/ip/8.8.8.8": 3, ...},
-                  "hanging": fault=hang requests whose client is still there}
+                  "hanging": fault=hang requests whose client is still there,
+                  "hanging_ports": [the client port of each]}
   GET  /_log     the last 1000 requests: [{"method", "path", "query",
                  "headers": {lower-case name: value}, "body", "t"}, ...]
   POST /_reset   zero the counters and the request log
@@ -101,7 +102,7 @@ class State:
         self.by_path = collections.Counter()
         self.log = collections.deque(maxlen=LOG_MAX)
         self.overrides = {}          # prefix -> {param: value}
-        self.hanging = 0             # fault=hang requests still held open
+        self.hanging = []            # client ports of fault=hang requests
 
     def record(self, method, path, query, headers):
         """Count one request; returns (its log entry (body filled in
@@ -130,7 +131,8 @@ class State:
     def calls(self):
         with self.lock:
             return {'total': self.total, 'by_path': dict(self.by_path),
-                    'hanging': self.hanging}
+                    'hanging': len(self.hanging),
+                    'hanging_ports': list(self.hanging)}
 
     def log_copy(self):
         with self.lock:
@@ -256,8 +258,9 @@ class Handler(BaseHTTPRequestHandler):
         """Never answer; return when the client closes or HANG_MAX_S pass."""
         self.close_connection = True
         state = self.server.state
+        port = self.client_address[1]
         with state.lock:
-            state.hanging += 1
+            state.hanging.append(port)
         try:
             deadline = time.monotonic() + HANG_MAX_S
             while time.monotonic() < deadline:
@@ -269,7 +272,7 @@ class Handler(BaseHTTPRequestHandler):
                     return
         finally:
             with state.lock:
-                state.hanging -= 1
+                state.hanging.remove(port)
 
     def fault_drip(self, status, extra):
         """Announce DRIP_LENGTH bytes of JSON, send one byte per interval."""

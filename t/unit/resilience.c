@@ -18,6 +18,10 @@
 static int  tests, failed;
 
 
+/* osint_deadline of the tests but one: longer than any of their scenes */
+#define DEADLINE  10000
+
+
 #define ok(cond, ...)                                                         \
     do {                                                                      \
         tests++;                                                              \
@@ -159,7 +163,7 @@ test_breaker(void)
     ngx_memzero(&b, sizeof(b));
 
     for (i = 0; i < 2; i++) {
-        ok(ngx_http_osint_breaker_admit(&b, &conf, 0) == NGX_HTTP_OSINT_ADMIT,
+        ok(ngx_http_osint_breaker_admit(&b, &conf, 0, DEADLINE) == NGX_HTTP_OSINT_ADMIT,
            "closed admits");
         rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1);
         ok(rc == NGX_DECLINED, "failure %d keeps it closed", (int) i + 1);
@@ -177,23 +181,23 @@ test_breaker(void)
     rc = ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1);
     ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "third consecutive failure opens");
 
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 500) == NGX_HTTP_OSINT_REJECT,
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 500, DEADLINE) == NGX_HTTP_OSINT_REJECT,
        "open rejects during the cooldown");
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 1009) == NGX_HTTP_OSINT_REJECT,
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1009, DEADLINE) == NGX_HTTP_OSINT_REJECT,
        "still open 1 ms before the cooldown ends");
 
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010)
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "cooldown over: first probe");
     ok(b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN, "half-open");
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010)
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "second probe (half_open=2)");
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010) == NGX_HTTP_OSINT_REJECT,
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010, DEADLINE) == NGX_HTTP_OSINT_REJECT,
        "no third probe while two are in flight");
 
     /* a probe whose client went away frees its slot */
 
     ngx_http_osint_breaker_release(&b, b.trial);
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010)
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 1010, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "released slot is reused");
 
     /* a call admitted before the breaker opened does not decide */
@@ -204,16 +208,31 @@ test_breaker(void)
 
     rc = ngx_http_osint_breaker_record(&b, &conf, 1030, b.trial, 1);
     ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "failed probe re-opens");
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 2000) == NGX_HTTP_OSINT_REJECT,
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 2000, DEADLINE) == NGX_HTTP_OSINT_REJECT,
        "re-opened for a new cooldown from the probe's failure");
 
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 2030)
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 2030, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "probe after the second cooldown");
 
     rc = ngx_http_osint_breaker_record(&b, &conf, 2040, b.trial, 0);
     ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED && b.failures == 0,
        "successful probe closes");
     ok(b.opens == 2, "opened twice in all");
+}
+
+
+/* failures=1 cooldown=100ms half_open=2, opened at 0 */
+
+static void
+breaker_opened(ngx_http_osint_breaker_t *b,
+    ngx_http_osint_breaker_conf_t *conf)
+{
+    conf->failures = 1;
+    conf->cooldown = 100;
+    conf->half_open = 2;
+    ngx_memzero(b, sizeof(ngx_http_osint_breaker_t));
+
+    (void) ngx_http_osint_breaker_record(b, conf, 0, 0, 1);
 }
 
 
@@ -231,24 +250,19 @@ test_breaker_late_probe(void)
     ngx_http_osint_breaker_t       b;
     ngx_http_osint_breaker_conf_t  conf;
 
-    conf.failures = 1;
-    conf.cooldown = 100;
-    conf.half_open = 2;
-    ngx_memzero(&b, sizeof(b));
-
-    (void) ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1);
+    breaker_opened(&b, &conf);
     ok(b.state == NGX_HTTP_OSINT_BREAKER_OPEN, "late probe: opened");
 
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 100)
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 100, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 1, probe A");
     first = b.trial;
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 100)
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 100, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 1, probe B");
 
     rc = ngx_http_osint_breaker_record(&b, &conf, 150, first, 1);
     ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "late probe: A fails, re-opened");
 
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 250)
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 250, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 2, probe C");
     second = b.trial;
     ok(second != first && b.probes == 1, "late probe: a new trial, 1 probe");
@@ -263,9 +277,9 @@ test_breaker_late_probe(void)
     ngx_http_osint_breaker_release(&b, first);
     ok(b.probes == 1, "late probe: releasing B frees nothing either");
 
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 260)
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 260, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 2, probe D");
-    ok(ngx_http_osint_breaker_admit(&b, &conf, 260) == NGX_HTTP_OSINT_REJECT,
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 260, DEADLINE) == NGX_HTTP_OSINT_REJECT,
        "late probe: no third probe in trial 2");
 
     rc = ngx_http_osint_breaker_record(&b, &conf, 270, second, 0);
@@ -276,6 +290,53 @@ test_breaker_late_probe(void)
     rc = ngx_http_osint_breaker_record(&b, &conf, 280, second, 1);
     ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN && b.failures == 1,
        "late probe: D failing after the close counts as a call's failure");
+}
+
+
+/*
+ * A worker killed while its calls probe (kill -9, a crash) never frees
+ * their slots.  Once every probe's deadline has passed, the slots are
+ * known dead: a new trial begins instead of half-open refusing forever.
+ */
+
+static void
+test_breaker_dead_probes(void)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     dead;
+    ngx_http_osint_breaker_t       b;
+    ngx_http_osint_breaker_conf_t  conf;
+
+    breaker_opened(&b, &conf);
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 100, 500)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "dead probes: probe A at 100");
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 300, 500)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "dead probes: probe B at 300");
+    dead = b.trial;
+
+    /* their worker dies: neither is recorded nor released */
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 600, 500)
+       == NGX_HTTP_OSINT_REJECT, "dead probes: A's deadline over, B's not");
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 799, 500)
+       == NGX_HTTP_OSINT_REJECT, "dead probes: 1 ms before B's deadline");
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 800, 500)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "dead probes: B's deadline over");
+    ok(b.trial != dead && b.probes == 1
+       && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
+       "dead probes: a new trial, one probe");
+
+    /* were one of them alive after all, it ends as a late call */
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 810, dead, 0);
+    ok(rc == NGX_DECLINED && b.probes == 1
+       && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
+       "dead probes: a probe of the dead trial decides nothing");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 820, b.trial, 0);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED, "dead probes: the new probe closes");
 }
 
 
@@ -349,6 +410,7 @@ main(void)
     test_bucket();
     test_breaker();
     test_breaker_late_probe();
+    test_breaker_dead_probes();
     test_backoff();
     test_quota();
 
