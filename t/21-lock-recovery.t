@@ -82,19 +82,12 @@ $t->run;
 # the one the fixture reports (an idle pooled connection is not it)
 sub worker_of_hanging_call {
     my ($port) = $fx->hanging_ports or return undef;
-    my $inode;
+    my ($sock) = grep {
+        $_->{local_port} == $port && $_->{remote_port} == $fx->port
+    } OsintTest::tcp_sockets();
 
-    for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
-        open my $fh, '<', $file or next;
-        while (my $line = <$fh>) {
-            my @f = split ' ', $line;
-            next unless $f[1] && $f[1] =~ /:([0-9A-F]{4})$/ && hex $1 == $port;
-            next unless $f[2] =~ /:([0-9A-F]{4})$/ && hex $1 == $fx->port;
-            $inode = $f[9];
-        }
-    }
-
-    return undef unless $inode;
+    return undef unless $sock;
+    my $inode = $sock->{inode};
 
     for my $pid ($t->worker_pids) {
         opendir my $dh, "/proc/$pid/fd" or next;

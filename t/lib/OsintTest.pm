@@ -590,16 +590,9 @@ sub fd_count {
 sub fd_count_but_pool {
     my ($pid, @ports) = @_;
     my %port = map { $_ => 1 } @ports;
-    my %pooled;
-
-    for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
-        open my $fh, '<', $file or next;
-        while (my $line = <$fh>) {
-            my @f = split ' ', $line;
-            next unless $f[2] && $f[2] =~ /:([0-9A-F]{4})$/;
-            $pooled{$f[9]} = 1 if $f[3] eq '01' && $port{hex $1};
-        }
-    }
+    my %pooled = map { $_->{inode} => 1 }
+                 grep { $_->{state} eq '01' && $port{$_->{remote_port}} }
+                 tcp_sockets();
 
     opendir my $dh, "/proc/$pid/fd" or return undef;
     my $n = 0;
@@ -686,16 +679,26 @@ sub done_testing {
 sub tcp_states {
     my ($port) = @_;
     my %n;
+    $n{$_->{state}}++ for grep { $_->{remote_port} == $port } tcp_sockets();
+    return \%n;
+}
+
+# tcp_sockets() -> the TCP sockets of /proc/net/tcp and tcp6, each
+# { local_port, remote_port, state (hex, '01' ESTABLISHED), inode }
+sub tcp_sockets {
+    my @s;
     for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
         open my $fh, '<', $file or next;
-        while (<$fh>) {
-            my @f = split;
-            next unless $f[2] && $f[2] =~ /:([0-9A-F]{4})$/;
-            next unless hex($1) == $port;
-            $n{$f[3]}++;
+        while (my $line = <$fh>) {
+            my @f = split ' ', $line;
+            next unless $f[1] && $f[1] =~ /:([0-9A-F]{4})$/;
+            my $local = hex $1;
+            next unless $f[2] =~ /:([0-9A-F]{4})$/;
+            push @s, { local_port => $local, remote_port => hex $1,
+                       state => $f[3], inode => $f[9] };
         }
     }
-    return \%n;
+    return @s;
 }
 
 ###############################################################################
