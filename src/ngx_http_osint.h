@@ -677,6 +677,7 @@ ngx_int_t ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
     cJSON *doc);
 ngx_int_t ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *kind, const char *fmt, ...);
+void ngx_http_osint_discard_body(ngx_http_request_t *r);
 cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
 const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
 

@@ -453,9 +453,7 @@ ngx_http_osint_limit_reject(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
+    ngx_http_osint_discard_body(r);
 
     p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
     if (p == NULL) {

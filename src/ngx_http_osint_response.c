@@ -248,6 +248,8 @@ ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_osint_discard_body(r);
+
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
     vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
@@ -327,4 +329,21 @@ ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_osint_send_json(r, status, doc);
+}
+
+
+/*
+ * Before every answer of the module: a request body nobody reads would be
+ * parsed as the next request of a keep-alive connection (smuggling).  A
+ * body read or being discarded already is left alone; when discarding
+ * fails, as in nginx's own special responses, the connection closes after
+ * the answer.
+ */
+
+void
+ngx_http_osint_discard_body(ngx_http_request_t *r)
+{
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
 }

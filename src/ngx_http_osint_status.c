@@ -774,6 +774,8 @@ ngx_http_osint_send_text(ngx_http_request_t *r, ngx_uint_t status, char *type,
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
+    ngx_http_osint_discard_body(r);
+
     r->headers_out.status = status;
     r->headers_out.content_length_n = len;
     r->headers_out.content_type.data = (u_char *) type;
