@@ -108,7 +108,9 @@ FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -Wall \
 FUZZ_LIBS       := -lcjson -lm
 
 FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/formats/*.h)
-FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c)
+# the formats cut messages at a UTF-8 boundary (src/ngx_http_osint_answer.c)
+FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c) \
+                   src/ngx_http_osint_answer.c
 # the file that holds the cache value format, wherever it lives
 CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
 
@@ -129,7 +131,8 @@ FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
                           src/ngx_http_osint_target.c
 FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
 FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c
-FUZZ_SRCS_json         := src/ngx_http_osint_json.c
+FUZZ_SRCS_json         := src/ngx_http_osint_json.c \
+                          src/ngx_http_osint_answer.c
 
 .PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
 

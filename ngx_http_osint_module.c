@@ -16,6 +16,16 @@
 #define NGX_HTTP_OSINT_MAX_PROVIDERS  64
 
 
+/* a count or size directive within 1..max: the post of its command */
+
+typedef struct {
+    ngx_conf_post_handler_pt   post_handler;
+    char                      *name;
+    ngx_uint_t                 max;
+    char                      *max_text;
+} ngx_http_osint_bounds_t;
+
+
 static void *ngx_http_osint_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_osint_create_loc_conf(ngx_conf_t *cf);
@@ -27,12 +37,29 @@ static char *ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_osint_positive(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_osint_bounds(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_http_osint_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_post_handler_pt  ngx_http_osint_positive_p =
     ngx_http_osint_positive;
 static void ngx_http_osint_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_http_osint_bounds_t  ngx_http_osint_batch_max_bounds = {
+    ngx_http_osint_bounds, "osint_batch_max", NGX_HTTP_OSINT_BATCH_MAX,
+    "10000"
+};
+
+static ngx_http_osint_bounds_t  ngx_http_osint_concurrency_bounds = {
+    ngx_http_osint_bounds, "osint_batch_concurrency",
+    NGX_HTTP_OSINT_CONCURRENCY_MAX, "256"
+};
+
+static ngx_http_osint_bounds_t  ngx_http_osint_max_body_bounds = {
+    ngx_http_osint_bounds, "osint_max_body", NGX_HTTP_OSINT_MAX_BODY_MAX,
+    "64m"
+};
 
 
 static ngx_command_t  ngx_http_osint_commands[] = {
@@ -84,21 +111,21 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_osint_main_conf_t, batch_max),
-      NULL },
+      &ngx_http_osint_batch_max_bounds },
 
     { ngx_string("osint_batch_concurrency"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_osint_main_conf_t, batch_concurrency),
-      NULL },
+      &ngx_http_osint_concurrency_bounds },
 
     { ngx_string("osint_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_osint_main_conf_t, max_body),
-      NULL },
+      &ngx_http_osint_max_body_bounds },
 
     { ngx_string("osint_ssl_verify"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
@@ -222,13 +249,6 @@ ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(omcf->cache_l1, 1);
     ngx_conf_init_uint_value(omcf->batch_max, 100);
     ngx_conf_init_uint_value(omcf->batch_concurrency, 8);
-
-    if (omcf->batch_max == 0 || omcf->batch_concurrency == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"osint_batch_max\" and \"osint_batch_concurrency\" "
-                      "must be at least 1");
-        return NGX_CONF_ERROR;
-    }
 
     p = omcf->providers.elts;
 
@@ -378,6 +398,34 @@ ngx_http_osint_positive(ngx_conf_t *cf, void *post, void *data)
 
     if (*t == 0) {
         return "must not be zero";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * ngx_uint_t and size_t are one width wherever nginx builds, as
+ * ngx_conf_check_num_bounds() relies on for ngx_int_t.
+ */
+
+static char *
+ngx_http_osint_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_http_osint_bounds_t  *b = post;
+    ngx_uint_t               *n = data;
+
+    if (*n < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" must be at least 1", b->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (*n > b->max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" must be at most %s", b->name,
+                           b->max_text);
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

@@ -8,8 +8,9 @@
  *
  * Input: byte 0: osint_batch_max - 1; then the body.  Checked:
  *   - NGX_OK or NGX_DECLINED, with exactly the reason the reference
- *     expects (empty; not valid JSON: unparsable, a raw NUL, anything
- *     but JSON whitespace after the value; a \u0000 escape, found by
+ *     expects (empty; not valid JSON: unparsable, a raw control byte
+ *     (outside strings: below 0x20 but tab, LF, CR; inside: below 0x20,
+ *     escaped or not), anything but JSON whitespace after the value; a \u0000 escape, found by
  *     walking the strings; not an object; more than one "targets"; not
  *     an array; 1 to max elements);
  *   - NGX_OK: the array is the body's "targets", detached, of 1 to max
@@ -23,6 +24,7 @@
 static const char *fuzz_expected(const u_char *body, size_t len,
     ngx_uint_t max, u_char *buf, cJSON **ref);
 static ngx_uint_t fuzz_nul_escape(const u_char *p, const u_char *last);
+static ngx_uint_t fuzz_raw_control(const u_char *p, const u_char *last);
 
 
 int
@@ -118,7 +120,7 @@ fuzz_expected(const u_char *body, size_t len, ngx_uint_t max, u_char *buf,
      * where this NUL-terminated copy, one longer, skips it
      */
 
-    if (memchr(body, '\0', len) != NULL
+    if (fuzz_raw_control(body, body + len)
         || (len == 4 && ngx_memcmp(body, "\xef\xbb\xbf", 3) == 0))
     {
         return "the batch body is not valid JSON";
@@ -220,6 +222,52 @@ fuzz_nul_escape(const u_char *p, const u_char *last)
         if (*p == 'u' && last - p > 4 && p[1] == '0' && p[2] == '0'
             && p[3] == '0' && p[4] == '0')
         {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * RFC 8259: between tokens only space, tab, LF and CR; in a string no
+ * byte below 0x20, nor one after a backslash.
+ */
+
+static ngx_uint_t
+fuzz_raw_control(const u_char *p, const u_char *last)
+{
+    ngx_uint_t  in, escaped;
+
+    in = 0;
+    escaped = 0;
+
+    while (p < last) {
+        u_char  c = *p++;
+
+        if (in) {
+            if (c < 0x20) {
+                return 1;
+            }
+
+            if (escaped) {
+                escaped = 0;
+
+            } else if (c == '\\') {
+                escaped = 1;
+
+            } else if (c == '"') {
+                in = 0;
+            }
+
+            continue;
+        }
+
+        if (c == '"') {
+            in = 1;
+
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
             return 1;
         }
     }

@@ -10,13 +10,13 @@
  *
  * Input: one argument of a directive.  Checked, against a reading done
  * here:
- *   - rate: NGX_OK exactly for decimal N in 1..NGX_MAX_INT_T_VALUE
+ *   - rate: NGX_OK exactly for decimal N in 1..NGX_HTTP_OSINT_RATE_MAX
  *     followed by "r/s" (window 1) or "r/m" (window 60), with that N;
- *   - quota: NGX_OK exactly for N (as above) "/" then "h", "d" or "mo",
- *     with that N and unit; nothing written otherwise;
+ *   - quota: NGX_OK exactly for N in 1..NGX_HTTP_OSINT_QUOTA_MAX "/" then
+ *     "h", "d" or "mo", with that N and unit; nothing written otherwise;
  *   - zone names: 1 to NGX_HTTP_OSINT_NAME_MAX of [A-Za-z0-9_.-];
  *   - name=: NGX_OK exactly for "name=" and a non-empty rest, which is the
- *     value; name=N: N as for rate, name=TIME: ngx_parse_time() of the
+ *     value; name=N: N in 1..max (NGX_HTTP_OSINT_BURST_MAX), name=TIME: ngx_parse_time() of the
  *     rest, not 0 when it must be positive, and the time printed in ms
  *     reads back the same.
  */
@@ -58,6 +58,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     n = size > 3 ? fuzz_number(copy, size - 3) : NGX_ERROR;
 
+    if (n > NGX_HTTP_OSINT_RATE_MAX) {
+        n = NGX_ERROR;
+    }
+
     if (n > 0 && ngx_strncmp(copy + size - 3, "r/s", 3) == 0) {
         fuzz_check(rc == NGX_OK && rate == n && window == 1,
                    "rate: rc %ld, %ld per %lu s, expected %ld/s", (long) rc,
@@ -82,6 +86,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slash = memchr(copy, '/', size);
     n = slash ? fuzz_number(copy, slash - copy) : NGX_ERROR;
     window = 0;
+
+    if (n > NGX_HTTP_OSINT_QUOTA_MAX) {
+        n = NGX_ERROR;
+    }
 
     if (n > 0) {
         unit.data = slash + 1;
@@ -185,7 +193,8 @@ fuzz_params(ngx_str_t *arg)
                    "%s=: rc %ld", *name, (long) rc);
 
         num = 0;
-        rc = ngx_http_osint_param_num(arg, *name, &num);
+        rc = ngx_http_osint_param_num(arg, *name, NGX_HTTP_OSINT_BURST_MAX,
+                                      &num);
 
         if (!is) {
             fuzz_check(rc == NGX_DECLINED && num == 0, "%s=N: rc %ld",
@@ -194,6 +203,10 @@ fuzz_params(ngx_str_t *arg)
         }
 
         n = fuzz_number(value.data, value.len);
+
+        if (n > NGX_HTTP_OSINT_BURST_MAX) {
+            n = NGX_ERROR;
+        }
 
         fuzz_check(n > 0 ? rc == NGX_OK && num == (ngx_uint_t) n
                          : rc == NGX_ERROR && num == 0,

@@ -278,6 +278,7 @@ typedef struct {
 
     unsigned                    disabled:1;
     unsigned                    format_set:1;
+    unsigned                    breaker_set:1;
 
     u_char                     *file;           /* where it was defined */
     ngx_uint_t                  line;
@@ -532,12 +533,26 @@ u_char *ngx_http_osint_tpl_expand(ngx_pool_t *pool,
 char *ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
-/* directive values (src/ngx_http_osint_conf_parse.c) */
+/*
+ * directive values (src/ngx_http_osint_conf_parse.c), within bounds that
+ * keep every sum of them exact and every buffer they size in reason
+ */
+#define NGX_HTTP_OSINT_RATE_MAX         1000000
+#define NGX_HTTP_OSINT_BURST_MAX        1000000
+#define NGX_HTTP_OSINT_QUOTA_MAX        1000000000
+#define NGX_HTTP_OSINT_FAILURES_MAX     1000
+#define NGX_HTTP_OSINT_HALF_OPEN_MAX    100
+#define NGX_HTTP_OSINT_MAX_BODY_MAX     (64 * 1024 * 1024)
+#define NGX_HTTP_OSINT_BATCH_MAX        10000
+#define NGX_HTTP_OSINT_CONCURRENCY_MAX  256
+
 ngx_int_t ngx_http_osint_param(ngx_str_t *arg, char *name, ngx_str_t *value);
+ngx_uint_t ngx_http_osint_param_repeated(ngx_str_t *value, ngx_uint_t first,
+    ngx_uint_t last);
 ngx_int_t ngx_http_osint_param_msec(ngx_str_t *arg, char *name,
     ngx_uint_t positive, ngx_msec_t *out);
 ngx_int_t ngx_http_osint_param_num(ngx_str_t *arg, char *name,
-    ngx_uint_t *out);
+    ngx_uint_t max, ngx_uint_t *out);
 ngx_int_t ngx_http_osint_rate_parse(ngx_str_t *value, ngx_int_t *rate,
     ngx_uint_t *window);
 ngx_int_t ngx_http_osint_quota_parse(ngx_str_t *value,
@@ -554,7 +569,17 @@ ngx_int_t ngx_http_osint_json_print(ngx_pool_t *pool, cJSON *item,
     size_t extra, ngx_str_t *text);
 ngx_buf_t *ngx_http_osint_json_buf(ngx_pool_t *pool, cJSON *item);
 
+/* U+FFFD REPLACEMENT CHARACTER */
+#define NGX_HTTP_OSINT_UTF8_REPLACEMENT  "\xef\xbf\xbd"
+
 /* provider answers before parsing: UTF-8 repaired, the API key redacted */
+size_t ngx_http_osint_utf8_sequence(u_char *p, u_char *last);
+size_t ngx_http_osint_utf8_cut(u_char *p, size_t len);
+
+/* untrusted text for error.log: controls, quotes, non-UTF-8 as \xHH */
+#define NGX_HTTP_OSINT_LOG_TEXT_MAX  256
+u_char *ngx_http_osint_log_escape(u_char *dst, size_t size, u_char *src,
+    size_t len);
 ngx_int_t ngx_http_osint_utf8_repair(ngx_pool_t *pool, ngx_str_t *in,
     ngx_str_t *out, ngx_uint_t *bad);
 ngx_uint_t ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret);

@@ -28,20 +28,13 @@
 #include "ngx_http_osint.h"
 
 
-/* U+FFFD REPLACEMENT CHARACTER */
-#define NGX_HTTP_OSINT_UTF8_REPLACEMENT  "\xef\xbf\xbd"
-
-
-static size_t ngx_http_osint_utf8_sequence(u_char *p, u_char *last);
-
-
 /*
  * The length of the well-formed sequence at p, or 0: Unicode 15.0,
  * table 3-7, which rules out overlong forms, surrogates (U+D800..DFFF)
  * and code points above U+10FFFF by the range of the second byte.
  */
 
-static size_t
+size_t
 ngx_http_osint_utf8_sequence(u_char *p, u_char *last)
 {
     u_char  c, lo, hi;
@@ -222,4 +215,91 @@ ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret)
     }
 
     return n;
+}
+
+
+/*
+ * The length of p[0..len) without a sequence cut short at its end, as
+ * snprintf() into a buffer leaves one when a provider's text is longer.
+ */
+
+size_t
+ngx_http_osint_utf8_cut(u_char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = len; i > 0 && len - i < 4; i--) {
+
+        if ((p[i - 1] & 0xc0) == 0x80) {
+            continue;       /* a continuation byte: its lead is before */
+        }
+
+        if (p[i - 1] >= 0xc0
+            && ngx_http_osint_utf8_sequence(p + i - 1, p + len) == 0)
+        {
+            return i - 1;
+        }
+
+        break;
+    }
+
+    return len;
+}
+
+
+/*
+ * Text from a provider, a client or Redis for a log line: written into
+ * dst[0..size) with each byte that a terminal or a log reader would take
+ * for more than a character as \xHH: controls (CR and LF forge lines, ESC
+ * starts terminal sequences), DEL, '"' and '\' (which quote and escape
+ * in nginx's own lines), the C1 controls U+0080..U+009F, and bytes that
+ * begin no well-formed UTF-8 sequence.  What does not fit ends in "...".
+ * size must be at least 8.  Returns the end of what was written.
+ */
+
+u_char *
+ngx_http_osint_log_escape(u_char *dst, size_t size, u_char *src, size_t len)
+{
+    u_char  *p, *last, *end, c;
+    size_t   n, need;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    p = dst;
+    end = dst + size - 3;       /* room for "..." */
+    last = src + len;
+
+    while (src < last) {
+        c = *src;
+        n = ngx_http_osint_utf8_sequence(src, last);
+
+        if (n == 2 && c == 0xc2 && src[1] < 0xa0) {
+            n = 0;      /* a C1 control: its lead escaped, then itself */
+        }
+
+        if (n == 0 || c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            need = 4;
+
+        } else {
+            need = n;
+        }
+
+        if ((size_t) (end - p) < need) {
+            return ngx_cpymem(p, "...", 3);
+        }
+
+        if (need == 4) {
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 0xf];
+            src++;
+            continue;
+        }
+
+        p = ngx_cpymem(p, src, n);
+        src += n;
+    }
+
+    return p;
 }

@@ -6,7 +6,9 @@
  * of its bytes so that fuzz/fuzz_batch_body.c can run it without a
  * request.  Whatever another JSON parser in front of nginx (a WAF, a
  * logging proxy) could read differently is refused: a second "targets"
- * member, bytes after the value, raw NUL bytes.
+ * member, bytes after the value, raw control bytes (cJSON takes 0x01 to
+ * 0x1f for whitespace between tokens, and keeps them raw in strings;
+ * RFC 8259 allows neither but space, tab, LF and CR between tokens).
  */
 
 
@@ -18,6 +20,8 @@
 
 static ngx_uint_t ngx_http_osint_batch_body_members(cJSON *root,
     const char *name);
+static ngx_uint_t ngx_http_osint_batch_body_controls(u_char *p,
+    u_char *last);
 static ngx_uint_t ngx_http_osint_batch_body_nul_escape(u_char *p,
     u_char *last);
 
@@ -44,11 +48,12 @@ ngx_http_osint_batch_body_parse(ngx_pool_t *pool, u_char *data, size_t len,
 
     /*
      * JSON has no raw NUL, even in a string, where cJSON would keep it and
-     * C strings end: "1.1.1.1<NUL>x" would be looked up as 1.1.1.1.
-     * Nesting deeper than CJSON_NESTING_LIMIT cJSON refuses as invalid.
+     * C strings end: "1.1.1.1<NUL>x" would be looked up as 1.1.1.1; nor
+     * any other raw control byte.  Nesting deeper than CJSON_NESTING_LIMIT
+     * cJSON refuses as invalid.
      */
 
-    if (ngx_strlchr(data, data + len, '\0') != NULL) {
+    if (ngx_http_osint_batch_body_controls(data, data + len)) {
         ngx_str_set(reason, "the batch body is not valid JSON");
         return NGX_DECLINED;
     }
@@ -145,6 +150,44 @@ ngx_http_osint_batch_body_members(cJSON *root, const char *name)
     }
 
     return n;
+}
+
+
+/*
+ * A control byte where RFC 8259 has none: outside strings anything below
+ * 0x20 but space, tab, LF, CR; inside them anything below 0x20.  Strings
+ * are walked as JSON writes them; in text that is not JSON the walk may
+ * go astray, but cJSON refuses such text anyway.
+ */
+
+static ngx_uint_t
+ngx_http_osint_batch_body_controls(u_char *p, u_char *last)
+{
+    ngx_uint_t  in;
+
+    for (in = 0; p < last; p++) {
+
+        if (*p < 0x20) {
+            if (in || (*p != '\t' && *p != LF && *p != CR)) {
+                return 1;
+            }
+
+            continue;
+        }
+
+        if (*p == '"') {
+            in = !in;
+
+        } else if (in && *p == '\\' && p + 1 < last) {
+            p++;
+
+            if (*p < 0x20) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
 }
 
 

@@ -923,6 +923,7 @@ void
 ngx_http_osint_call_error(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, ngx_int_t http_status, const char *message)
 {
+    u_char              *last, text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
     size_t               len;
     ngx_http_request_t  *r;
 
@@ -941,10 +942,15 @@ ngx_http_osint_call_error(ngx_http_osint_call_t *call,
         call->message.len = len;
     }
 
+    /* the message may be the provider's text, or libcurl's quoting it */
+
+    last = ngx_http_osint_log_escape(text, sizeof(text), call->message.data,
+                                     call->message.len);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "osint: provider \"%V\" failed: %s: %V, request %V",
+                  "osint: provider \"%V\" failed: %s: %*s, request %V",
                   &call->provider->name, ngx_http_osint_err_kind(err),
-                  &call->message, &call->lookup->request_id);
+                  (size_t) (last - text), text, &call->lookup->request_id);
 }
 
 

@@ -37,6 +37,41 @@ ngx_http_osint_param(ngx_str_t *arg, char *name, ngx_str_t *value)
 }
 
 
+/*
+ * The first of value[first..last] that repeats the "name=" of one before
+ * it, or 0: a repeated parameter is a typo whichever of them was meant.
+ */
+
+ngx_uint_t
+ngx_http_osint_param_repeated(ngx_str_t *value, ngx_uint_t first,
+    ngx_uint_t last)
+{
+    u_char      *eq;
+    size_t       len;
+    ngx_uint_t   i, j;
+
+    for (i = first + 1; i <= last; i++) {
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+        if (eq == NULL) {
+            continue;
+        }
+
+        len = eq - value[i].data + 1;
+
+        for (j = first; j < i; j++) {
+            if (value[j].len >= len
+                && ngx_strncmp(value[j].data, value[i].data, len) == 0)
+            {
+                return i;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
 /* "name=TIME": NGX_OK and the time, NGX_DECLINED not this name, or NGX_ERROR */
 
 ngx_int_t
@@ -62,10 +97,11 @@ ngx_http_osint_param_msec(ngx_str_t *arg, char *name, ngx_uint_t positive,
 }
 
 
-/* "name=N", N > 0: as ngx_http_osint_param_msec() */
+/* "name=N", 0 < N <= max: as ngx_http_osint_param_msec() */
 
 ngx_int_t
-ngx_http_osint_param_num(ngx_str_t *arg, char *name, ngx_uint_t *out)
+ngx_http_osint_param_num(ngx_str_t *arg, char *name, ngx_uint_t max,
+    ngx_uint_t *out)
 {
     ngx_int_t  num;
     ngx_str_t  v;
@@ -76,7 +112,7 @@ ngx_http_osint_param_num(ngx_str_t *arg, char *name, ngx_uint_t *out)
 
     num = ngx_atoi(v.data, v.len);
 
-    if (num <= 0) {
+    if (num <= 0 || (ngx_uint_t) num > max) {
         return NGX_ERROR;
     }
 
@@ -87,8 +123,9 @@ ngx_http_osint_param_num(ngx_str_t *arg, char *name, ngx_uint_t *out)
 
 
 /*
- * "Nr/s" or "Nr/m", N > 0, as limit_req_zone writes rates: NGX_OK, the
- * rate and its window in seconds (1 or 60), or NGX_ERROR.
+ * "Nr/s" or "Nr/m", 0 < N <= NGX_HTTP_OSINT_RATE_MAX, as limit_req_zone
+ * writes rates: NGX_OK, the rate and its window in seconds (1 or 60), or
+ * NGX_ERROR.  The bound keeps tokens and their sums exact in a double.
  */
 
 ngx_int_t
@@ -117,7 +154,7 @@ ngx_http_osint_rate_parse(ngx_str_t *value, ngx_int_t *rate,
 
     n = ngx_atoi(value->data, value->len - 3);
 
-    if (n <= 0) {
+    if (n <= 0 || n > NGX_HTTP_OSINT_RATE_MAX) {
         return NGX_ERROR;
     }
 
@@ -128,7 +165,10 @@ ngx_http_osint_rate_parse(ngx_str_t *value, ngx_int_t *rate,
 }
 
 
-/* "N/h", "N/d" or "N/mo", N > 0: NGX_OK and the quota, or NGX_ERROR */
+/*
+ * "N/h", "N/d" or "N/mo", 0 < N <= NGX_HTTP_OSINT_QUOTA_MAX: NGX_OK and
+ * the quota, or NGX_ERROR
+ */
 
 ngx_int_t
 ngx_http_osint_quota_parse(ngx_str_t *value, ngx_http_osint_quota_t *quota)
@@ -145,7 +185,7 @@ ngx_http_osint_quota_parse(ngx_str_t *value, ngx_http_osint_quota_t *quota)
 
     limit = ngx_atoi(value->data, slash - value->data);
 
-    if (limit <= 0) {
+    if (limit <= 0 || limit > NGX_HTTP_OSINT_QUOTA_MAX) {
         return NGX_ERROR;
     }
 

@@ -11,6 +11,12 @@
  * worker's CPU (perf during bench/cache_resilience).  Here the text is
  * measured, then written once into the pool, and whole numbers below
  * 10^15, which "%1.15g" prints as their digits, are printed as integers.
+ *
+ * Where it parts from cJSON, on purpose: strings come out as UTF-8
+ * whatever they hold (a byte that begins no well-formed sequence, as a
+ * reflected argument or a provider's text can, becomes U+FFFD, as
+ * ngx_http_osint_utf8_repair() does), and U+2028, U+2029 and U+0085 are
+ * escaped: JavaScript and some line readers end a line at them.
  */
 
 
@@ -35,6 +41,8 @@ static size_t ngx_http_osint_json_string_size(const char *s);
 static u_char *ngx_http_osint_json_write(u_char *p, cJSON *item);
 static u_char *ngx_http_osint_json_string(u_char *p, const char *s);
 static u_char *ngx_http_osint_json_number(u_char *p, double d);
+static size_t ngx_http_osint_json_utf8(const u_char *p, size_t *len,
+    ngx_uint_t *escape);
 
 
 /*
@@ -157,7 +165,8 @@ ngx_http_osint_json_size(cJSON *item)
 
 /*
  * The bytes a string byte takes in JSON text, as cJSON escapes: 2 for
- * the short escapes, 6 for other controls (\u00xx), else 1.
+ * the short escapes, 6 for other controls (\u00xx), else 1; 0 beyond
+ * ASCII, where ngx_http_osint_json_utf8() tells.
  */
 
 static const u_char  ngx_http_osint_json_escape[256] = {
@@ -169,21 +178,22 @@ static const u_char  ngx_http_osint_json_escape[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1,     /* '\\' */
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 };
 
 
 static size_t
 ngx_http_osint_json_string_size(const char *s)
 {
-    size_t        size;
+    size_t         size, n;
+    ngx_uint_t     escape;
     const u_char  *p;
 
     size = 2;
@@ -192,11 +202,50 @@ ngx_http_osint_json_string_size(const char *s)
         return size;
     }
 
-    for (p = (const u_char *) s; *p; p++) {
+    for (p = (const u_char *) s; *p; p += n) {
+        n = 1;
         size += ngx_http_osint_json_escape[*p];
+
+        if (*p >= 0x80) {
+            size += ngx_http_osint_json_utf8(p, &n, &escape);
+        }
     }
 
     return size;
+}
+
+
+/*
+ * A string's bytes at p beyond ASCII: the bytes they take in JSON text;
+ * *len: how many of them that is; *escape: the code point to write as
+ * \uXXXX, or 0.  The string's NUL ends a sequence before it is read past.
+ */
+
+static size_t
+ngx_http_osint_json_utf8(const u_char *p, size_t *len, ngx_uint_t *escape)
+{
+    size_t  n;
+
+    n = ngx_http_osint_utf8_sequence((u_char *) p, (u_char *) p + 4);
+    *escape = 0;
+
+    if (n == 0) {
+        *len = 1;
+        return sizeof(NGX_HTTP_OSINT_UTF8_REPLACEMENT) - 1;
+    }
+
+    *len = n;
+
+    if (n == 2 && p[0] == 0xc2 && p[1] == 0x85) {
+        *escape = 0x85;
+
+    } else if (n == 3 && p[0] == 0xe2 && p[1] == 0x80
+               && (p[2] == 0xa8 || p[2] == 0xa9))
+    {
+        *escape = 0x2000 + (p[2] - 0x80);
+    }
+
+    return *escape ? sizeof("\\uXXXX") - 1 : n;
 }
 
 
@@ -258,12 +307,17 @@ ngx_http_osint_json_write(u_char *p, cJSON *item)
 }
 
 
-/* as cJSON escapes: the short escapes, other controls as \u00xx */
+/*
+ * As cJSON escapes: the short escapes, other controls as \u00xx; beyond
+ * ASCII as ngx_http_osint_json_utf8() says.
+ */
 
 static u_char *
 ngx_http_osint_json_string(u_char *p, const char *s)
 {
     u_char         c;
+    size_t         n;
+    ngx_uint_t     escape;
     const u_char  *q, *run;
 
     static u_char  hex[] = "0123456789abcdef";
@@ -280,6 +334,29 @@ ngx_http_osint_json_string(u_char *p, const char *s)
         }
 
         p = ngx_cpymem(p, run, q - run);
+
+        if (*q >= 0x80) {
+            (void) ngx_http_osint_json_utf8(q, &n, &escape);
+
+            if (escape) {
+                *p++ = '\\';
+                *p++ = 'u';
+                *p++ = hex[escape >> 12];
+                *p++ = hex[(escape >> 8) & 0xf];
+                *p++ = hex[(escape >> 4) & 0xf];
+                *p++ = hex[escape & 0xf];
+
+            } else if (n == 1) {
+                p = ngx_cpymem(p, NGX_HTTP_OSINT_UTF8_REPLACEMENT,
+                               sizeof(NGX_HTTP_OSINT_UTF8_REPLACEMENT) - 1);
+
+            } else {
+                p = ngx_cpymem(p, q, n);
+            }
+
+            q += n;
+            continue;
+        }
 
         c = *q++;
 

@@ -480,6 +480,14 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     scale = 1;
     burst = 0;
 
+    i = ngx_http_osint_param_repeated(value, 2, cf->args->nelts - 1);
+
+    if (i) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
     for (i = 2; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "key=", 4) == 0) {
@@ -520,10 +528,11 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             burst = ngx_atoi(value[i].data + 6, value[i].len - 6);
 
-            if (burst <= 0) {
+            if (burst <= 0 || burst > NGX_HTTP_OSINT_BURST_MAX) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid burst value \"%V\", at least 1 "
-                                   "expected", &value[i]);
+                                   "invalid burst value \"%V\", 1 to %d "
+                                   "expected", &value[i],
+                                   NGX_HTTP_OSINT_BURST_MAX);
                 return NGX_CONF_ERROR;
             }
 
@@ -601,8 +610,8 @@ ngx_http_osint_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 invalid_rate:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid rate \"%V\", Nr/s or Nr/m expected",
-                       &value[i]);
+                       "invalid rate \"%V\", 1 to %d r/s or r/m expected",
+                       &value[i], NGX_HTTP_OSINT_RATE_MAX);
     return NGX_CONF_ERROR;
 
 invalid:

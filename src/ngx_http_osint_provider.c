@@ -253,7 +253,7 @@ ngx_http_osint_provider_directive(ngx_conf_t *cf, ngx_command_t *dummy,
 
     char                  *rv;
     ngx_str_t             *value;
-    ngx_uint_t             n;
+    ngx_uint_t             n, i;
     ngx_http_osint_sub_t  *sub;
 
     value = cf->args->elts;
@@ -281,6 +281,16 @@ ngx_http_osint_provider_directive(ngx_conf_t *cf, ngx_command_t *dummy,
         return NGX_CONF_ERROR;
     }
 
+    i = ngx_http_osint_param_repeated(value, 1, n);
+
+    if (i) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate parameter \"%V\" in \"%V\" of "
+                           "osint_provider \"%V\"", &value[i], &value[0],
+                           &p->name);
+        return NGX_CONF_ERROR;
+    }
+
     rv = sub->handler(cf, p, value, n);
 
     if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
@@ -299,6 +309,10 @@ ngx_http_osint_sub_types(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
     ngx_uint_t  i, type;
+
+    if (p->types) {
+        return "is duplicate";
+    }
 
     for (i = 1; i <= n; i++) {
         if (ngx_http_osint_type_parse(&value[i], &type) != NGX_OK) {
@@ -613,7 +627,8 @@ ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
     for (i = 2; i <= n; i++) {
 
-        rc = ngx_http_osint_param_num(&value[i], "burst", &burst);
+        rc = ngx_http_osint_param_num(&value[i], "burst",
+                                      NGX_HTTP_OSINT_BURST_MAX, &burst);
 
         if (rc == NGX_DECLINED) {
             rc = ngx_http_osint_param_msec(&value[i], "wait", 0, &wait);
@@ -742,6 +757,12 @@ ngx_http_osint_sub_breaker(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_int_t   rc;
     ngx_uint_t  i;
 
+    if (p->breaker_set) {
+        return "is duplicate";
+    }
+
+    p->breaker_set = 1;
+
     if (n == 1 && value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0)
     {
         p->breaker.failures = 0;
@@ -750,7 +771,9 @@ ngx_http_osint_sub_breaker(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
     for (i = 1; i <= n; i++) {
 
-        rc = ngx_http_osint_param_num(&value[i], "failures", &p->breaker.failures);
+        rc = ngx_http_osint_param_num(&value[i], "failures",
+                                      NGX_HTTP_OSINT_FAILURES_MAX,
+                                      &p->breaker.failures);
 
         if (rc != NGX_DECLINED) {
             if (rc != NGX_OK) {
@@ -760,7 +783,9 @@ ngx_http_osint_sub_breaker(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
             continue;
         }
 
-        rc = ngx_http_osint_param_num(&value[i], "half_open", &p->breaker.half_open);
+        rc = ngx_http_osint_param_num(&value[i], "half_open",
+                                      NGX_HTTP_OSINT_HALF_OPEN_MAX,
+                                      &p->breaker.half_open);
 
         if (rc != NGX_DECLINED) {
             if (rc != NGX_OK) {

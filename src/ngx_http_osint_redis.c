@@ -41,6 +41,10 @@
 /* bytes of a Redis error reply quoted in the log */
 #define NGX_HTTP_OSINT_REDIS_ERR_MAX       128
 
+/* Redis has 16 databases unless told otherwise; SELECT takes an int */
+#define NGX_HTTP_OSINT_REDIS_DB_MAX        65535
+#define NGX_HTTP_OSINT_REDIS_PREFIX_MAX    64
+
 
 struct ngx_http_osint_redis_req_s {
     ngx_http_osint_redis_reply_pt   handler;   /* NULL: called or cancelled */
@@ -95,6 +99,10 @@ typedef struct {
 } ngx_http_osint_redis_t;
 
 
+static void ngx_http_osint_redis_param_error(ngx_conf_t *cf,
+    ngx_command_t *cmd, char *what, ngx_str_t *param);
+static u_char *ngx_http_osint_redis_reply_text(redisReply *rr,
+    u_char *text, size_t size);
 static void ngx_http_osint_redis_connect(ngx_http_osint_redis_t *rd);
 static void ngx_http_osint_redis_close(ngx_http_osint_redis_t *rd,
     const char *fmt, ...);
@@ -205,6 +213,15 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         (void) ngx_cpystrn(rcf->unix_path.data, value[1].data + 5, len + 1);
         rcf->unix_path.len = len;
 
+    } else if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '@')) {
+
+        /* "user:password@host" is never quoted back */
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid address in \"%V\": no credentials "
+                           "there, use \"password=env:NAME\"", &cmd->name);
+        return NGX_CONF_ERROR;
+
     } else {
 
         /*
@@ -237,12 +254,19 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         rcf->addr = &u.addrs[0];
     }
 
+    i = ngx_http_osint_param_repeated(value, 2, cf->args->nelts - 1);
+
+    if (i) {
+        ngx_http_osint_redis_param_error(cf, cmd, "duplicate", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
     for (i = 2; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
             n = ngx_atoi(value[i].data + 3, value[i].len - 3);
 
-            if (n == NGX_ERROR) {
+            if (n == NGX_ERROR || n > NGX_HTTP_OSINT_REDIS_DB_MAX) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid db \"%V\" in \"%V\"",
                                    &value[i], &cmd->name);
@@ -272,6 +296,19 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
             rcf->prefix.data = value[i].data + 7;
             rcf->prefix.len = value[i].len - 7;
+
+            /* empty, keys of other programs in the same db are ours */
+
+            if (rcf->prefix.len == 0
+                || rcf->prefix.len > NGX_HTTP_OSINT_REDIS_PREFIX_MAX)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid prefix \"%V\" in \"%V\": 1 to "
+                                   "%d bytes expected", &value[i], &cmd->name,
+                                   NGX_HTTP_OSINT_REDIS_PREFIX_MAX);
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -321,15 +358,54 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\" in \"%V\"",
-                           &value[i], &cmd->name);
+        ngx_http_osint_redis_param_error(cf, cmd, "invalid", &value[i]);
         return NGX_CONF_ERROR;
     }
 
     omcf->redis = rcf;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A parameter it does not know may be a password mistyped: its name is
+ * quoted, its value never ("passwrd=***"), nor a bare word.
+ */
+
+static void
+ngx_http_osint_redis_param_error(ngx_conf_t *cf, ngx_command_t *cmd,
+    char *what, ngx_str_t *param)
+{
+    u_char     *eq;
+    ngx_str_t   name;
+
+    eq = ngx_strlchr(param->data, param->data + param->len, '=');
+
+    if (eq == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s parameter \"***\" in \"%V\": NAME=VALUE "
+                           "expected", what, &cmd->name);
+        return;
+    }
+
+    name.data = param->data;
+    name.len = eq - param->data;
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "%s parameter \"%V=***\" in \"%V\"", what, &name,
+                       &cmd->name);
+}
+
+
+/* an error reply of the server, escaped for a log line, at most ERR_MAX */
+
+static u_char *
+ngx_http_osint_redis_reply_text(redisReply *rr, u_char *text, size_t size)
+{
+    return ngx_http_osint_log_escape(text, size, (u_char *) rr->str,
+                                     ngx_min((size_t) rr->len,
+                                             NGX_HTTP_OSINT_REDIS_ERR_MAX));
 }
 
 
@@ -821,6 +897,7 @@ ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
     va_list args)
 {
     u_char      reason[NGX_MAX_ERROR_STR], *p;
+    u_char      text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
     ngx_msec_t  delay;
 
     if (rd->up) {
@@ -844,9 +921,13 @@ ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
     if (rd->logged != NGX_HTTP_OSINT_REDIS_LOGGED_DOWN) {
         p = ngx_vslprintf(reason, reason + sizeof(reason), fmt, args);
 
+        /* the reason may quote a reply of the server */
+
+        p = ngx_http_osint_log_escape(text, sizeof(text), reason, p - reason);
+
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "osint: redis %V is down: %*s",
-                      &rd->name, (size_t) (p - reason), reason);
+                      &rd->name, (size_t) (p - text), text);
 
         rd->logged = NGX_HTTP_OSINT_REDIS_LOGGED_DOWN;
     }
@@ -1164,6 +1245,8 @@ ngx_http_osint_redis_command_done(redisAsyncContext *ac, void *reply,
     redisReply                  *rr = reply;
     ngx_http_osint_redis_req_t  *req = privdata;
 
+    u_char                         *last;
+    u_char                          text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
     void                           *data;
     ngx_http_osint_redis_t         *rd;
     ngx_http_osint_redis_get_pt     get;
@@ -1204,10 +1287,11 @@ ngx_http_osint_redis_command_done(redisAsyncContext *ac, void *reply,
     }
 
     if (rr->type == REDIS_REPLY_ERROR) {
+        last = ngx_http_osint_redis_reply_text(rr, text, sizeof(text));
+
         ngx_log_error(NGX_LOG_INFO, req->ev.log, 0,
                       "osint: redis %V command failed: %*s", &rd->name,
-                      ngx_min((size_t) rr->len, NGX_HTTP_OSINT_REDIS_ERR_MAX),
-                      rr->str);
+                      (size_t) (last - text), text);
     }
 
     get = req->get;
@@ -1227,6 +1311,7 @@ ngx_http_osint_redis_set_done(redisAsyncContext *ac, void *reply,
 {
     redisReply  *rr = reply;
 
+    u_char                  *last, text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
     ngx_http_osint_redis_t  *rd;
 
     rd = ngx_http_osint_redis;
@@ -1246,10 +1331,11 @@ ngx_http_osint_redis_set_done(redisAsyncContext *ac, void *reply,
     /* once per connection: a full Redis (maxmemory) refuses every SET */
 
     if (rr->type == REDIS_REPLY_ERROR && !rd->set_error_logged) {
+        last = ngx_http_osint_redis_reply_text(rr, text, sizeof(text));
+
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "osint: redis %V SET failed: %*s", &rd->name,
-                      ngx_min((size_t) rr->len, NGX_HTTP_OSINT_REDIS_ERR_MAX),
-                      rr->str);
+                      (size_t) (last - text), text);
         rd->set_error_logged = 1;
     }
 }

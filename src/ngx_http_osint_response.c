@@ -304,6 +304,9 @@ ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
     p = ngx_vslprintf(message, message + sizeof(message) - 1, fmt, args);
     va_end(args);
 
+    /* a reflected value cut at the end is cut before its character */
+
+    p = message + ngx_http_osint_utf8_cut(message, p - message);
     *p = '\0';
 
     doc = cJSON_CreateObject();

@@ -138,7 +138,7 @@ conf_fails('a path after the address',
 conf_fails('empty unix socket', conf('osint_redis unix:;'),
            'invalid unix socket "unix:" in "osint_redis"');
 conf_fails('unknown parameter', conf("$line db=1 bogus=1;"),
-           'invalid parameter "bogus=1" in "osint_redis"');
+           'invalid parameter "bogus=***" in "osint_redis"');
 conf_fails('bad timeout', conf("$line timeout=fast;"),
            'invalid timeout "timeout=fast" in "osint_redis"');
 conf_fails('zero timeout', conf("$line timeout=0;"),

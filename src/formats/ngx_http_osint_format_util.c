@@ -21,6 +21,25 @@
 static char  ngx_http_osint_fmt_buf[160];
 
 
+static void ngx_http_osint_fmt_cut(void);
+
+
+/*
+ * A message holds the provider's text (urlhaus's query_status), which
+ * snprintf() may have cut inside a character, here or in the format's
+ * own buffer: it ends before that character.
+ */
+
+static void
+ngx_http_osint_fmt_cut(void)
+{
+    u_char  *buf;
+
+    buf = (u_char *) ngx_http_osint_fmt_buf;
+    buf[ngx_http_osint_utf8_cut(buf, ngx_strlen(buf))] = '\0';
+}
+
+
 ngx_int_t
 ngx_http_osint_fmt_init(ngx_http_osint_fmt_t *f, const char *format,
     const char **message)
@@ -68,6 +87,8 @@ ngx_http_osint_fmt_fail(ngx_http_osint_fmt_t *f, const char *message)
     snprintf(ngx_http_osint_fmt_buf, sizeof(ngx_http_osint_fmt_buf),
              "%s: %s", f->format, message);
 
+    ngx_http_osint_fmt_cut();
+
     *f->message = ngx_http_osint_fmt_buf;
 
     return NGX_ERROR;
@@ -83,6 +104,8 @@ ngx_http_osint_fmt_wrong(ngx_http_osint_fmt_t *f, const char *member,
 
     snprintf(ngx_http_osint_fmt_buf, sizeof(ngx_http_osint_fmt_buf),
              "%s: \"%s\" is not %s", f->format, member, want);
+
+    ngx_http_osint_fmt_cut();
 
     *f->message = ngx_http_osint_fmt_buf;
 
