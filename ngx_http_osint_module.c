@@ -344,6 +344,12 @@ ngx_http_osint_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (omcf->lookup_used
+        && ngx_http_osint_fetch_check_libcurl(cf->log) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 

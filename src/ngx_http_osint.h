@@ -591,6 +591,7 @@ ngx_int_t ngx_http_osint_fd_watch(ngx_connection_t *c, ngx_uint_t read,
 void ngx_http_osint_fd_release(ngx_connection_t *c, ngx_uint_t closed);
 
 /* libcurl multi on this worker's event loop */
+ngx_int_t ngx_http_osint_fetch_check_libcurl(ngx_log_t *log);
 ngx_int_t ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     ngx_http_osint_main_conf_t *omcf);
 void ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle);

@@ -72,6 +72,39 @@ static void ngx_http_osint_easy_put(CURL *easy);
 static ngx_http_osint_multi_t  *ngx_http_osint_multi;
 
 
+/*
+ * The libcurl the worker will run, checked with the configuration: names
+ * must resolve off the worker's thread (threaded resolver or c-ares), and
+ * a transfer cancelled while resolving must not wait for the resolver
+ * (CURLOPT_QUICK_EXIT, 7.87.0).
+ */
+
+ngx_int_t
+ngx_http_osint_fetch_check_libcurl(ngx_log_t *log)
+{
+    curl_version_info_data  *v;
+
+    v = curl_version_info(CURLVERSION_NOW);
+
+    if (!(v->features & CURL_VERSION_ASYNCHDNS)) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "osint: libcurl %s resolves names in the calling "
+                      "thread (no AsynchDNS feature), which would block "
+                      "nginx workers", v->version);
+        return NGX_ERROR;
+    }
+
+    if (v->version_num < 0x075700) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "osint: libcurl %s is too old, 7.87.0 or newer "
+                      "is required", v->version);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     ngx_http_osint_main_conf_t *omcf)
@@ -314,6 +347,21 @@ ngx_http_osint_easy_get(ngx_http_osint_multi_t *m)
 
     easy = curl_easy_init();
     if (easy == NULL) {
+        return NULL;
+    }
+
+    /*
+     * A transfer removed while its name still resolves (its timeout,
+     * osint_deadline, a client gone, the worker exiting) leaves libcurl's
+     * resolver thread behind instead of joining it: joined, the worker
+     * would wait for the system resolver's timeout, seconds per lookup in
+     * a DNS outage, with every client of the worker.
+     */
+
+    if (curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L) != CURLE_OK) {
+        ngx_log_error(NGX_LOG_ALERT, m->log, 0,
+                      "osint: curl_easy_setopt(CURLOPT_QUICK_EXIT) failed");
+        curl_easy_cleanup(easy);
         return NULL;
     }
 

@@ -107,6 +107,7 @@ sub new {
         fixtures    => [],
         allow       => [],
         log_checked => 0,           # error.log offset already checked
+        wrapper     => [],          # prefix of nginx's command, this $t
     }, $class;
 
     $LIVE{"$self"} = $self;
@@ -123,6 +124,16 @@ sub workers {
     my ($self, $n) = @_;
     return $self->{workers} unless defined $n;
     $self->{workers} = $n;
+    return $self;
+}
+
+# $t->wrapper(@argv) -> $t: a command put before nginx's (and before
+# OSINT_NGINX_WRAPPER's) for this $t only; it must exec its arguments, so
+# that the master keeps the PID the harness started (e.g. unshare -m and a
+# script that bind-mounts files, then exec "$@").
+sub wrapper {
+    my ($self, @argv) = @_;
+    $self->{wrapper} = [@argv];
     return $self;
 }
 
@@ -419,7 +430,8 @@ sub run {
 
     my $dir = $self->{dir};
     my $pid = _spawn(
-        [@WRAPPER, $NGINX, '-p', "$dir/", '-c', "$dir/nginx.conf",
+        [@{$self->{wrapper}}, @WRAPPER,
+         $NGINX, '-p', "$dir/", '-c', "$dir/nginx.conf",
          '-e', "$dir/error.log"],
         stdout => "$dir/nginx.stdout", env => $self->{env},
     );
@@ -531,7 +543,8 @@ sub nginx_test {
     unlink $out;
 
     my $pid = _spawn(
-        [@WRAPPER, $NGINX, '-t', '-p', "$dir/", '-c', "$dir/nginx.conf",
+        [@{$self->{wrapper}}, @WRAPPER,
+         $NGINX, '-t', '-p', "$dir/", '-c', "$dir/nginx.conf",
          '-e', "$dir/nginx-t.log"],
         stdout => $out, env => $self->{env},
     );
