@@ -406,6 +406,10 @@ typedef struct ngx_http_osint_batch_s  ngx_http_osint_batch_t;
 struct ngx_http_osint_lookup_s {
     ngx_http_request_t         *request;
     ngx_http_osint_batch_t     *batch;              /* NULL: GET */
+    ngx_pool_t                 *pool;       /* a GET: r->pool; a batch's
+                                               target: its own, freed with
+                                               its line */
+    ngx_queue_t                 queue;              /* in its batch */
     ngx_str_t                   target;             /* canonical form */
     ngx_uint_t                  type;
     ngx_str_t                   request_id;
@@ -604,6 +608,8 @@ void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
 /* the lookup */
 ngx_int_t ngx_http_osint_lookup_handler(ngx_http_request_t *r);
 ngx_http_osint_lookup_t *ngx_http_osint_lookup_new(ngx_http_request_t *r);
+ngx_http_osint_lookup_t *ngx_http_osint_lookup_create(ngx_http_request_t *r,
+    ngx_pool_t *pool);
 ngx_int_t ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk,
     ngx_uint_t *want, ngx_str_t *providers);
 ngx_int_t ngx_http_osint_lookup_target(ngx_http_osint_lookup_t *lk,

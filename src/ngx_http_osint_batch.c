@@ -6,6 +6,13 @@
  * document a line, in completion order, each sent as soon as it is done;
  * at most osint_batch_concurrency lookups in flight.  A bad target is a
  * line with its error: one typo does not cost the rest of the batch.
+ *
+ * Flow control: a client that reads slowly holds the lines, not the
+ * lookups.  While more than NGX_HTTP_OSINT_BATCH_BUFFERED bytes of lines
+ * wait to be sent, no lookup starts; output that makes no progress for
+ * send_timeout ends the request, as nginx's own writer does.  Each
+ * target's lookup has a pool of its own, destroyed once its line is
+ * printed, and each line one, destroyed once it is sent.
  */
 
 
@@ -16,6 +23,23 @@
 #include "ngx_http_osint.h"
 
 
+/* bytes of lines waiting for the client beyond which no lookup starts */
+#define NGX_HTTP_OSINT_BATCH_BUFFERED   65536
+
+/* a lookup's pool, and a line's: small lines fit, big ones are "large" */
+#define NGX_HTTP_OSINT_BATCH_POOL_SIZE  4096
+#define NGX_HTTP_OSINT_LINE_POOL_SIZE   1024
+
+
+/* a line handed to the output filters: its text is freed once sent */
+
+typedef struct {
+    ngx_buf_t                   buf;
+    ngx_pool_t                 *pool;           /* of the text */
+    ngx_queue_t                 queue;          /* in the batch's lines */
+} ngx_http_osint_batch_line_t;
+
+
 struct ngx_http_osint_batch_s {
     ngx_http_request_t         *request;
     cJSON                      *targets;        /* the body's array */
@@ -24,6 +48,9 @@ struct ngx_http_osint_batch_s {
     ngx_uint_t                  running;
     ngx_uint_t                  want;
     ngx_str_t                   providers;
+    ngx_queue_t                 lookups;        /* whose pools are alive */
+    ngx_queue_t                 lines;          /* not yet sent, in order */
+    size_t                      buffered;       /* their unsent bytes */
     unsigned                    bypass:1;
     unsigned                    failed:1;       /* the client is gone */
     unsigned                    pumping:1;
@@ -39,8 +66,12 @@ static void ngx_http_osint_batch_start(ngx_http_osint_batch_t *batch,
     cJSON *item);
 static cJSON *ngx_http_osint_batch_error(ngx_pool_t *pool, ngx_str_t *target,
     const char *kind, ngx_str_t *reason);
+static void ngx_http_osint_batch_forget(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch,
     cJSON *doc);
+static void ngx_http_osint_batch_send(ngx_http_osint_batch_t *batch,
+    ngx_chain_t *in);
+static void ngx_http_osint_batch_sent(ngx_http_osint_batch_t *batch);
 static void ngx_http_osint_batch_cleanup(void *data);
 static void ngx_http_osint_batch_writer(ngx_http_request_t *r);
 
@@ -59,6 +90,8 @@ ngx_http_osint_batch_handler(ngx_http_request_t *r)
     }
 
     batch->request = r;
+    ngx_queue_init(&batch->lookups);
+    ngx_queue_init(&batch->lines);
 
     /* query arguments apply to every target: refuse bad ones up front */
 
@@ -296,9 +329,10 @@ ngx_http_osint_batch_parse(ngx_http_osint_batch_t *batch, ngx_str_t *reason)
 
 
 /*
- * Starts lookups while fewer than osint_batch_concurrency run; answers
- * that need no network (caches, bad targets) are written at once.  When
- * all are written, the answer ends.
+ * Starts lookups while fewer than osint_batch_concurrency run and the
+ * client keeps up; answers that need no network (caches, bad targets)
+ * are written at once.  When all are sent, the answer ends; when the
+ * client is gone, at once (the cleanup stops what runs).
  */
 
 static void
@@ -319,7 +353,8 @@ ngx_http_osint_batch_pump(ngx_http_osint_batch_t *batch)
 
     while (!batch->failed
            && batch->next < batch->ntargets
-           && batch->running < omcf->batch_concurrency)
+           && batch->running < omcf->batch_concurrency
+           && batch->buffered <= NGX_HTTP_OSINT_BATCH_BUFFERED)
     {
         item = cJSON_GetArrayItem(batch->targets, (int) batch->next++);
         ngx_http_osint_batch_start(batch, item);
@@ -327,17 +362,20 @@ ngx_http_osint_batch_pump(ngx_http_osint_batch_t *batch)
 
     batch->pumping = 0;
 
-    if (batch->running || (batch->next < batch->ntargets && !batch->failed)) {
+    if (batch->failed) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (batch->running
+        || batch->next < batch->ntargets
+        || !ngx_queue_empty(&batch->lines))
+    {
         return;
     }
 
     cJSON_Delete(batch->targets);
     batch->targets = NULL;
-
-    if (batch->failed) {
-        ngx_http_finalize_request(r, NGX_ERROR);
-        return;
-    }
 
     ngx_http_finalize_request(r, ngx_http_send_special(r, NGX_HTTP_LAST));
 }
@@ -348,16 +386,26 @@ ngx_http_osint_batch_start(ngx_http_osint_batch_t *batch, cJSON *item)
 {
     ngx_int_t                 rc;
     ngx_str_t                 target;
+    ngx_pool_t               *pool;
     ngx_http_osint_lookup_t  *lk;
 
-    lk = ngx_http_osint_lookup_new(batch->request);
+    pool = ngx_create_pool(NGX_HTTP_OSINT_BATCH_POOL_SIZE,
+                           batch->request->connection->log);
+    if (pool == NULL) {
+        batch->failed = 1;
+        return;
+    }
+
+    lk = ngx_http_osint_lookup_create(batch->request, pool);
     if (lk == NULL) {
+        ngx_destroy_pool(pool);
         batch->failed = 1;
         return;
     }
 
     lk->batch = batch;
     lk->bypass = batch->bypass;
+    ngx_queue_insert_tail(&batch->lookups, &lk->queue);
 
     /* valid: ngx_http_osint_batch_invalid() took the others out */
 
@@ -382,22 +430,22 @@ ngx_http_osint_batch_start(ngx_http_osint_batch_t *batch, cJSON *item)
     if (rc == NGX_OK) {
         (void) ngx_http_osint_lookup_status(lk);
         ngx_http_osint_batch_emit(batch, ngx_http_osint_lookup_document(lk));
-        return;
-    }
 
-    if (rc == NGX_DECLINED) {
+    } else if (rc == NGX_DECLINED) {
 
         /* no provider for its type: an error document of its own */
 
         ngx_http_osint_batch_emit(batch,
-                                  ngx_http_osint_batch_error(lk->request->pool,
+                                  ngx_http_osint_batch_error(lk->pool,
                                                              &lk->target,
                                                              lk->reject_kind,
                                                              &lk->reject));
-        return;
+
+    } else {
+        batch->failed = 1;
     }
 
-    batch->failed = 1;
+    ngx_http_osint_batch_forget(lk);
 }
 
 
@@ -457,18 +505,41 @@ ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk)
     (void) ngx_http_osint_lookup_status(lk);
     ngx_http_osint_batch_emit(batch, ngx_http_osint_lookup_document(lk));
 
+    /*
+     * Nothing of lk is touched once ngx_http_osint_lookup_call_done()
+     * returns (a GET's request may be freed by then too): its pool goes.
+     */
+
+    ngx_http_osint_batch_forget(lk);
+
     ngx_http_osint_batch_pump(batch);
 }
 
 
-/* one NDJSON line, flushed to the client now */
+/* the target's line is printed: its answers, its calls, its pool go */
+
+static void
+ngx_http_osint_batch_forget(ngx_http_osint_lookup_t *lk)
+{
+    ngx_queue_remove(&lk->queue);
+    ngx_destroy_pool(lk->pool);
+}
+
+
+/*
+ * One NDJSON line, flushed to the client now or as soon as it reads.
+ * Its text has a pool of its own, destroyed once sent; the buffer stays
+ * in the request's pool, where filters may still look at it.
+ */
 
 static void
 ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch, cJSON *doc)
 {
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
-    ngx_http_request_t  *r;
+    ngx_buf_t                    *b;
+    ngx_pool_t                   *pool;
+    ngx_chain_t                   out;
+    ngx_http_request_t           *r;
+    ngx_http_osint_batch_line_t  *line;
 
     r = batch->request;
 
@@ -478,53 +549,183 @@ ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch, cJSON *doc)
         return;
     }
 
-    b = ngx_http_osint_json_buf(r->pool, doc);
+    line = ngx_palloc(r->pool, sizeof(ngx_http_osint_batch_line_t));
+    pool = ngx_create_pool(NGX_HTTP_OSINT_LINE_POOL_SIZE, r->connection->log);
+
+    b = (line && pool) ? ngx_http_osint_json_buf(pool, doc) : NULL;
     cJSON_Delete(doc);
 
     if (b == NULL) {
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
+
         batch->failed = 1;
         return;
     }
 
-    b->flush = 1;
+    line->buf = *b;
+    line->buf.flush = 1;
+    line->pool = pool;
+    ngx_queue_insert_tail(&batch->lines, &line->queue);
 
-    out.buf = b;
+    out.buf = &line->buf;
     out.next = NULL;
 
-    if (ngx_http_output_filter(r, &out) == NGX_ERROR) {
+    ngx_http_osint_batch_send(batch, &out);
+}
+
+
+/*
+ * Hands lines to the output filters (in NULL: what waits), frees those
+ * sent, and keeps send_timeout running while output waits, as
+ * ngx_http_writer() does.
+ */
+
+static void
+ngx_http_osint_batch_send(ngx_http_osint_batch_t *batch, ngx_chain_t *in)
+{
+    ngx_event_t               *wev;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    r = batch->request;
+    c = r->connection;
+    wev = c->write;
+
+    if (ngx_http_output_filter(r, in) == NGX_ERROR) {
+        batch->failed = 1;
+        return;
+    }
+
+    ngx_http_osint_batch_sent(batch);
+
+    if (!r->buffered && !c->buffered) {
+        if (wev->timer_set) {
+            ngx_del_timer(wev);
+        }
+
+        return;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    /* a new line is no progress: only the writer restarts the timer */
+
+    if (!wev->delayed && !wev->timer_set) {
+        ngx_add_timer(wev, clcf->send_timeout);
+    }
+
+    if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
         batch->failed = 1;
     }
 }
 
 
-/* the client is slow: nginx holds the lines and sends them when it can */
+/* lines sent are freed; the unsent bytes of the others are counted */
+
+static void
+ngx_http_osint_batch_sent(ngx_http_osint_batch_t *batch)
+{
+    size_t                        buffered;
+    ngx_queue_t                  *q, *next;
+    ngx_http_osint_batch_line_t  *line;
+
+    buffered = 0;
+
+    for (q = ngx_queue_head(&batch->lines);
+         q != ngx_queue_sentinel(&batch->lines);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        line = ngx_queue_data(q, ngx_http_osint_batch_line_t, queue);
+
+        if (ngx_buf_size(&line->buf) == 0) {
+            ngx_queue_remove(q);
+            ngx_destroy_pool(line->pool);
+            continue;
+        }
+
+        buffered += ngx_buf_size(&line->buf);
+    }
+
+    batch->buffered = buffered;
+}
+
+
+/* the client's socket is writable again, or send_timeout passed */
 
 static void
 ngx_http_osint_batch_writer(ngx_http_request_t *r)
 {
+    ngx_event_t             *wev;
+    ngx_connection_t        *c;
     ngx_http_osint_batch_t  *batch;
 
+    c = r->connection;
+    wev = c->write;
     batch = ((ngx_http_osint_ctx_t *)
              ngx_http_get_module_ctx(r, ngx_http_osint_module))->batch;
 
-    if (r->connection->write->timedout) {
-        r->connection->timedout = 1;
-        batch->failed = 1;
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "client timed out");
+        c->timedout = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
         return;
     }
 
-    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
-        batch->failed = 1;
+    if (wev->delayed) {
+
+        /* limit_rate: the write filter's own timer wakes us */
+
+        if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_ERROR);
+        }
+
+        return;
     }
+
+    /* progress: send_timeout starts again if output still waits */
+
+    if (wev->timer_set) {
+        ngx_del_timer(wev);
+    }
+
+    ngx_http_osint_batch_send(batch, NULL);
+    ngx_http_osint_batch_pump(batch);
 }
 
+
+/*
+ * The request ends (or the client went away): the lookups still alive
+ * stop their calls as their pools go; lines not sent are dropped.
+ */
 
 static void
 ngx_http_osint_batch_cleanup(void *data)
 {
     ngx_http_osint_batch_t *batch = data;
 
-    /* the lookups' own cleanups stop their calls */
+    ngx_queue_t                  *q;
+    ngx_http_osint_lookup_t      *lk;
+    ngx_http_osint_batch_line_t  *line;
+
+    while (!ngx_queue_empty(&batch->lookups)) {
+        q = ngx_queue_head(&batch->lookups);
+        lk = ngx_queue_data(q, ngx_http_osint_lookup_t, queue);
+        ngx_http_osint_batch_forget(lk);
+    }
+
+    while (!ngx_queue_empty(&batch->lines)) {
+        q = ngx_queue_head(&batch->lines);
+        line = ngx_queue_data(q, ngx_http_osint_batch_line_t, queue);
+        ngx_queue_remove(q);
+        ngx_destroy_pool(line->pool);
+    }
+
+    batch->running = 0;
 
     cJSON_Delete(batch->targets);
     batch->targets = NULL;

@@ -106,7 +106,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 
         rc = ngx_http_osint_l1_get(omcf, p, &lk->target,
                                    left > 0 ? (ngx_msec_t) left : 1,
-                                   r->pool, &value, &status);
+                                   lk->pool, &value, &status);
 
         switch (rc) {
 
@@ -175,7 +175,7 @@ ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call, ngx_str_t *key)
     key->len = omcf->redis->prefix.len + call->provider->name.len + 1
                + lk->target.len;
 
-    key->data = ngx_pnalloc(lk->request->pool, key->len);
+    key->data = ngx_pnalloc(lk->pool, key->len);
     if (key->data == NULL) {
         return NGX_ERROR;
     }
@@ -208,7 +208,7 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
     call->redis = NULL;
 
     if (rc == NGX_OK) {
-        rc = ngx_http_osint_cache_decode(p, text, len, lk->request->pool,
+        rc = ngx_http_osint_cache_decode(p, text, len, lk->pool,
                                          &value, &status, &fresh_until);
 
         if (rc != NGX_OK) {
@@ -514,7 +514,7 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
     ngx_str_null(&value);
 
     if (call->status == NGX_HTTP_OSINT_OK) {
-        if (ngx_http_osint_json_print(r->pool, call->data, 0, &value)
+        if (ngx_http_osint_json_print(lk->pool, call->data, 0, &value)
             != NGX_OK)
         {
             return;
@@ -590,7 +590,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     f->data = call;
     f->log = r->connection->log;
 
-    url = ngx_http_osint_tpl_expand(r->pool, &p->url, &lk->target, lk->type,
+    url = ngx_http_osint_tpl_expand(lk->pool, &p->url, &lk->target, lk->type,
                                     &p->api_key, &len);
     if (url == NULL) {
         goto failed;
@@ -599,7 +599,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     tpl = p->headers.elts;
 
     for (i = 0; i < p->headers.nelts; i++) {
-        line = ngx_http_osint_tpl_expand(r->pool, &tpl[i], &lk->target,
+        line = ngx_http_osint_tpl_expand(lk->pool, &tpl[i], &lk->target,
                                          lk->type, &p->api_key, &len);
         if (line == NULL
             || ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK)
@@ -609,7 +609,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     }
 
     if (p->body_source.len) {
-        f->post = ngx_http_osint_tpl_expand(r->pool, &p->body, &lk->target,
+        f->post = ngx_http_osint_tpl_expand(lk->pool, &p->body, &lk->target,
                                             lk->type, &p->api_key,
                                             &f->post_len);
         if (f->post == NULL) {
@@ -618,8 +618,8 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     }
 
     if (lk->request_id.len) {
-        line = ngx_pnalloc(r->pool, sizeof("X-Request-ID: ")
-                                    + lk->request_id.len);
+        line = ngx_pnalloc(lk->pool, sizeof("X-Request-ID: ")
+                                     + lk->request_id.len);
         if (line == NULL) {
             goto failed;
         }
@@ -843,7 +843,7 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
     body.data = f->body;
     body.len = f->body ? f->body_len : 0;
 
-    if (ngx_http_osint_utf8_repair(call->lookup->request->pool, &body, &body,
+    if (ngx_http_osint_utf8_repair(call->lookup->pool, &body, &body,
                                    &bad)
         != NGX_OK)
     {
@@ -935,7 +935,7 @@ ngx_http_osint_call_error(ngx_http_osint_call_t *call,
 
     len = ngx_strlen(message);
 
-    call->message.data = ngx_pnalloc(r->pool, len);
+    call->message.data = ngx_pnalloc(call->lookup->pool, len);
 
     if (call->message.data) {
         ngx_memcpy(call->message.data, message, len);

@@ -124,18 +124,28 @@ ngx_http_osint_lookup_handler(ngx_http_request_t *r)
 ngx_http_osint_lookup_t *
 ngx_http_osint_lookup_new(ngx_http_request_t *r)
 {
+    return ngx_http_osint_lookup_create(r, r->pool);
+}
+
+
+/* a lookup whose memory is all in pool: the request's, or its own */
+
+ngx_http_osint_lookup_t *
+ngx_http_osint_lookup_create(ngx_http_request_t *r, ngx_pool_t *pool)
+{
     ngx_http_variable_value_t   *vv;
     ngx_http_osint_lookup_t     *lk;
     ngx_http_osint_main_conf_t  *omcf;
 
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
-    lk = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_lookup_t));
+    lk = ngx_pcalloc(pool, sizeof(ngx_http_osint_lookup_t));
     if (lk == NULL) {
         return NULL;
     }
 
     lk->request = r;
+    lk->pool = pool;
     lk->started = ngx_http_osint_now_ms();
 
     vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
@@ -160,19 +170,34 @@ ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk)
 {
     ngx_uint_t                   i;
     ngx_http_request_t          *r;
+    ngx_pool_cleanup_t          *pcln;
     ngx_http_cleanup_t          *cln;
     ngx_http_osint_main_conf_t  *omcf;
 
     r = lk->request;
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
-    cln = ngx_http_cleanup_add(r, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    if (lk->pool == r->pool) {
+        cln = ngx_http_cleanup_add(r, 0);
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    cln->handler = ngx_http_osint_lookup_cleanup;
-    cln->data = lk;
+        cln->handler = ngx_http_osint_lookup_cleanup;
+        cln->data = lk;
+
+    } else {
+
+        /* a batch's target: its calls stop when its pool is destroyed */
+
+        pcln = ngx_pool_cleanup_add(lk->pool, 0);
+        if (pcln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        pcln->handler = ngx_http_osint_lookup_cleanup;
+        pcln->data = lk;
+    }
 
     lk->started = ngx_http_osint_now_ms();
     lk->deadline.handler = ngx_http_osint_lookup_deadline;
@@ -304,7 +329,7 @@ ngx_http_osint_lookup_target(ngx_http_osint_lookup_t *lk, ngx_str_t *target,
     ngx_int_t    rc;
     const char  *reason;
 
-    rc = ngx_http_osint_target_parse(lk->request->pool, target, want,
+    rc = ngx_http_osint_target_parse(lk->pool, target, want,
                                      &lk->target, &lk->type, &reason);
 
     if (rc == NGX_ERROR) {
@@ -363,7 +388,7 @@ ngx_http_osint_reject(ngx_http_osint_lookup_t *lk, const char *kind,
     u_char   *p;
     va_list   args;
 
-    p = ngx_pnalloc(lk->request->pool, NGX_MAX_ERROR_STR);
+    p = ngx_pnalloc(lk->pool, NGX_MAX_ERROR_STR);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -420,7 +445,7 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
                                      ngx_http_osint_type_name(lk->type));
     }
 
-    lk->calls = ngx_pcalloc(r->pool, n * sizeof(ngx_http_osint_call_t));
+    lk->calls = ngx_pcalloc(lk->pool, n * sizeof(ngx_http_osint_call_t));
     if (lk->calls == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
