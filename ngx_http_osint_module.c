@@ -148,6 +148,13 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       0,
       NULL },
 
+    { ngx_string("osint_cache_bypass"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_set_predicate_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_osint_loc_conf_t, cache_bypass),
+      NULL },
+
     { ngx_string("osint_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_osint_content,
@@ -299,6 +306,7 @@ ngx_http_osint_create_loc_conf(ngx_conf_t *cf)
     }
 
     olcf->lookup = NGX_CONF_UNSET;
+    olcf->cache_bypass = NGX_CONF_UNSET_PTR;
 
     return olcf;
 }
@@ -311,6 +319,7 @@ ngx_http_osint_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_osint_loc_conf_t *conf = child;
 
     ngx_conf_merge_value(conf->lookup, prev->lookup, 0);
+    ngx_conf_merge_ptr_value(conf->cache_bypass, prev->cache_bypass, NULL);
 
     return NGX_CONF_OK;
 }

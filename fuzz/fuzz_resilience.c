@@ -24,6 +24,7 @@
  *   - half-open refuses only while a probe's deadline is still ahead:
  *     probes of a dead worker do not keep the breaker half-open for good;
  *     the breaker's states and answers follow its rules;
+ *   - a call's failure (one of 8 targets) adds at most one to the count;
  *   - backoff stays within [0, min(max, base * 2^(attempt-1))];
  *   - quota: period <= now < reset(period), periods of the unit's length;
  *   - no undefined behaviour anywhere (UBSan).
@@ -75,8 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_int_t                       wait, rc;
     ngx_msec_t                      now, max_wait, d, cap, deadline;
     ngx_uint_t                      i, j, probes, state, attempt, reloaded,
-                                    current, ended, trial[FUZZ_PROBES],
-                                    gone[FUZZ_PROBES];
+                                    current, ended, failures,
+                                    trial[FUZZ_PROBES], gone[FUZZ_PROBES];
     ngx_http_osint_rate_t           rate;
     ngx_http_osint_bucket_t         b;
     ngx_http_osint_breaker_t        br;
@@ -214,7 +215,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         case 5:     /* a call (not a probe) ends */
             state = br.state;
-            rc = ngx_http_osint_breaker_record(&br, &conf, now, 0, arg & 1);
+            failures = br.failures;
+            rc = ngx_http_osint_breaker_record(&br, &conf, now, 0, arg & 1,
+                                               (arg >> 1) & 7);
+
+            /* a failing target counts once: at most one more failure */
+
+            fuzz_check(state != NGX_HTTP_OSINT_BREAKER_CLOSED
+                       || !(arg & 1) || br.failures <= failures + 1,
+                       "failures went from %lu to %lu",
+                       (unsigned long) failures, (unsigned long) br.failures);
 
             fuzz_check(rc == NGX_DECLINED
                        || (rc == NGX_HTTP_OSINT_BREAKER_OPEN
@@ -241,7 +251,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             state = br.state;
 
             rc = ngx_http_osint_breaker_record(&br, &conf, now, ended,
-                                               arg & 1);
+                                               arg & 1, (arg >> 1) & 7);
 
             if (state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN && !current) {
                 fuzz_check(rc == NGX_DECLINED,

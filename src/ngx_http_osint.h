@@ -165,9 +165,18 @@ typedef struct {
 #define NGX_HTTP_OSINT_BREAKER_OPEN       1
 #define NGX_HTTP_OSINT_BREAKER_HALF_OPEN  2
 
+/*
+ * The breaker counts failures of distinct targets: the hashes of the
+ * last failing ones are kept, and a failure of one of them counts no
+ * more (see ngx_http_osint_breaker_record()).
+ */
+#define NGX_HTTP_OSINT_BREAKER_TARGETS    16
+
 typedef struct {
     ngx_uint_t                  state;
-    ngx_uint_t                  failures;       /* consecutive, transient */
+    ngx_uint_t                  failures;       /* consecutive, transient,
+                                                   of distinct targets */
+    uint32_t                    targets[NGX_HTTP_OSINT_BREAKER_TARGETS];
     ngx_uint_t                  probes;         /* in flight, all workers */
     ngx_uint_t                  trial;          /* half-opens so far */
     ngx_uint_t                  opens;
@@ -214,7 +223,6 @@ typedef struct {
     ngx_queue_t                 queue;
     u_char                      name[NGX_HTTP_OSINT_NAME_MAX];
     size_t                      name_len;
-    ngx_uint_t                  generation;     /* last configured in */
 
     ngx_http_osint_bucket_t     bucket;
     ngx_msec_t                  hold_until;     /* after a 429 */
@@ -327,6 +335,9 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                  lookup;
+    ngx_array_t                *cache_bypass;   /* osint_cache_bypass, of
+                                                   ngx_http_complex_value_t;
+                                                   NULL: never */
 } ngx_http_osint_loc_conf_t;
 
 
@@ -487,7 +498,6 @@ typedef enum {
 
 typedef struct {
     ngx_uint_t                  signature;
-    ngx_uint_t                  generation;     /* configuration loads */
     ngx_queue_t                 providers;  /* of ngx_http_osint_pstate_t */
     ngx_http_osint_counters_t   counters;
 
@@ -604,6 +614,11 @@ ngx_int_t ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f,
 ngx_int_t ngx_http_osint_fetch_add_header(ngx_http_osint_fetch_t *f,
     const char *line);
 void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
+
+/* the longest a 429's Retry-After is obeyed, s: an hour */
+#define NGX_HTTP_OSINT_RETRY_AFTER_MAX  3600
+
+curl_off_t ngx_http_osint_retry_after(u_char *value, size_t len);
 
 /* the lookup */
 ngx_int_t ngx_http_osint_lookup_handler(ngx_http_request_t *r);
@@ -725,8 +740,9 @@ void ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_admission_t *a, ngx_log_t *log);
 void ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
-    ngx_http_osint_err_e err, ngx_uint_t probe, double latency_ms,
-    ngx_msec_t hold, ngx_log_t *log, ngx_str_t *request_id);
+    ngx_http_osint_err_e err, ngx_uint_t probe, uint32_t target,
+    double latency_ms, ngx_msec_t hold, ngx_log_t *log,
+    ngx_str_t *request_id);
 void ngx_http_osint_release_probe(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_uint_t probe);
 void ngx_http_osint_count_skip(ngx_http_osint_provider_t *p,
@@ -746,7 +762,7 @@ ngx_http_osint_admit_e ngx_http_osint_breaker_admit(
     ngx_msec_t now, ngx_msec_t deadline);
 ngx_int_t ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
-    ngx_uint_t failed);
+    ngx_uint_t failed, uint32_t target);
 void ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b,
     ngx_uint_t probe);
 ngx_msec_t ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max,

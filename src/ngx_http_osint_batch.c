@@ -21,6 +21,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_osint.h"
+#include "ngx_http_osint_limit.h"
 
 
 /* bytes of lines waiting for the client beyond which no lookup starts */
@@ -74,6 +75,7 @@ static void ngx_http_osint_batch_send(ngx_http_osint_batch_t *batch,
 static void ngx_http_osint_batch_sent(ngx_http_osint_batch_t *batch);
 static void ngx_http_osint_batch_cleanup(void *data);
 static void ngx_http_osint_batch_writer(ngx_http_request_t *r);
+static void ngx_http_osint_batch_charge(ngx_http_osint_batch_t *batch);
 
 
 ngx_int_t
@@ -208,6 +210,7 @@ ngx_http_osint_batch_body(ngx_http_request_t *r)
     r->write_event_handler = ngx_http_osint_batch_writer;
 
     ngx_http_osint_batch_invalid(batch);
+    ngx_http_osint_batch_charge(batch);
     ngx_http_osint_batch_pump(batch);
 }
 
@@ -729,4 +732,43 @@ ngx_http_osint_batch_cleanup(void *data)
 
     cJSON_Delete(batch->targets);
     batch->targets = NULL;
+}
+
+
+/*
+ * Under osint_limit a batch costs a token per target, as that many
+ * lookups would: the request paid for its first target; the targets its
+ * buckets cannot pay for now get a rate_limited line of their own and
+ * leave the list, the last ones first.
+ */
+
+static void
+ngx_http_osint_batch_charge(ngx_http_osint_batch_t *batch)
+{
+    cJSON       *item;
+    ngx_str_t    target, reason;
+    ngx_uint_t   paid;
+
+    if (batch->ntargets < 2 || batch->failed) {
+        return;
+    }
+
+    paid = 1 + ngx_http_osint_limit_charge(batch->request,
+                                           batch->ntargets - 1);
+
+    ngx_str_set(&reason, "no token left in the rate limit for this target");
+
+    while (batch->ntargets > paid) {
+        item = cJSON_GetArrayItem(batch->targets, (int) paid);
+
+        target.data = (u_char *) item->valuestring;
+        target.len = ngx_strlen(item->valuestring);
+
+        ngx_http_osint_batch_emit(batch,
+            ngx_http_osint_batch_error(batch->request->pool, &target,
+                                       "rate_limited", &reason));
+
+        cJSON_Delete(cJSON_DetachItemViaPointer(batch->targets, item));
+        batch->ntargets--;
+    }
 }

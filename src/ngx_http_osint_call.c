@@ -16,9 +16,6 @@
 #include "ngx_http_osint.h"
 
 
-/* the longest a 429's Retry-After holds a provider for all workers */
-#define NGX_HTTP_OSINT_HOLD_MAX  3600000
-
 /* how often a call waiting for another's answer looks for it */
 #define NGX_HTTP_OSINT_LOCK_POLL  20
 
@@ -694,19 +691,19 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
 
     /*
      * A 429 holds the provider for every worker: for its Retry-After
-     * (at most NGX_HTTP_OSINT_HOLD_MAX), or a second without one.
+     * (already at most NGX_HTTP_OSINT_RETRY_AFTER_MAX seconds, so the
+     * product cannot overflow), or a second without one.
      */
 
     hold = 0;
 
     if (outcome == NGX_HTTP_OSINT_OUT_RATE_LIMITED) {
-        hold = f->retry_after >= 0
-               ? (ngx_msec_t) ngx_min(f->retry_after * 1000,
-                                      NGX_HTTP_OSINT_HOLD_MAX)
-               : 1000;
+        hold = f->retry_after >= 0 ? (ngx_msec_t) f->retry_after * 1000
+                                   : 1000;
     }
 
     ngx_http_osint_record(omcf, p, outcome, call->err, call->probe,
+                          ngx_crc32_short(lk->target.data, lk->target.len),
                           now - call->attempt_started, hold,
                           lk->request->connection->log, &lk->request_id);
     call->probe = 0;

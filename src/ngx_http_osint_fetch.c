@@ -725,7 +725,6 @@ ngx_http_osint_check_done(void)
     int                      left;
     long                     status;
     CURLMsg                 *msg;
-    curl_off_t               retry_after;
     struct curl_header      *h;
     ngx_http_osint_fetch_t  *f;
 
@@ -750,17 +749,13 @@ ngx_http_osint_check_done(void)
         (void) curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
         f->http_status = status;
 
-        /* libcurl parses both forms (seconds, HTTP-date) into seconds */
-
         f->retry_after = -1;
 
         if (curl_easy_header(f->easy, "Retry-After", 0, CURLH_HEADER, -1, &h)
             == CURLHE_OK)
         {
-            retry_after = 0;
-            (void) curl_easy_getinfo(f->easy, CURLINFO_RETRY_AFTER,
-                                     &retry_after);
-            f->retry_after = retry_after;
+            f->retry_after = ngx_http_osint_retry_after((u_char *) h->value,
+                                                        ngx_strlen(h->value));
         }
 
         ngx_queue_remove(&f->queue);
@@ -779,4 +774,67 @@ ngx_http_osint_check_done(void)
 
         f->done(f);
     }
+}
+
+
+/*
+ * A Retry-After value (delay-seconds or an HTTP-date) in seconds, at
+ * most NGX_HTTP_OSINT_RETRY_AFTER_MAX: clamped while it is read, so that
+ * no value, however large, overflows the caller's milliseconds (libcurl's
+ * own parser gives 0, "at once", for a number beyond 2^63 or a negative
+ * one).  -1: no valid value (a sign, garbage), as if there were none.
+ */
+
+curl_off_t
+ngx_http_osint_retry_after(u_char *value, size_t len)
+{
+    u_char      *p, *last;
+    time_t       date;
+    curl_off_t   n;
+
+    p = value;
+    last = value + len;
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    if (p == last) {
+        return -1;
+    }
+
+    if (*p >= '0' && *p <= '9') {
+
+        for (n = 0; p < last; p++) {
+            if (*p < '0' || *p > '9') {
+                return -1;
+            }
+
+            n = n * 10 + (*p - '0');
+
+            if (n > NGX_HTTP_OSINT_RETRY_AFTER_MAX) {
+                n = NGX_HTTP_OSINT_RETRY_AFTER_MAX;
+            }
+        }
+
+        return n;
+    }
+
+    date = ngx_parse_http_time(p, last - p);
+
+    if (date == NGX_ERROR) {
+        return -1;
+    }
+
+    date -= ngx_time();
+
+    if (date <= 0) {
+        return 0;
+    }
+
+    return ngx_min((curl_off_t) date, NGX_HTTP_OSINT_RETRY_AFTER_MAX);
 }

@@ -35,4 +35,12 @@ u_char *ngx_http_osint_limit_prometheus(u_char *p, u_char *last);
 cJSON *ngx_http_osint_limit_json(void);
 
 
+/*
+ * A batch's targets beyond the first: up to n more tokens of every
+ * osint_limit that applied to the request (one a target); returns how
+ * many targets they pay for (ngx_http_osint_limit_charge.c).
+ */
+ngx_uint_t ngx_http_osint_limit_charge(ngx_http_request_t *r, ngx_uint_t n);
+
+
 #endif /* _NGX_HTTP_OSINT_LIMIT_H_INCLUDED_ */

@@ -163,6 +163,7 @@ ngx_http_osint_limit_decide(ngx_http_request_t *r, ngx_uint_t early)
     run->request = r;
     run->ev = ev;
     run->n = n;
+    run->llcf = llcf;
 
     ctx->run = run;
 

@@ -160,6 +160,7 @@ struct ngx_http_osint_limit_run_s {
     ngx_uint_t                      next;       /* the limit consulted */
     ngx_uint_t                      want;       /* tokens asked of Redis */
     ngx_http_osint_redis_req_t     *redis;      /* an EVAL in flight */
+    ngx_http_osint_limit_loc_conf_t *llcf;      /* the limits decided */
 };
 
 

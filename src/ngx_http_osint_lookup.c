@@ -27,6 +27,7 @@ static ngx_int_t ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk);
 static const char *ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_lookup_cleanup(void *data);
 static ngx_uint_t ngx_http_osint_no_cache(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_osint_bypass_allowed(ngx_http_request_t *r);
 
 
 double
@@ -307,7 +308,8 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
         return rc;
     }
 
-    lk->bypass = bypass || ngx_http_osint_no_cache(r);
+    lk->bypass = (bypass || ngx_http_osint_no_cache(r))
+                 && ngx_http_osint_bypass_allowed(r);
 
     rc = ngx_http_osint_arg(lk, "providers", providers);
 
@@ -729,6 +731,25 @@ ngx_http_osint_check_broken(ngx_http_request_t *r)
                   "client prematurely closed connection");
 
     ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+}
+
+
+/*
+ * A client's refresh=1 or no-cache spends provider quota that all
+ * clients share: honoured only where osint_cache_bypass allows it (any
+ * of its values not empty and not "0", as proxy_cache_bypass).
+ * Elsewhere both are ignored and the caches answer as usual.
+ */
+
+static ngx_uint_t
+ngx_http_osint_bypass_allowed(ngx_http_request_t *r)
+{
+    ngx_http_osint_loc_conf_t  *olcf;
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_osint_module);
+
+    return olcf->cache_bypass
+           && ngx_http_test_predicates(r, olcf->cache_bypass) == NGX_DECLINED;
 }
 
 

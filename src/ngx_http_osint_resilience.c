@@ -16,6 +16,8 @@
 
 
 static void ngx_http_osint_breaker_trial(ngx_http_osint_breaker_t *b);
+static ngx_uint_t ngx_http_osint_breaker_counts(ngx_http_osint_breaker_t *b,
+    uint32_t target);
 
 
 /*
@@ -180,14 +182,15 @@ ngx_http_osint_breaker_trial(ngx_http_osint_breaker_t *b)
 
 /*
  * Records the end of an admitted call; "probe" is the trial it probed
- * (0: an ordinary call), "failed" a transient failure.  Returns the state
- * entered, or NGX_DECLINED when the state is unchanged.
+ * (0: an ordinary call), "failed" a transient failure, "target" a hash of
+ * the call's target.  Returns the state entered, or NGX_DECLINED when the
+ * state is unchanged.
  */
 
 ngx_int_t
 ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
-    ngx_uint_t failed)
+    ngx_uint_t failed, uint32_t target)
 {
     if (probe != b->trial || b->state != NGX_HTTP_OSINT_BREAKER_HALF_OPEN) {
         probe = 0;      /* its trial is over: an ordinary late call now */
@@ -202,6 +205,10 @@ ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     case NGX_HTTP_OSINT_BREAKER_CLOSED:
         if (!failed) {
             b->failures = 0;
+            return NGX_DECLINED;
+        }
+
+        if (!ngx_http_osint_breaker_counts(b, target)) {
             return NGX_DECLINED;
         }
 
@@ -239,6 +246,34 @@ ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     default: /* OPEN: calls admitted before it opened end here */
         return NGX_DECLINED;
     }
+}
+
+
+/*
+ * Whether a failure of this target counts, remembering it if so.  One
+ * client asking again and again for a target the provider is slow on
+ * must not switch the provider off for everybody: only a target not among
+ * the last NGX_HTTP_OSINT_BREAKER_TARGETS failing ones since the count
+ * was last reset counts.  With failures= up to that number, the breaker
+ * opens after failures of exactly that many distinct targets.
+ */
+
+static ngx_uint_t
+ngx_http_osint_breaker_counts(ngx_http_osint_breaker_t *b, uint32_t target)
+{
+    ngx_uint_t  i, n;
+
+    n = ngx_min(b->failures, NGX_HTTP_OSINT_BREAKER_TARGETS);
+
+    for (i = 0; i < n; i++) {
+        if (b->targets[i] == target) {
+            return 0;
+        }
+    }
+
+    b->targets[b->failures % NGX_HTTP_OSINT_BREAKER_TARGETS] = target;
+
+    return 1;
 }
 
 

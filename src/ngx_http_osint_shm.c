@@ -16,17 +16,24 @@
 
 /*
  * The zone's layout: a reload that loads a module of another layout
- * (an upgrade) must not read the old zone's nodes; bump when a node's
- * fields change but not its size.
+ * (an upgrade) must not read the old zone's nodes; bump the version (bits
+ * 32-39) when a node's fields change but not its size.  Version 1: the
+ * breaker's recent failing targets.
  */
 #define NGX_HTTP_OSINT_SHM_SIGNATURE                                          \
-    (0x6f73696e74000000 + (sizeof(ngx_http_osint_shctx_t) << 16)             \
+    (0x6f73696e74000000 + ((ngx_uint_t) 1 << 32)                             \
+     + (sizeof(ngx_http_osint_shctx_t) << 16)                                 \
      + sizeof(ngx_http_osint_pstate_t))
 
 
 static ngx_int_t ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
-static ngx_int_t ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx);
+static ngx_http_osint_shm_t *ngx_http_osint_running_zone(
+    ngx_shm_zone_t *shm_zone);
+static ngx_int_t ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
+    ngx_http_osint_shm_t *octx);
+static void ngx_http_osint_carry_state(ngx_http_osint_shm_t *octx,
+    ngx_http_osint_pstate_t *from, ngx_http_osint_pstate_t *to);
 
 
 char *
@@ -97,7 +104,7 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
 
-        return ngx_http_osint_init_providers(ctx);
+        return ngx_http_osint_init_providers(ctx, octx);
     }
 
     ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -106,7 +113,7 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ctx->sh = ctx->shpool->data;
 
         if (ctx->sh && ctx->sh->signature == NGX_HTTP_OSINT_SHM_SIGNATURE) {
-            return ngx_http_osint_init_providers(ctx);
+            return ngx_http_osint_init_providers(ctx, NULL);
         }
     }
 
@@ -134,28 +141,86 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool->log_nomem = 0;
 
-    return ngx_http_osint_init_providers(ctx);
+    return ngx_http_osint_init_providers(ctx,
+                                         ngx_http_osint_running_zone(shm_zone));
+}
+
+
+/*
+ * A zone whose size changed is a new one (nginx reuses a zone only of
+ * the same size), made while the old one still serves the running
+ * configuration: the zone of the running cycle, when its layout is ours,
+ * so its providers' state can be carried over.  NULL at the first start.
+ */
+
+static ngx_http_osint_shm_t *
+ngx_http_osint_running_zone(ngx_shm_zone_t *shm_zone)
+{
+    ngx_uint_t             i;
+    ngx_shm_zone_t        *oshm;
+    ngx_list_part_t       *part;
+    ngx_http_osint_shm_t  *octx;
+
+    /* during ngx_init_cycle(), ngx_cycle is still the running cycle */
+
+    part = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
+    oshm = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            oshm = part->elts;
+            i = 0;
+        }
+
+        if (oshm[i].tag != shm_zone->tag
+            || oshm[i].shm.name.len != shm_zone->shm.name.len
+            || ngx_strncmp(oshm[i].shm.name.data, shm_zone->shm.name.data,
+                           shm_zone->shm.name.len) != 0)
+        {
+            continue;
+        }
+
+        octx = oshm[i].data;
+
+        if (octx == NULL || octx->sh == NULL
+            || octx->sh->signature != NGX_HTTP_OSINT_SHM_SIGNATURE)
+        {
+            return NULL;
+        }
+
+        return octx;
+    }
 }
 
 
 /*
  * Gives every configured provider its state in the zone, by name, so a
- * reload keeps buckets, breakers and counters.  A provider absent from
- * the previous configuration starts afresh.  Nodes are never freed: old
- * workers may still use them while a reload settles.
+ * reload keeps buckets, breakers, quotas and counters.  "octx" is the
+ * zone of the running configuration (NULL at the first start): a
+ * provider absent from it starts afresh; a configuration that fails to
+ * load changes nothing for the next one, which again compares with the
+ * running one.  When the zone is new (resized), the state is copied from
+ * the running zone.  Nodes are never freed: old workers may still use
+ * them while a reload settles.
  */
 
 static ngx_int_t
-ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx)
+ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
+    ngx_http_osint_shm_t *octx)
 {
-    ngx_uint_t                  i, generation;
+    ngx_uint_t                  i;
     ngx_queue_t                *q;
     ngx_http_osint_shctx_t     *sh;
     ngx_http_osint_pstate_t    *ps;
-    ngx_http_osint_provider_t  *p;
+    ngx_http_osint_provider_t  *p, *op;
 
     sh = ctx->sh;
-    generation = ++sh->generation;
     p = ctx->omcf->providers.elts;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
@@ -179,9 +244,14 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx)
             ps = NULL;
         }
 
+        op = octx ? ngx_http_osint_provider_find(&octx->omcf->providers,
+                                                 p[i].name.data,
+                                                 p[i].name.len)
+                  : NULL;
+
         if (ps == NULL) {
-            ps = ngx_slab_alloc_locked(ctx->shpool,
-                                       sizeof(ngx_http_osint_pstate_t));
+            ps = ngx_slab_calloc_locked(ctx->shpool,
+                                        sizeof(ngx_http_osint_pstate_t));
             if (ps == NULL) {
                 ngx_shmtx_unlock(&ctx->shpool->mutex);
                 ngx_log_error(NGX_LOG_EMERG, ngx_cycle->log, 0,
@@ -193,23 +263,56 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx)
             ngx_memcpy(ps->name, p[i].name.data, p[i].name.len);
             ps->name_len = p[i].name.len;
             ngx_queue_insert_tail(&sh->providers, &ps->queue);
-            ps->generation = 0;
-        }
 
-        if (ps->generation != generation - 1) {
+            if (op && op->state && octx->sh != sh) {
+                ngx_http_osint_carry_state(octx, op->state, ps);
+            }
+
+        } else if (op == NULL) {
             ngx_memzero((u_char *) ps + offsetof(ngx_http_osint_pstate_t,
                                                  bucket),
                         sizeof(ngx_http_osint_pstate_t)
                         - offsetof(ngx_http_osint_pstate_t, bucket));
         }
 
-        ps->generation = generation;
         p[i].state = ps;
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
+    if (octx && octx->sh != sh) {
+        ngx_shmtx_lock(&octx->shpool->mutex);
+        ngx_memcpy((void *) sh->counters.lookups,
+                   (void *) octx->sh->counters.lookups,
+                   sizeof(sh->counters.lookups));
+        ngx_memcpy((void *) sh->counters.cache,
+                   (void *) octx->sh->counters.cache,
+                   sizeof(sh->counters.cache));
+        ngx_shmtx_unlock(&octx->shpool->mutex);
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * A provider's state from the running zone into a new one: quota spent,
+ * bucket, 429 hold, breaker and counters.  What the old workers change
+ * after this (their last lookups) stays in the old zone.
+ */
+
+static void
+ngx_http_osint_carry_state(ngx_http_osint_shm_t *octx,
+    ngx_http_osint_pstate_t *from, ngx_http_osint_pstate_t *to)
+{
+    ngx_shmtx_lock(&octx->shpool->mutex);
+
+    ngx_memcpy((u_char *) to + offsetof(ngx_http_osint_pstate_t, bucket),
+               (u_char *) from + offsetof(ngx_http_osint_pstate_t, bucket),
+               sizeof(ngx_http_osint_pstate_t)
+               - offsetof(ngx_http_osint_pstate_t, bucket));
+
+    ngx_shmtx_unlock(&octx->shpool->mutex);
 }
 
 
@@ -339,8 +442,9 @@ done:
 void
 ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
-    ngx_http_osint_err_e err, ngx_uint_t probe, double latency_ms,
-    ngx_msec_t hold, ngx_log_t *log, ngx_str_t *request_id)
+    ngx_http_osint_err_e err, ngx_uint_t probe, uint32_t target,
+    double latency_ms, ngx_msec_t hold, ngx_log_t *log,
+    ngx_str_t *request_id)
 {
     ngx_int_t                 entered;
     ngx_uint_t                i, failed, failures, was;
@@ -396,7 +500,7 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
 
     if (p->breaker.failures) {
         entered = ngx_http_osint_breaker_record(&ps->breaker, &p->breaker,
-                                                now, probe, failed);
+                                                now, probe, failed, target);
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
@@ -422,7 +526,8 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     } else {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "osint: provider \"%V\" breaker opened for %M ms "
-                      "after %ui consecutive failures (last: %s), request %V",
+                      "after %ui consecutive failures of distinct targets "
+                      "(last: %s), request %V",
                       &p->name, p->breaker.cooldown, failures,
                       ngx_http_osint_err_kind(err), request_id);
     }

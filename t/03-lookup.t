@@ -18,6 +18,7 @@ my $closed = $t->free_port;     # nothing listens there
 
 $t->write_conf(<<"EOF");
     osint_zone 8m;
+    osint_cache_bypass 1;           # refresh=1, no-cache honoured here
     osint_deadline 3s;
     osint_max_body 64k;
 

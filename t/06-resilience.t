@@ -637,14 +637,17 @@ is($e->{error}{kind}, 'http_status', 'retry refused by the bucket: last error');
 is($e->{error}{http_status}, 503, 'retry refused by the bucket: 503');
 is(scalar(fx_log('/rtoken/')), 1, 'retry refused by the bucket: 1 call');
 
-# ... and the breaker
+# ... and the breaker (failures of one target count once: all 6 attempts
+# on 10.0.2.5 are one failure; the first on 10.0.2.7 opens it)
 
 $fx->control(prefix => '/rbreak', params => { status => 503 });
 ($status, $e) = lookup('rbreak', '10.0.2.5');
+is($e->{attempts}, 6, 'retries of one target: one failure, all 6 attempts');
+($status, $e) = lookup('rbreak', '10.0.2.7');
 is($e->{status}, 'error', 'retry refused by the breaker: error');
-is($e->{attempts}, 2, 'retry refused by the breaker: 2 attempts');
+is($e->{attempts}, 1, 'retry refused by the breaker: 1 attempt');
 is($e->{error}{kind}, 'http_status', 'retry refused by the breaker: last error');
-is(scalar(fx_log('/rbreak/')), 2, 'retry refused by the breaker: 2 calls');
+is(scalar(fx_log('/rbreak/')), 7, 'retry refused by the breaker: 7 calls');
 ($status, $e) = lookup('rbreak', '10.0.2.6');
 is($e->{status}, 'skipped', 'rbreak: now open');
 is($e->{error}{kind}, 'breaker_open', 'rbreak: breaker_open');

@@ -24,6 +24,7 @@ sub conf {
     my $field = $o{field} // 'field country $.nested.country;';
     return <<"EOF";
     osint_zone $zone;
+    osint_cache_bypass 1;           # refresh=1, no-cache honoured here
     osint_deadline 3s;
 
     osint_provider echo {

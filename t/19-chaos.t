@@ -47,6 +47,7 @@ my $rport = $redis->port;
 
 $t->write_conf(<<"EOF");
     osint_zone 16m;
+    osint_cache_bypass 1;           # refresh=1, no-cache honoured here
     osint_deadline 2s;
     osint_max_body 1m;
     osint_batch_max 8;

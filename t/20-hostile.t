@@ -48,6 +48,7 @@ my $rport = $redis->port;
 
 $t->write_conf(<<"EOF");
     osint_zone 8m;
+    osint_cache_bypass 1;           # refresh=1, no-cache honoured here
     osint_deadline 3s;
     osint_batch_max 20;
     osint_redis 127.0.0.1:$rport password=env:OSINT_HOSTILE_REDIS_PW

@@ -165,21 +165,32 @@ test_breaker(void)
     for (i = 0; i < 2; i++) {
         ok(ngx_http_osint_breaker_admit(&b, &conf, 0, DEADLINE) == NGX_HTTP_OSINT_ADMIT,
            "closed admits");
-        rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1);
+        rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1, i);
         ok(rc == NGX_DECLINED, "failure %d keeps it closed", (int) i + 1);
     }
 
     /* a success in between resets the count */
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 0);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 0, 7);
     ok(rc == NGX_DECLINED && b.failures == 0, "success resets failures");
 
+    /* the targets that failed before the success count again */
+
     for (i = 0; i < 2; i++) {
-        (void) ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1);
+        (void) ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1, i);
     }
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1);
-    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "third consecutive failure opens");
+    /* one target failing again and again counts once */
+
+    for (i = 0; i < 10; i++) {
+        rc = ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1, 1);
+        ok(rc == NGX_DECLINED && b.failures == 2,
+           "a target already failing counts no more (%d)", (int) i);
+    }
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1, 2);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN,
+       "third failure of a distinct target opens");
 
     ok(ngx_http_osint_breaker_admit(&b, &conf, 500, DEADLINE) == NGX_HTTP_OSINT_REJECT,
        "open rejects during the cooldown");
@@ -202,11 +213,11 @@ test_breaker(void)
 
     /* a call admitted before the breaker opened does not decide */
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 1020, 0, 0);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 1020, 0, 0, 0);
     ok(rc == NGX_DECLINED && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
        "non-probe success in half-open changes nothing");
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 1030, b.trial, 1);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 1030, b.trial, 1, 0);
     ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "failed probe re-opens");
     ok(ngx_http_osint_breaker_admit(&b, &conf, 2000, DEADLINE) == NGX_HTTP_OSINT_REJECT,
        "re-opened for a new cooldown from the probe's failure");
@@ -214,10 +225,50 @@ test_breaker(void)
     ok(ngx_http_osint_breaker_admit(&b, &conf, 2030, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "probe after the second cooldown");
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 2040, b.trial, 0);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 2040, b.trial, 0, 0);
     ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED && b.failures == 0,
        "successful probe closes");
     ok(b.opens == 2, "opened twice in all");
+}
+
+
+/*
+ * failures= above NGX_HTTP_OSINT_BREAKER_TARGETS: the oldest failing
+ * targets are forgotten, and count again.
+ */
+
+static void
+test_breaker_targets(void)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     i;
+    ngx_http_osint_breaker_t       b;
+    ngx_http_osint_breaker_conf_t  conf;
+
+    conf.failures = NGX_HTTP_OSINT_BREAKER_TARGETS + 2;
+    conf.cooldown = 1000;
+    conf.half_open = 1;
+    ngx_memzero(&b, sizeof(b));
+
+    for (i = 0; i < NGX_HTTP_OSINT_BREAKER_TARGETS; i++) {
+        (void) ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1, 100 + i);
+    }
+
+    ok(b.failures == NGX_HTTP_OSINT_BREAKER_TARGETS,
+       "targets: %d distinct failures counted", (int) b.failures);
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1, 100);
+    ok(rc == NGX_DECLINED && b.failures == NGX_HTTP_OSINT_BREAKER_TARGETS,
+       "targets: the oldest, still remembered, counts no more");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1, 999);
+    ok(b.failures == NGX_HTTP_OSINT_BREAKER_TARGETS + 1,
+       "targets: a new one counts, and takes the oldest's place");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1, 100);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN,
+       "targets: the forgotten one counts again: failures=%d opens",
+       (int) conf.failures);
 }
 
 
@@ -232,7 +283,7 @@ breaker_opened(ngx_http_osint_breaker_t *b,
     conf->half_open = 2;
     ngx_memzero(b, sizeof(ngx_http_osint_breaker_t));
 
-    (void) ngx_http_osint_breaker_record(b, conf, 0, 0, 1);
+    (void) ngx_http_osint_breaker_record(b, conf, 0, 0, 1, 0);
 }
 
 
@@ -259,7 +310,7 @@ test_breaker_late_probe(void)
     ok(ngx_http_osint_breaker_admit(&b, &conf, 100, DEADLINE)
        == NGX_HTTP_OSINT_ADMIT_PROBE, "late probe: trial 1, probe B");
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 150, first, 1);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 150, first, 1, 0);
     ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "late probe: A fails, re-opened");
 
     ok(ngx_http_osint_breaker_admit(&b, &conf, 250, DEADLINE)
@@ -269,7 +320,7 @@ test_breaker_late_probe(void)
 
     /* B, of trial 1, succeeds now */
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 260, first, 0);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 260, first, 0, 0);
     ok(rc == NGX_DECLINED && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
        "late probe: B's success does not close trial 2");
     ok(b.probes == 1, "late probe: nor free C's slot");
@@ -282,12 +333,12 @@ test_breaker_late_probe(void)
     ok(ngx_http_osint_breaker_admit(&b, &conf, 260, DEADLINE) == NGX_HTTP_OSINT_REJECT,
        "late probe: no third probe in trial 2");
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 270, second, 0);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 270, second, 0, 0);
     ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED, "late probe: C closes it");
 
     /* D, of trial 2, ends after the close: an ordinary call */
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 280, second, 1);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 280, second, 1, 0);
     ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN && b.failures == 1,
        "late probe: D failing after the close counts as a call's failure");
 }
@@ -330,12 +381,12 @@ test_breaker_dead_probes(void)
 
     /* were one of them alive after all, it ends as a late call */
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 810, dead, 0);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 810, dead, 0, 0);
     ok(rc == NGX_DECLINED && b.probes == 1
        && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
        "dead probes: a probe of the dead trial decides nothing");
 
-    rc = ngx_http_osint_breaker_record(&b, &conf, 820, b.trial, 0);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 820, b.trial, 0, 0);
     ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED, "dead probes: the new probe closes");
 }
 
@@ -409,6 +460,7 @@ main(void)
 {
     test_bucket();
     test_breaker();
+    test_breaker_targets();
     test_breaker_late_probe();
     test_breaker_dead_probes();
     test_backoff();
