@@ -725,6 +725,11 @@ ngx_int_t ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *kind, const char *fmt, ...);
 void ngx_http_osint_discard_body(ngx_http_request_t *r);
+ngx_int_t ngx_http_osint_add_header(ngx_http_request_t *r, char *name,
+    u_char *value, size_t len);
+#define ngx_http_osint_add_text_header(r, name, text)                         \
+    ngx_http_osint_add_header(r, name, (u_char *) text, sizeof(text) - 1)
+ngx_int_t ngx_http_osint_private_headers(ngx_http_request_t *r);
 cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
 const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
 

@@ -24,8 +24,6 @@ static ngx_int_t ngx_http_osint_limit_reject(ngx_http_request_t *r,
     ngx_uint_t status, time_t retry_after);
 static ngx_int_t ngx_http_osint_limit_set_headers(ngx_http_request_t *r,
     ngx_http_osint_limit_loc_conf_t *llcf, ngx_http_osint_limit_eval_t *ev);
-static ngx_int_t ngx_http_osint_limit_add_header(ngx_http_request_t *r,
-    char *name, u_char *value, size_t len);
 static void ngx_http_osint_limit_cleanup(void *data);
 
 
@@ -461,7 +459,7 @@ ngx_http_osint_limit_reject(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_osint_limit_add_header(r, "Retry-After", p,
+    if (ngx_http_osint_add_header(r, "Retry-After", p,
                                         ngx_sprintf(p, "%T", retry_after) - p)
         != NGX_OK)
     {
@@ -529,7 +527,7 @@ ngx_http_osint_limit_set_headers(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_osint_limit_add_header(r, "RateLimit-Policy",
+    if (ngx_http_osint_add_header(r, "RateLimit-Policy",
                                         llcf->policy.data, llcf->policy.len)
         != NGX_OK)
     {
@@ -563,32 +561,7 @@ ngx_http_osint_limit_set_headers(ngx_http_request_t *r,
                         ev[i].reset);
     }
 
-    return ngx_http_osint_limit_add_header(r, "RateLimit", value, p - value);
-}
-
-
-static ngx_int_t
-ngx_http_osint_limit_add_header(ngx_http_request_t *r, char *name,
-    u_char *value, size_t len)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = value;
-    h->value.len = len;
-    h->lowcase_key = NULL;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    return NGX_OK;
+    return ngx_http_osint_add_header(r, "RateLimit", value, p - value);
 }
 
 

@@ -324,6 +324,11 @@ ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ngx_http_osint_private_headers(r) != NGX_OK) {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (status == NGX_HTTP_BAD_REQUEST) {
         ngx_http_osint_main_conf_t  *omcf;
 
@@ -349,4 +354,52 @@ ngx_http_osint_discard_body(ngx_http_request_t *r)
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
+}
+
+
+/* the value is not copied: it must live as long as the request */
+
+ngx_int_t
+ngx_http_osint_add_header(ngx_http_request_t *r, char *name, u_char *value,
+    size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = value;
+    h->value.len = len;
+    h->lowcase_key = NULL;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * Errors, health and status: no cache keeps them, no browser reads them
+ * as another type than the one sent (a JSON error quoting input as HTML).
+ */
+
+ngx_int_t
+ngx_http_osint_private_headers(ngx_http_request_t *r)
+{
+    if (ngx_http_osint_add_text_header(r, "X-Content-Type-Options",
+                                       "nosniff")
+        != NGX_OK
+        || ngx_http_osint_add_text_header(r, "Cache-Control", "no-store")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

@@ -28,6 +28,8 @@ static ngx_int_t ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 static ngx_int_t ngx_http_osint_status_json(ngx_http_request_t *r,
     ngx_http_osint_main_conf_t *omcf);
 static ngx_int_t ngx_http_osint_status_html(ngx_http_request_t *r);
+static ngx_int_t ngx_http_osint_status_headers(ngx_http_request_t *r,
+    ngx_uint_t html);
 static ngx_int_t ngx_http_osint_send_text(ngx_http_request_t *r,
     ngx_uint_t status, char *type, u_char *text, size_t len);
 static cJSON *ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
@@ -76,6 +78,7 @@ static const double  ngx_http_osint_le_ms[] = {
 };
 
 extern const char  ngx_http_osint_status_page[];
+extern const char  ngx_http_osint_status_page_csp[];
 
 
 ngx_int_t
@@ -83,6 +86,7 @@ ngx_http_osint_status_handler(ngx_http_request_t *r)
 {
     ngx_str_t                    format;
     ngx_int_t                    rc;
+    ngx_uint_t                   json, html, prometheus;
     ngx_http_osint_main_conf_t  *omcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -113,25 +117,67 @@ ngx_http_osint_status_handler(ngx_http_request_t *r)
         }
     }
 
-    if (format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0) {
+    json = (format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0);
+    html = (format.len == 4 && ngx_strncmp(format.data, "html", 4) == 0);
+    prometheus = (format.len == 0
+                  || (format.len == 10
+                      && ngx_strncmp(format.data, "prometheus", 10) == 0));
+
+    if (ngx_http_osint_status_headers(r, html) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!(json || html || prometheus)) {
+
+        /* not quoted: the client's bytes, any of them */
+
+        return ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_parameter",
+                                         "unknown \"format\"; known are "
+                                         "prometheus, json and html");
+    }
+
+    if (ngx_http_osint_private_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (json) {
         return ngx_http_osint_status_json(r, omcf);
     }
 
-    if (format.len == 4 && ngx_strncmp(format.data, "html", 4) == 0) {
+    if (html) {
         return ngx_http_osint_status_html(r);
     }
 
-    if (format.len == 0
-        || (format.len == 10 && ngx_strncmp(format.data, "prometheus", 10)
-                                == 0))
+    return ngx_http_osint_status_prometheus(r, omcf);
+}
+
+
+/*
+ * Every osint_status answer: its format may follow Accept, it is never
+ * framed, and only the ops page runs anything: its own inline script and
+ * style, by their hashes, and fetches from its own origin.
+ */
+
+static ngx_int_t
+ngx_http_osint_status_headers(ngx_http_request_t *r, ngx_uint_t html)
+{
+    char  *csp;
+
+    csp = html ? (char *) ngx_http_osint_status_page_csp
+               : "default-src 'none'; frame-ancestors 'none'";
+
+    if (ngx_http_osint_add_text_header(r, "Vary", "Accept") != NGX_OK
+        || ngx_http_osint_add_text_header(r, "X-Frame-Options", "DENY")
+           != NGX_OK
+        || ngx_http_osint_add_header(r, "Content-Security-Policy",
+                                     (u_char *) csp, ngx_strlen(csp))
+           != NGX_OK)
     {
-        return ngx_http_osint_status_prometheus(r, omcf);
+        return NGX_ERROR;
     }
 
-    return ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                     "invalid_parameter",
-                                     "unknown format \"%V\"; known are "
-                                     "prometheus, json and html", &format);
+    return NGX_OK;
 }
 
 
@@ -708,6 +754,10 @@ ngx_http_osint_health_handler(ngx_http_request_t *r)
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (ngx_http_osint_private_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);

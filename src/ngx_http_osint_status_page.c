@@ -45,7 +45,7 @@ const char  ngx_http_osint_status_page[] =
 "<tbody id=\"rows\"><tr><td colspan=\"11\" class=\"m\">loading&hellip;</td></tr></tbody></table></div>\n"
 "<script>\n"
 "\"use strict\";\n"
-"var URL_=location.pathname+\"?format=json\",D=\"&mdash;\",prev=null,okAt=null;\n"
+"var URL_=\"?format=json\",D=\"&mdash;\",prev=null,okAt=null;\n"
 "function $(i){return document.getElementById(i)}\n"
 "function esc(s){return String(s==null?\"\":s).replace(/[&<>\"']/g,function(c){return\"&#\"+c.charCodeAt(0)+\";\"})}\n"
 "function obj(x){return x&&typeof x===\"object\"?x:null}\n"
@@ -112,3 +112,18 @@ const char  ngx_http_osint_status_page[] =
 "load();\n"
 "</script>\n"
 "</body></html>\n";
+
+
+/*
+ * The page's Content-Security-Policy: its inline script and style run by
+ * their SHA-256 (of the text between the tags), nothing else loads, and
+ * it fetches only from its own origin.  Change the page, change these:
+ * t/23-status-headers.t prints the policy of the page it was served.
+ */
+
+const char  ngx_http_osint_status_page_csp[] =
+    "default-src 'none'; "
+    "script-src 'sha256-Uw8Y2s0D7qzGe+HvmCUx3RVCDt0BeWs+I6W4DsODSSk='; "
+    "style-src 'sha256-h7EQtdIkQiVgjjn1nzQn2owV5yK7KoCN9qzMs3z1EKQ='; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'";
