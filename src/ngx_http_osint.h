@@ -56,7 +56,8 @@ typedef enum {
     NGX_HTTP_OSINT_ERR_BREAKER_OPEN,
     NGX_HTTP_OSINT_ERR_AUTH,
     NGX_HTTP_OSINT_ERR_DEADLINE,
-    NGX_HTTP_OSINT_ERR_DISABLED
+    NGX_HTTP_OSINT_ERR_DISABLED,
+    NGX_HTTP_OSINT_ERR_INTERNAL     /* the worker's own, not the provider's */
 } ngx_http_osint_err_e;
 
 
@@ -367,6 +368,7 @@ struct ngx_http_osint_fetch_s {
     long                            http_status;
     curl_off_t                      retry_after;    /* s; -1: none */
     char                            error[CURL_ERROR_SIZE];
+    const char                     *local;  /* our own failure, or NULL */
 
     ngx_queue_t                     queue;        /* in the worker's list */
 

@@ -36,6 +36,8 @@ static void ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
 static void ngx_http_osint_call_settle(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_store(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_local(ngx_http_osint_call_t *call,
+    const char *message);
 
 
 /* a call starts with the caches; a miss goes on to the provider */
@@ -655,13 +657,32 @@ failed:
                   "osint: provider \"%V\" call could not be started",
                   &p->name);
 
+    ngx_http_osint_call_local(call, "the call could not be started");
+}
+
+
+/*
+ * The worker's own failure (memory, descriptors, worker_connections, an
+ * event it could not watch), not the provider's: no outcome is recorded,
+ * so no breaker counts it, and a probe gives its slot back deciding
+ * nothing.  A token or quota unit taken stays taken: the request may have
+ * reached the provider.  No retry: the shortage is likely still there.
+ */
+
+static void
+ngx_http_osint_call_local(ngx_http_osint_call_t *call, const char *message)
+{
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_http_get_module_main_conf(call->lookup->request,
+                                        ngx_http_osint_module);
+
     if (call->probe) {
-        ngx_http_osint_release_probe(omcf, p, call->probe);
+        ngx_http_osint_release_probe(omcf, call->provider, call->probe);
         call->probe = 0;
     }
 
-    ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_CONNECT, 0,
-                              "the call could not be started");
+    ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_INTERNAL, 0, message);
 
     ngx_http_osint_call_end(call);
 }
@@ -686,6 +707,14 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
 
     now = ngx_http_osint_now_ms();
     call->latency = now - call->started;
+
+    /* a transfer that also ran short of a socket and then failed */
+
+    if (f->local && f->result != CURLE_OK) {
+        ngx_http_osint_fetch_cancel(f);
+        ngx_http_osint_call_local(call, f->local);
+        return;
+    }
 
     outcome = ngx_http_osint_call_classify(call);
 

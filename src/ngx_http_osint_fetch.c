@@ -25,6 +25,10 @@
  */
 #define NGX_HTTP_OSINT_IDLE_EASY     64
 
+/* why a transfer failed when ngx_get_connection() had nothing to give */
+#define NGX_HTTP_OSINT_NO_CONNECTION                                         \
+    "no connection left for a provider socket (worker_connections)"
+
 
 /* what this worker knows of one socket libcurl uses */
 
@@ -39,6 +43,9 @@ typedef struct {
     ngx_event_t                 timer;
     ngx_connection_t            timer_conn;  /* only for ev->data's fd */
     ngx_queue_t                 active;      /* of ngx_http_osint_fetch_t */
+
+    ngx_event_t                 fail;        /* posted: ends "failed" */
+    ngx_queue_t                 failed;      /* transfers we cannot serve */
 
     ngx_http_osint_sock_t      *socks;       /* indexed by fd */
     ngx_uint_t                  nsocks;
@@ -62,7 +69,12 @@ static size_t ngx_http_osint_write_cb(char *ptr, size_t size, size_t nmemb,
     void *userdata);
 static void ngx_http_osint_socket_handler(ngx_event_t *ev);
 static void ngx_http_osint_timer_handler(ngx_event_t *ev);
+static void ngx_http_osint_socket_action(curl_socket_t s, int action);
+static void ngx_http_osint_fail_handler(ngx_event_t *ev);
+static void ngx_http_osint_fetch_fail(CURL *easy, const char *why);
 static void ngx_http_osint_check_done(void);
+static void ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f,
+    CURLcode result);
 static ngx_http_osint_sock_t *ngx_http_osint_sock(curl_socket_t s);
 static void ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f);
 static CURL *ngx_http_osint_easy_get(ngx_http_osint_multi_t *m);
@@ -132,6 +144,7 @@ ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     m->log = cycle->log;
     m->omcf = omcf;
     ngx_queue_init(&m->active);
+    ngx_queue_init(&m->failed);
 
     /*
      * The timer's data must look like a connection: nginx's debug log
@@ -144,6 +157,10 @@ ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     m->timer.handler = ngx_http_osint_timer_handler;
     m->timer.log = cycle->log;
     m->timer.cancelable = 1;
+
+    m->fail.data = &m->timer_conn;
+    m->fail.handler = ngx_http_osint_fail_handler;
+    m->fail.log = cycle->log;
 
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION,
                       ngx_http_osint_socket_cb);
@@ -174,10 +191,17 @@ ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_queue_add(&m->active, &m->failed);
+    ngx_queue_init(&m->failed);
+
     while (!ngx_queue_empty(&m->active)) {
         q = ngx_queue_head(&m->active);
         f = ngx_queue_data(q, ngx_http_osint_fetch_t, queue);
         ngx_http_osint_fetch_cancel(f);
+    }
+
+    if (m->fail.posted) {
+        ngx_delete_posted_event(&m->fail);
     }
 
     /* closes the cached connections through our closesocket callback */
@@ -222,6 +246,7 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
     ngx_msec_t timeout)
 {
     CURL                    *easy;
+    CURLMcode                rc;
     ngx_http_osint_multi_t  *m;
 
     m = ngx_http_osint_multi;
@@ -237,6 +262,7 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
 
     f->easy = easy;
     f->error[0] = '\0';
+    f->local = NULL;
 
     if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK) {
         goto failed;
@@ -245,6 +271,7 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
     /* what differs between calls; the rest was set when the handle was made */
 
     curl_easy_setopt(easy, CURLOPT_PRIVATE, f);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, f);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f->error);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) timeout);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, f);
@@ -261,7 +288,12 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
         curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     }
 
-    if (curl_multi_add_handle(m->multi, easy) != CURLM_OK) {
+    rc = curl_multi_add_handle(m->multi, easy);
+
+    if (rc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ALERT, f->log, 0,
+                      "osint: curl_multi_add_handle() failed: %s",
+                      curl_multi_strerror(rc));
         goto failed;
     }
 
@@ -370,7 +402,6 @@ ngx_http_osint_easy_get(ngx_http_osint_multi_t *m)
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, ngx_http_osint_write_cb);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, ngx_http_osint_open_cb);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, m);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION,
                      ngx_http_osint_close_cb);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, m);
@@ -412,6 +443,7 @@ ngx_http_osint_easy_put(CURL *easy)
     m = ngx_http_osint_multi;
 
     curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, NULL);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
@@ -509,27 +541,39 @@ ngx_http_osint_sock(curl_socket_t s)
 }
 
 
+/*
+ * A socket we cannot open or wrap is the worker's failure (descriptors,
+ * worker_connections, memory), not the provider's: the transfer is told
+ * so (f->local) before libcurl fails it, or tries another address.
+ */
+
 static curl_socket_t
 ngx_http_osint_open_cb(void *clientp, curlsocktype purpose,
     struct curl_sockaddr *addr)
 {
-    ngx_http_osint_multi_t *m = clientp;
+    ngx_http_osint_fetch_t *f = clientp;
 
-    ngx_socket_t            s;
-    ngx_http_osint_sock_t  *sk;
+    const char              *why;
+    ngx_socket_t             s;
+    ngx_http_osint_sock_t   *sk;
+    ngx_http_osint_multi_t  *m;
+
+    m = ngx_http_osint_multi;
 
     s = ngx_socket(addr->family, addr->socktype, addr->protocol);
 
     if (s == (ngx_socket_t) -1) {
         ngx_log_error(NGX_LOG_ERR, m->log, ngx_socket_errno,
                       "osint: socket() failed");
-        return CURL_SOCKET_BAD;
+        why = "socket() failed";
+        goto failed;
     }
 
     sk = ngx_http_osint_sock(s);
     if (sk == NULL) {
         ngx_close_socket(s);
-        return CURL_SOCKET_BAD;
+        why = "out of memory";
+        goto failed;
     }
 
     /* a number reused after a socket closed behind libcurl's back */
@@ -541,7 +585,8 @@ ngx_http_osint_open_cb(void *clientp, curlsocktype purpose,
     sk->conn = ngx_http_osint_fd_wrap(s, m->log);
     if (sk->conn == NULL) {
         ngx_close_socket(s);
-        return CURL_SOCKET_BAD;
+        why = NGX_HTTP_OSINT_NO_CONNECTION;
+        goto failed;
     }
 
     sk->conn->read->handler = ngx_http_osint_socket_handler;
@@ -549,6 +594,14 @@ ngx_http_osint_open_cb(void *clientp, curlsocktype purpose,
     sk->opened = 1;
 
     return s;
+
+failed:
+
+    if (f) {
+        f->local = why;
+    }
+
+    return CURL_SOCKET_BAD;
 }
 
 
@@ -576,6 +629,9 @@ ngx_http_osint_close_cb(void *clientp, curl_socket_t s)
  * callback: CURL_POLL_REMOVE only stops watching them, as they may come
  * back from the connection cache.  Others (the threaded resolver's
  * socketpair) are never reported closed: forget them at REMOVE.
+ *
+ * Never -1: libcurl would fail every transfer of the worker.  A socket we
+ * cannot watch fails the one transfer it serves (fetch_fail).
  */
 
 static int
@@ -588,7 +644,11 @@ ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
 
     sk = ngx_http_osint_sock(s);
     if (sk == NULL) {
-        return -1;
+        if (what != CURL_POLL_REMOVE) {
+            ngx_http_osint_fetch_fail(easy, "out of memory");
+        }
+
+        return 0;
     }
 
     if (what == CURL_POLL_REMOVE) {
@@ -628,7 +688,8 @@ ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
 
         sk->conn = ngx_http_osint_fd_wrap(s, m->log);
         if (sk->conn == NULL) {
-            return -1;
+            ngx_http_osint_fetch_fail(easy, NGX_HTTP_OSINT_NO_CONNECTION);
+            return 0;
         }
 
         sk->conn->read->handler = ngx_http_osint_socket_handler;
@@ -646,10 +707,67 @@ ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
                                 || what == CURL_POLL_INOUT)
         != NGX_OK)
     {
-        return -1;
+        ngx_http_osint_fetch_fail(easy, "its socket could not be watched");
     }
 
     return 0;
+}
+
+
+/*
+ * Ends one transfer as the worker's own failure, soon: a handle cannot
+ * leave the multi inside libcurl's callback, so it waits in m->failed for
+ * a posted event.  Its socket is not watched meanwhile.
+ */
+
+static void
+ngx_http_osint_fetch_fail(CURL *easy, const char *why)
+{
+    ngx_http_osint_fetch_t  *f;
+    ngx_http_osint_multi_t  *m;
+
+    m = ngx_http_osint_multi;
+    f = NULL;
+
+    if (easy) {
+        (void) curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &f);
+    }
+
+    if (f == NULL || !f->active) {
+        ngx_log_error(NGX_LOG_ERR, m->log, 0,
+                      "osint: %s, in no transfer of ours", why);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                  "osint: a provider transfer fails: %s", why);
+
+    f->local = why;
+
+    ngx_queue_remove(&f->queue);
+    ngx_queue_insert_tail(&m->failed, &f->queue);
+
+    if (!m->fail.posted) {
+        ngx_post_event(&m->fail, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_osint_fail_handler(ngx_event_t *ev)
+{
+    ngx_queue_t             *q;
+    ngx_http_osint_fetch_t  *f;
+
+    /* f->done() may cancel other transfers, failed ones too: look again */
+
+    while (ngx_http_osint_multi
+           && !ngx_queue_empty(&ngx_http_osint_multi->failed))
+    {
+        q = ngx_queue_head(&ngx_http_osint_multi->failed);
+        f = ngx_queue_data(q, ngx_http_osint_fetch_t, queue);
+        ngx_http_osint_fetch_end(f, CURLE_ABORTED_BY_CALLBACK);
+    }
 }
 
 
@@ -679,7 +797,7 @@ ngx_http_osint_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 static void
 ngx_http_osint_socket_handler(ngx_event_t *ev)
 {
-    int                  running, action;
+    int                  action;
     ngx_socket_t         fd;
     ngx_connection_t    *c;
 
@@ -696,24 +814,40 @@ ngx_http_osint_socket_handler(ngx_event_t *ev)
 
     /* c may be released inside: do not touch it afterwards */
 
-    (void) curl_multi_socket_action(ngx_http_osint_multi->multi, fd, action,
-                                    &running);
-
-    ngx_http_osint_check_done();
+    ngx_http_osint_socket_action(fd, action);
 }
 
 
 static void
 ngx_http_osint_timer_handler(ngx_event_t *ev)
 {
-    int  running;
-
     if (ngx_http_osint_multi == NULL) {
         return;
     }
 
-    (void) curl_multi_socket_action(ngx_http_osint_multi->multi,
-                                    CURL_SOCKET_TIMEOUT, 0, &running);
+    ngx_http_osint_socket_action(CURL_SOCKET_TIMEOUT, 0);
+}
+
+
+/*
+ * An error here is libcurl's own (memory, a bad socket): what it could
+ * not do for a transfer comes back as that transfer's result.
+ */
+
+static void
+ngx_http_osint_socket_action(curl_socket_t s, int action)
+{
+    int        running;
+    CURLMcode  rc;
+
+    rc = curl_multi_socket_action(ngx_http_osint_multi->multi, s, action,
+                                  &running);
+
+    if (rc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_http_osint_multi->log, 0,
+                      "osint: curl_multi_socket_action() failed: %s",
+                      curl_multi_strerror(rc));
+    }
 
     ngx_http_osint_check_done();
 }
@@ -723,9 +857,7 @@ static void
 ngx_http_osint_check_done(void)
 {
     int                      left;
-    long                     status;
     CURLMsg                 *msg;
-    struct curl_header      *h;
     ngx_http_osint_fetch_t  *f;
 
     while (ngx_http_osint_multi
@@ -739,40 +871,9 @@ ngx_http_osint_check_done(void)
         (void) curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
                                  (char **) &f);
 
-        if (f == NULL) {
-            continue;
+        if (f) {
+            ngx_http_osint_fetch_end(f, msg->data.result);
         }
-
-        f->result = msg->data.result;
-
-        status = 0;
-        (void) curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
-        f->http_status = status;
-
-        f->retry_after = -1;
-
-        if (curl_easy_header(f->easy, "Retry-After", 0, CURLH_HEADER, -1, &h)
-            == CURLHE_OK)
-        {
-            f->retry_after = ngx_http_osint_retry_after((u_char *) h->value,
-                                                        ngx_strlen(h->value));
-        }
-
-        ngx_queue_remove(&f->queue);
-        f->active = 0;
-
-        curl_multi_remove_handle(ngx_http_osint_multi->multi, f->easy);
-        ngx_http_osint_easy_put(f->easy);
-        f->easy = NULL;
-
-        if (f->headers) {
-            curl_slist_free_all(f->headers);
-            f->headers = NULL;
-        }
-
-        /* the body stays with f until the owner calls fetch_cancel() */
-
-        f->done(f);
     }
 }
 
@@ -837,4 +938,45 @@ ngx_http_osint_retry_after(u_char *value, size_t len)
     }
 
     return ngx_min((curl_off_t) date, NGX_HTTP_OSINT_RETRY_AFTER_MAX);
+}
+
+
+/* the transfer leaves the multi, its outcome read, and its owner is told */
+
+static void
+ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f, CURLcode result)
+{
+    long                 status;
+    struct curl_header  *h;
+
+    f->result = result;
+
+    status = 0;
+    (void) curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+    f->http_status = status;
+
+    f->retry_after = -1;
+
+    if (curl_easy_header(f->easy, "Retry-After", 0, CURLH_HEADER, -1, &h)
+        == CURLHE_OK)
+    {
+        f->retry_after = ngx_http_osint_retry_after((u_char *) h->value,
+                                                    ngx_strlen(h->value));
+    }
+
+    ngx_queue_remove(&f->queue);
+    f->active = 0;
+
+    curl_multi_remove_handle(ngx_http_osint_multi->multi, f->easy);
+    ngx_http_osint_easy_put(f->easy);
+    f->easy = NULL;
+
+    if (f->headers) {
+        curl_slist_free_all(f->headers);
+        f->headers = NULL;
+    }
+
+    /* the body stays with f until the owner calls fetch_cancel() */
+
+    f->done(f);
 }

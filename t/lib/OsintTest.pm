@@ -85,7 +85,8 @@ my %USED_PORTS;         # ports handed out by free_port() in this process
 # construction and settings
 
 # OsintTest->new(%opt) -> $t
-#   opt: workers => N (default 2), timeout => S (HTTP client, default 15)
+#   opt: workers => N (default 2), timeout => S (HTTP client, default 15),
+#        worker_connections => N (default 1024)
 sub new {
     my ($class, %opt) = @_;
 
@@ -108,6 +109,7 @@ sub new {
         allow       => [],
         log_checked => 0,           # error.log offset already checked
         wrapper     => [],          # prefix of nginx's command, this $t
+        connections => $opt{worker_connections} // 1024,
     }, $class;
 
     $LIVE{"$self"} = $self;
@@ -135,6 +137,33 @@ sub wrapper {
     my ($self, @argv) = @_;
     $self->{wrapper} = [@argv];
     return $self;
+}
+
+# $t->etc_files(NAME => $text, ...) -> $t, or undef when this cannot be
+# done here (not root, no unshare -m): nginx then runs in a mount namespace
+# of its own where each /etc/NAME reads $text (bind-mounted from
+# TESTDIR/etc/NAME), e.g. hosts naming test providers, resolv.conf naming
+# a test resolver.  Sets wrapper().
+sub etc_files {
+    my ($self, %files) = @_;
+    return undef if $> != 0
+                    || system('unshare -m true >/dev/null 2>&1') != 0;
+
+    my $etc = "$self->{dir}/etc";
+    mkdir $etc;
+    chmod 0755, $etc;
+
+    my $sh = "#!/bin/sh\nset -e\n";
+    for my $name (sort keys %files) {
+        _write_file("$etc/$name", $files{$name});
+        chmod 0644, "$etc/$name";
+        $sh .= "mount --bind '$etc/$name' '/etc/$name'\n";
+    }
+    _write_file("$self->{dir}/etc.sh", $sh . "exec \"\$@\"\n");
+    chmod 0755, "$self->{dir}/etc.sh";
+
+    return $self->wrapper('unshare', '-m', '--propagation', 'private',
+                          "$self->{dir}/etc.sh");
 }
 
 # $t->timeout($s) -> $t / $t->timeout -> S: HTTP client timeout of get/post
@@ -311,7 +340,7 @@ error_log %%TESTDIR%%/error.log info;
 $self->{main_conf}
 @{[ $ENV{OSINT_EXTRA_MAIN_CONF} // '' ]}
 events {
-    worker_connections 1024;
+    worker_connections $self->{connections};
 }
 
 http {
