@@ -306,6 +306,7 @@ typedef struct {
     ngx_str_t                   password_env;
     ngx_msec_t                  timeout;
     ngx_str_t                   prefix;
+    size_t                      write_buffer;   /* SET bytes in flight */
 } ngx_http_osint_redis_conf_t;
 
 
@@ -473,6 +474,7 @@ typedef struct {
      * behind, which readers find dead (ngx_http_osint_redis_workers_up).
      */
     ngx_pid_t                   redis_up[NGX_MAX_PROCESSES];
+    ngx_atomic_t                redis_writes_dropped;
 } ngx_http_osint_counters_t;
 
 

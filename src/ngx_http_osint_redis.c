@@ -32,11 +32,17 @@
 #define NGX_HTTP_OSINT_REDIS_BACKOFF_MIN   100
 #define NGX_HTTP_OSINT_REDIS_BACKOFF_MAX   5000
 
-/* GETs in a row that time out before the connection counts as hung */
+/* commands in a row that time out before the connection counts as hung */
 #define NGX_HTTP_OSINT_REDIS_MAX_TIMEOUTS  3
 
 /* SETs awaiting a reply: beyond, new ones are dropped (it is a cache) */
 #define NGX_HTTP_OSINT_REDIS_MAX_SETS      4096
+
+/* default of write_buffer=: bytes of SETs awaiting a reply, per worker */
+#define NGX_HTTP_OSINT_REDIS_WRITE_BUFFER  (4 * 1024 * 1024)
+
+/* what a SET costs beyond its key and value: the protocol, the TTL */
+#define NGX_HTTP_OSINT_REDIS_SET_EXTRA     64
 
 /* bytes of a Redis error reply quoted in the log */
 #define NGX_HTTP_OSINT_REDIS_ERR_MAX       128
@@ -54,6 +60,7 @@ struct ngx_http_osint_redis_req_s {
     ngx_event_t                     ev;        /* timeout, or posted failure */
     ngx_msec_t                      start;
     ngx_queue_t                     queue;     /* in "pending" or "failed" */
+    size_t                          bytes;     /* a SET: its size */
     unsigned                        sent:1;    /* hiredis holds a callback */
 };
 
@@ -82,8 +89,9 @@ typedef struct {
     ngx_queue_t                     pending;   /* GETs sent, oldest first */
     ngx_queue_t                     failed;    /* GETs whose failure is
                                                   posted */
-    ngx_uint_t                      timeouts;  /* GETs in a row */
+    ngx_uint_t                      timeouts;  /* commands in a row */
     ngx_uint_t                      sets;      /* SETs awaiting a reply */
+    size_t                          set_bytes; /* their size */
 
     ngx_msec_t                      backoff;
     ngx_msec_t                      up_since;
@@ -95,6 +103,7 @@ typedef struct {
 
     unsigned                        up:1;
     unsigned                        set_error_logged:1;
+    unsigned                        set_drop_logged:1;
     unsigned                        exiting:1;
 } ngx_http_osint_redis_t;
 
@@ -126,6 +135,10 @@ static void ngx_http_osint_redis_notify(ngx_http_osint_redis_reply_pt handler,
     redisReply *rr);
 static void ngx_http_osint_redis_get_reply(void *data, ngx_int_t rc,
     void *reply);
+static ngx_uint_t ngx_http_osint_redis_set_room(ngx_http_osint_redis_t *rd,
+    size_t bytes);
+static void ngx_http_osint_redis_set_reply(void *data, ngx_int_t rc,
+    void *reply);
 
 /* hiredis callbacks */
 static void ngx_http_osint_redis_on_connect(const redisAsyncContext *ac,
@@ -135,8 +148,6 @@ static void ngx_http_osint_redis_on_disconnect(const redisAsyncContext *ac,
 static void ngx_http_osint_redis_hello_done(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_osint_redis_command_done(redisAsyncContext *ac,
-    void *reply, void *privdata);
-static void ngx_http_osint_redis_set_done(redisAsyncContext *ac,
     void *reply, void *privdata);
 
 /* the hiredis event adapter */
@@ -191,6 +202,7 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     rcf->db = 0;
     rcf->timeout = NGX_HTTP_OSINT_REDIS_TIMEOUT;
+    rcf->write_buffer = NGX_HTTP_OSINT_REDIS_WRITE_BUFFER;
     ngx_str_set(&rcf->prefix, NGX_HTTP_OSINT_REDIS_PREFIX);
 
     value = cf->args->elts;
@@ -286,6 +298,22 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             if (rcf->timeout == (ngx_msec_t) NGX_ERROR || rcf->timeout == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid timeout \"%V\" in \"%V\"",
+                                   &value[i], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "write_buffer=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+            rcf->write_buffer = ngx_parse_size(&s);
+
+            if (rcf->write_buffer == (size_t) NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid write_buffer \"%V\" in \"%V\"",
                                    &value[i], &cmd->name);
                 return NGX_CONF_ERROR;
             }
@@ -721,12 +749,21 @@ ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req)
 }
 
 
+/*
+ * A cache write: dropped, and counted, when the SETs awaiting a reply
+ * hold write_buffer bytes (hiredis would buffer whatever a hung Redis
+ * does not read).  It has the timeout of a GET, and times out as one.
+ */
+
 void
 ngx_http_osint_redis_set(ngx_str_t *key, u_char *value, size_t len,
     time_t ttl)
 {
-    u_char                  ex[NGX_TIME_T_LEN + 1];
-    ngx_http_osint_redis_t  *rd;
+    u_char                       ex[NGX_TIME_T_LEN];
+    size_t                       argvlen[5], bytes;
+    const char                  *argv[5];
+    ngx_http_osint_redis_t      *rd;
+    ngx_http_osint_redis_req_t  *req;
 
     rd = ngx_http_osint_redis;
 
@@ -734,21 +771,62 @@ ngx_http_osint_redis_set(ngx_str_t *key, u_char *value, size_t len,
         return;
     }
 
-    if (rd->sets >= NGX_HTTP_OSINT_REDIS_MAX_SETS) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, rd->log, 0,
-                       "osint: redis SET dropped, too many in flight");
+    bytes = key->len + len + NGX_HTTP_OSINT_REDIS_SET_EXTRA;
+
+    if (!ngx_http_osint_redis_set_room(rd, bytes)) {
         return;
     }
 
-    *ngx_sprintf(ex, "%T", ttl) = '\0';
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (const char *) key->data;
+    argvlen[1] = key->len;
+    argv[2] = (const char *) value;
+    argvlen[2] = len;
+    argv[3] = "EX";
+    argvlen[3] = 2;
+    argv[4] = (const char *) ex;
+    argvlen[4] = ngx_sprintf(ex, "%T", ttl) - ex;
 
-    if (redisAsyncCommand(rd->ac, ngx_http_osint_redis_set_done, NULL,
-                          "SET %b %b EX %s", key->data, key->len,
-                          value, len, ex)
-        == REDIS_OK)
-    {
-        rd->sets++;
+    req = ngx_http_osint_redis_send(5, argv, argvlen,
+                                    ngx_http_osint_redis_set_reply, NULL,
+                                    rd, NULL);
+    if (req == NULL) {
+        return;
     }
+
+    req->bytes = bytes;
+    rd->sets++;
+    rd->set_bytes += bytes;
+}
+
+
+/* room for one more SET of "bytes"; else it is dropped and counted */
+
+static ngx_uint_t
+ngx_http_osint_redis_set_room(ngx_http_osint_redis_t *rd, size_t bytes)
+{
+    if (rd->sets < NGX_HTTP_OSINT_REDIS_MAX_SETS
+        && rd->set_bytes + bytes <= rd->conf->write_buffer)
+    {
+        return 1;
+    }
+
+    if (rd->counters) {
+        (void) ngx_atomic_fetch_add(&rd->counters->redis_writes_dropped, 1);
+    }
+
+    /* once per connection: Redis reads slower than lookups write */
+
+    if (!rd->set_drop_logged) {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "osint: redis %V cache writes dropped: %ui SETs of "
+                      "%uz bytes await a reply", &rd->name, rd->sets,
+                      rd->set_bytes);
+        rd->set_drop_logged = 1;
+    }
+
+    return 0;
 }
 
 
@@ -1063,7 +1141,7 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
     age = ngx_current_msec - oldest->start;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
-                   "osint: redis GET %p timed out, %ui in a row",
+                   "osint: redis command %p timed out, %ui in a row",
                    req, rd->timeouts);
 
     /*
@@ -1074,8 +1152,8 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
 
     if (rd->ac && rd->up) {
         if (rd->timeouts >= NGX_HTTP_OSINT_REDIS_MAX_TIMEOUTS) {
-            ngx_http_osint_redis_close(rd, "%ui GETs in a row timed out "
-                                       "after %M ms", rd->timeouts,
+            ngx_http_osint_redis_close(rd, "%ui commands in a row timed "
+                                       "out after %M ms", rd->timeouts,
                                        rd->conf->timeout);
 
         } else if (age >= 2 * rd->conf->timeout) {
@@ -1229,6 +1307,7 @@ ngx_http_osint_redis_hello_done(redisAsyncContext *ac, void *reply,
     rd->up_since = ngx_current_msec;
     rd->timeouts = 0;
     rd->set_error_logged = 0;
+    rd->set_drop_logged = 0;
 
     if (rd->logged != NGX_HTTP_OSINT_REDIS_LOGGED_UP) {
         ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
@@ -1255,6 +1334,14 @@ ngx_http_osint_redis_command_done(redisAsyncContext *ac, void *reply,
     rd = ngx_http_osint_redis;
 
     req->sent = 0;
+
+    if (rd && req->bytes) {
+
+        /* hiredis lets a SET's bytes go: room for another */
+
+        rd->sets--;
+        rd->set_bytes -= req->bytes;
+    }
 
     if (rr && rd) {
         /* any answer: the connection is alive */
@@ -1286,7 +1373,7 @@ ngx_http_osint_redis_command_done(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    if (rr->type == REDIS_REPLY_ERROR) {
+    if (rr->type == REDIS_REPLY_ERROR && req->bytes == 0) {
         last = ngx_http_osint_redis_reply_text(rr, text, sizeof(text));
 
         ngx_log_error(NGX_LOG_INFO, req->ev.log, 0,
@@ -1305,32 +1392,20 @@ ngx_http_osint_redis_command_done(redisAsyncContext *ac, void *reply,
 }
 
 
+/* a SET's reply; a time out or a lost connection needs nothing more */
+
 static void
-ngx_http_osint_redis_set_done(redisAsyncContext *ac, void *reply,
-    void *privdata)
+ngx_http_osint_redis_set_reply(void *data, ngx_int_t rc, void *reply)
 {
-    redisReply  *rr = reply;
-
     u_char                  *last, text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
-    ngx_http_osint_redis_t  *rd;
-
-    rd = ngx_http_osint_redis;
-
-    if (rd == NULL) {
-        return;
-    }
-
-    rd->sets--;
-
-    if (rr == NULL) {
-        return;
-    }
-
-    rd->timeouts = 0;
+    redisReply              *rr = reply;
+    ngx_http_osint_redis_t  *rd = data;
 
     /* once per connection: a full Redis (maxmemory) refuses every SET */
 
-    if (rr->type == REDIS_REPLY_ERROR && !rd->set_error_logged) {
+    if (rc == NGX_OK && rr->type == REDIS_REPLY_ERROR
+        && !rd->set_error_logged)
+    {
         last = ngx_http_osint_redis_reply_text(rr, text, sizeof(text));
 
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,

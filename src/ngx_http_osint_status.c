@@ -401,6 +401,15 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
                          ? 1 : 0);
     }
 
+    ngx_http_osint_help(p, last, "osint_redis_writes_dropped_total", "counter",
+                        "Cache writes not sent to Redis: the SETs awaiting "
+                        "a reply held write_buffer bytes.");
+
+    if (ctx && omcf->redis) {
+        p = ngx_slprintf(p, last, "osint_redis_writes_dropped_total %uA\n",
+                         ctx->sh->counters.redis_writes_dropped);
+    }
+
     p = ngx_http_osint_limit_prometheus(p, last);
 
     if (ctx) {
@@ -455,6 +464,8 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
         if (obj) {
             cJSON_AddBoolToObject(obj, "up",
                 ngx_http_osint_redis_workers_up(&ctx->sh->counters) > 0);
+            cJSON_AddNumberToObject(obj, "writes_dropped",
+                (double) ctx->sh->counters.redis_writes_dropped);
         }
 
     } else {

@@ -385,7 +385,7 @@ until (log_lines(down_re($name), $mark) >= 2 || $round >= 20) {
     push @took, map { int($_->{elapsed_ms} // 9999) } @$r;
 }
 
-my $hung = join '|', '\d+ GETs in a row timed out after 500 ms',
+my $hung = join '|', '\d+ commands in a row timed out after 500 ms',
                      'a reply is overdue by \d+ ms';
 is(scalar log_lines(down_re($name, qr/(?:$hung)/), $mark), 2,
    'hung Redis: down in each worker')

@@ -2,7 +2,9 @@
 
 # Backpressure.  A batch whose client stops reading starts no new lookups
 # once output waits, holds no finished lookup's memory, and ends after
-# send_timeout, while the worker serves others.
+# send_timeout, while the worker serves others.  Cache writes to a hung
+# Redis are bounded in bytes (beyond: dropped and counted) and time out
+# like reads do, marking Redis down.
 
 use strict;
 use warnings;
@@ -15,15 +17,25 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use OsintTest;
 
+plan(skip_all => 'redis-server not installed') unless OsintTest::have_redis();
+
 # one worker: the stalled batch and the other client share its event loop
 my $t = OsintTest->new(workers => 1);
 my $fx = $t->fixture;
+my $redis = $t->redis;
+
+# a Redis left stopped would outlive the test: SIGCONT on every way out
+my $stopped;
+END { kill 'CONT', $stopped if $stopped }
+
 my $conf = <<'EOF';
     osint_zone 8m;
     osint_deadline 5s;
     osint_max_body 1m;
     osint_batch_max 100;
     osint_batch_concurrency 4;
+    osint_redis 127.0.0.1:REDIS_PORT timeout=1s write_buffer=4m;
+    osint_cache_l1 off;
 
     osint_provider big {
         types ipv4;
@@ -37,6 +49,12 @@ my $conf = <<'EOF';
         cache_ttl off;
     }
 
+    osint_provider cached {
+        types ipv6;
+        url "http://127.0.0.1:%%FX0%%/cached/$osint_target?fault=huge&size=300000";
+        cache_ttl 60s;
+    }
+
     server {
         listen 127.0.0.1:%%PORT%% sndbuf=64k;
         send_timeout 2s;
@@ -45,12 +63,27 @@ my $conf = <<'EOF';
     }
 EOF
 
+$conf =~ s/REDIS_PORT/$redis->port/e;
+
+(my $bad = $conf) =~ s/write_buffer=4m/write_buffer=lots/;
+$t->write_conf($bad);
+my ($rc, $out) = $t->nginx_test;
+ok($rc != 0 && index($out, '[emerg] invalid write_buffer "write_buffer=lots"'
+                           . ' in "osint_redis" in ') >= 0,
+   'a bad write_buffer is refused') or diag $out;
+
 $t->write_conf($conf);
 $t->run;
 
 sub rss_kb {
     my $s = OsintTest::_read_file("/proc/$_[0]/status") // return undef;
     return $s =~ /^VmRSS:\s+(\d+)/m ? $1 : undef;
+}
+
+sub metric {
+    my ($name) = @_;
+    my $res = $t->get('/status?format=prometheus');
+    return $res->{content} =~ /^\Q$name\E (\d+)$/m ? $1 : undef;
 }
 
 my ($worker) = $t->worker_pids;
@@ -123,5 +156,65 @@ ok($t->wait_until(sub {
            =~ m{"POST /lookup HTTP/1\.1" 200 } }, 3),
    'the batch is in the access log');
 is($calls_end, $calls_mid, '... none started after the client stalled');
+
+###############################################################################
+# a hung Redis: cache writes bounded, detected by writes alone
+
+ok($t->wait_until(sub { (metric('osint_redis_up') // 0) == 1 }, 5),
+   'redis up');
+
+# refresh=1: no GET, only SETs of 300 kB values
+sub refresh_batch {
+    my ($n, $count) = @_;
+    return $t->post('/lookup?refresh=1', { targets => [
+        map { sprintf '2001:db8::%x:%x', $n, $_ } 1 .. $count // 100 ] });
+}
+
+# 4 at a time, 300 kB each: within write_buffer while Redis keeps up
+my $r = refresh_batch(1, 20);
+is($r->{status}, 200, 'writes while redis answers');
+ok($t->wait_until(sub { ($redis->cmd('DBSIZE') // 0) >= 20 }, 5),
+   '... stored: ' . $redis->cmd('DBSIZE'));
+is(metric('osint_redis_writes_dropped_total'), 0, '... none dropped');
+
+$mark = $t->log_mark;
+$rss0 = rss_kb($worker);
+
+kill 'STOP', $redis->pid;
+$stopped = $redis->pid;
+my $t0 = time;
+
+$r = refresh_batch(2);
+is($r->{status}, 200, 'a batch while redis hangs');
+my $rss_hung = rss_kb($worker);
+cmp_ok($rss_hung - $rss0, '<', 16 * 1024,
+       "worker RSS bounded while redis hangs: $rss0 -> $rss_hung KiB");
+# until writes time out (1 s), those beyond 4 MiB (about 13) are dropped
+my $dropped = metric('osint_redis_writes_dropped_total') // 0;
+cmp_ok($dropped, '>=', 10,
+       "writes beyond write_buffer dropped and counted: $dropped");
+
+ok($t->wait_until(sub { (metric('osint_redis_up') // 1) == 0 }, 4),
+   sprintf('writes that time out mark redis down (%.1f s)', time - $t0));
+like($t->error_log($mark), qr/redis 127\.0\.0\.1:\d+ is down: .*timed out/,
+     '... and it is logged');
+my $st = OsintTest::decode_json_or_undef(
+    $t->get('/status?format=json')->{content});
+is($st->{redis}{up}, JSON::PP::false(), '... status says down');
+
+$r = refresh_batch(3);
+is($r->{status}, 200, 'lookups go on while redis is down');
+cmp_ok(rss_kb($worker) - $rss0, '<', 16 * 1024, '... RSS still bounded');
+
+kill 'CONT', $redis->pid;
+$stopped = undef;
+
+ok($t->wait_until(sub { (metric('osint_redis_up') // 0) == 1 }, 8),
+   'redis up again after SIGCONT');
+$redis->cmd('FLUSHALL');
+$r = refresh_batch(4);
+is($r->{status}, 200, 'writes again');
+ok($t->wait_until(sub { ($redis->cmd('DBSIZE') // 0) >= 1 }, 5),
+   '... stored again');
 
 $t->done_testing;
