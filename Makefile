@@ -108,9 +108,7 @@ FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -Wall \
 FUZZ_LIBS       := -lcjson -lm
 
 FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/formats/*.h)
-# the formats cut messages at a UTF-8 boundary (src/ngx_http_osint_answer.c)
-FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c) \
-                   src/ngx_http_osint_answer.c
+FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c)
 # the file that holds the cache value format, wherever it lives
 CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
 
@@ -122,7 +120,8 @@ FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c \
                           $(wildcard src/ngx_http_osint_verdict.c) \
                           $(FORMATS_SRCS)
 FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS) \
-                          src/ngx_http_osint_json.c
+                          src/ngx_http_osint_json.c \
+                          src/ngx_http_osint_answer.c
 FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
 FUZZ_SRCS_formats      := $(FORMATS_SRCS)
 FUZZ_SRCS_resilience   := src/ngx_http_osint_resilience.c

@@ -592,7 +592,34 @@ ngx_buf_t *ngx_http_osint_json_buf(ngx_pool_t *pool, cJSON *item);
 
 /* provider answers before parsing: UTF-8 repaired, the API key redacted */
 size_t ngx_http_osint_utf8_sequence(u_char *p, u_char *last);
-size_t ngx_http_osint_utf8_cut(u_char *p, size_t len);
+
+/*
+ * The length of p[0..len) without a sequence cut short at its end, as
+ * snprintf() into a buffer leaves one when a provider's text is longer:
+ * the last lead byte within 4 of the end announces more bytes than follow.
+ * Inline: the formats use it, which link nothing but themselves.
+ */
+
+static ngx_inline size_t
+ngx_http_osint_utf8_cut(u_char *p, size_t len)
+{
+    size_t  i, need;
+
+    for (i = len; i > 0 && len - i < 4; i--) {
+
+        if ((p[i - 1] & 0xc0) == 0x80) {
+            continue;       /* a continuation byte: its lead is before */
+        }
+
+        need = (p[i - 1] >= 0xf0) ? 4 : (p[i - 1] >= 0xe0) ? 3
+               : (p[i - 1] >= 0xc0) ? 2 : 1;
+
+        return (len - (i - 1) < need) ? i - 1 : len;
+    }
+
+    return len;
+}
+
 
 /* untrusted text for error.log: controls, quotes, non-UTF-8 as \xHH */
 #define NGX_HTTP_OSINT_LOG_TEXT_MAX  256

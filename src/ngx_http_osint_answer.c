@@ -219,35 +219,6 @@ ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret)
 
 
 /*
- * The length of p[0..len) without a sequence cut short at its end, as
- * snprintf() into a buffer leaves one when a provider's text is longer.
- */
-
-size_t
-ngx_http_osint_utf8_cut(u_char *p, size_t len)
-{
-    size_t  i;
-
-    for (i = len; i > 0 && len - i < 4; i--) {
-
-        if ((p[i - 1] & 0xc0) == 0x80) {
-            continue;       /* a continuation byte: its lead is before */
-        }
-
-        if (p[i - 1] >= 0xc0
-            && ngx_http_osint_utf8_sequence(p + i - 1, p + len) == 0)
-        {
-            return i - 1;
-        }
-
-        break;
-    }
-
-    return len;
-}
-
-
-/*
  * Text from a provider, a client or Redis for a log line: written into
  * dst[0..size) with each byte that a terminal or a log reader would take
  * for more than a character as \xHH: controls (CR and LF forge lines, ESC
