@@ -30,7 +30,8 @@ static const char  *ngx_http_osint_kinds[] = {
     "breaker_open",
     "auth",
     "deadline",
-    "disabled"
+    "disabled",
+    "redirect"
 };
 
 
