@@ -21,6 +21,7 @@
 # its own origin, 301/302/303 turn it into a GET; the hop limit.
 # Part 4: the address classifier itself (t/unit/redirect.c): every
 # non-public range and its IPv4-mapped forms, which no test may connect to.
+# Part 5: config's libcurl probe.
 
 use strict;
 use warnings;
@@ -372,5 +373,36 @@ my $out = qx($bin);
 is($?, 0, 'the classifier unit test passes') or diag($out);
 like($out, qr/^1\.\.(\d+)$/m, '... and reports its plan');
 unlike($out, qr/^not ok/m, '... every case ok');
+
+
+###############################################################################
+# Part 5: config's libcurl probe tests what the module uses (7.87): the
+# program auto/feature compiles, taken from config, builds and links here.
+# An older libcurl to see it refused is not at hand; that part is not
+# tested.
+
+my $config = OsintTest::_read_file("$FindBin::Bin/../config") // '';
+my ($incs, $probe) = $config =~
+    /ngx_feature="libcurl[^"]*"\n.*?ngx_feature_incs="([^"]*)"\n.*?
+     ngx_feature_test="((?:[^"\\]|\\.)*)"/sx;
+
+ok(defined $probe, 'config has a libcurl probe');
+$probe //= '';
+$probe =~ s/\\"/"/g;
+
+for my $used (qw(CURLOPT_QUICK_EXIT CURLOPT_PROTOCOLS_STR curl_easy_header
+                 curl_multi_socket_action))
+{
+    like($probe, qr/\b$used\b/, "the probe uses $used");
+}
+
+like($config, qr/requires libcurl 7\.87 or newer/,
+     'its error names libcurl 7.87');
+
+OsintTest::_write_file("$dir/probe.c",
+                       "$incs\nint main(void) {\n$probe;\nreturn 0;\n}\n");
+is(system('cc', '-Wall', '-Werror', '-o', "$dir/probe", "$dir/probe.c",
+          '-lcurl'),
+   0, 'the probe compiles and links against the installed libcurl');
 
 $t->done_testing;
