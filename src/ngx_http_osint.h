@@ -57,7 +57,8 @@ typedef enum {
     NGX_HTTP_OSINT_ERR_AUTH,
     NGX_HTTP_OSINT_ERR_DEADLINE,
     NGX_HTTP_OSINT_ERR_DISABLED,
-    NGX_HTTP_OSINT_ERR_INTERNAL     /* the worker's own, not the provider's */
+    NGX_HTTP_OSINT_ERR_INTERNAL,    /* the worker's own, not the provider's */
+    NGX_HTTP_OSINT_ERR_REDIRECT
 } ngx_http_osint_err_e;
 
 
@@ -272,6 +273,7 @@ typedef struct {
     ngx_array_t                 fields;   /* of ngx_http_osint_field_t */
 
     ngx_msec_t                  timeout;
+    ngx_uint_t                  redirects;      /* hops followed, at most */
 
     ngx_http_osint_rate_t       rate;
     ngx_http_osint_quota_t      quota;
@@ -365,6 +367,15 @@ struct ngx_http_osint_fetch_s {
     void                           *data;
     ngx_log_t                      *log;
 
+    /* redirects, followed hop by hop (ngx_http_osint_redirect.c) */
+    const char                     *origin_url;     /* the configured one */
+    ngx_str_t                      *api_key;
+    ngx_uint_t                      redirects;      /* hops allowed */
+    ngx_uint_t                      hops;           /* hops made */
+    ngx_msec_t                      deadline;       /* of all hops */
+    long                            redirect_status;  /* the last 3xx */
+    const char                     *redirect_error; /* answer's message */
+
     CURLcode                        result;
     long                            http_status;
     curl_off_t                      retry_after;    /* s; -1: none */
@@ -376,6 +387,8 @@ struct ngx_http_osint_fetch_s {
     unsigned                        active:1;
     unsigned                        too_large:1;
     unsigned                        fresh_connect:1;
+    unsigned                        foreign:1;    /* left the origin */
+    unsigned                        addr_refused:1;
 };
 
 
@@ -634,6 +647,12 @@ ngx_connection_t *ngx_http_osint_fd_wrap(ngx_socket_t fd, ngx_log_t *log);
 ngx_int_t ngx_http_osint_fd_watch(ngx_connection_t *c, ngx_uint_t read,
     ngx_uint_t write);
 void ngx_http_osint_fd_release(ngx_connection_t *c, ngx_uint_t closed);
+
+/* redirects: the hops allowed, the addresses they may reach */
+ngx_uint_t ngx_http_osint_addr_public(const struct sockaddr *sa);
+const char *ngx_http_osint_redirect_check(const char *from, const char *next,
+    ngx_uint_t foreign, ngx_uint_t repost, ngx_str_t *api_key,
+    ngx_uint_t *same);
 
 /* libcurl multi on this worker's event loop */
 ngx_int_t ngx_http_osint_fetch_check_libcurl(ngx_log_t *log);

@@ -577,6 +577,8 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
     f->max_body = omcf->max_body;
+    f->redirects = p->redirects;
+    f->api_key = &p->api_key;
 
     /*
      * libcurl re-sends a request by itself when a kept-alive connection
@@ -798,6 +800,14 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
     f = &call->fetch;
     status = f->http_status;
 
+    /* the same words for every refused hop: nothing of where it led */
+
+    if (f->redirect_error) {
+        ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_REDIRECT,
+                                  f->redirect_status, f->redirect_error);
+        return NGX_HTTP_OSINT_OUT_BAD_RESPONSE;
+    }
+
     switch (f->result) {
 
     case CURLE_OK:
@@ -831,8 +841,9 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
                                   status ? NGX_HTTP_OSINT_ERR_BAD_RESPONSE
                                          : NGX_HTTP_OSINT_ERR_CONNECT,
                                   status,
-                                  f->error[0] ? f->error
-                                              : curl_easy_strerror(f->result));
+                                  f->foreign ? "the redirected request failed"
+                                  : f->error[0] ? f->error
+                                  : curl_easy_strerror(f->result));
 
         return status ? NGX_HTTP_OSINT_OUT_BAD_RESPONSE
                       : NGX_HTTP_OSINT_OUT_CONNECT;

@@ -7,6 +7,9 @@
  * an nginx timer.  Transfers to one provider share kept-alive connections
  * through the multi's connection cache.  Names are resolved by libcurl's
  * threaded resolver (Debian builds it so), never in the worker's thread.
+ * Redirects are followed here, hop by hop, not by libcurl: it would send
+ * the provider's custom headers (its key) to whatever host a Location
+ * names, and connect to whatever address that host has.
  */
 
 
@@ -28,6 +31,15 @@
 /* why a transfer failed when ngx_get_connection() had nothing to give */
 #define NGX_HTTP_OSINT_NO_CONNECTION                                         \
     "no connection left for a provider socket (worker_connections)"
+
+
+/*
+ * Sets an option that bounds what a transfer may do (protocols, size,
+ * time, TLS verification, where sockets go); if libcurl refuses it, the
+ * call fails and the reason is logged as an alert.
+ */
+#define ngx_http_osint_bound(easy, opt, val, log)                             \
+    ngx_http_osint_bound_set(curl_easy_setopt(easy, opt, val), #opt, log)
 
 
 /* what this worker knows of one socket libcurl uses */
@@ -78,6 +90,14 @@ static void ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f,
 static ngx_http_osint_sock_t *ngx_http_osint_sock(curl_socket_t s);
 static void ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f);
 static CURL *ngx_http_osint_easy_get(ngx_http_osint_multi_t *m);
+static ngx_int_t ngx_http_osint_easy_bounds(CURL *easy,
+    ngx_http_osint_multi_t *m);
+static ngx_int_t ngx_http_osint_bound_set(CURLcode rc, const char *name,
+    ngx_log_t *log);
+static ngx_int_t ngx_http_osint_fetch_redirect(ngx_http_osint_fetch_t *f,
+    long status);
+static ngx_int_t ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f,
+    const char *next, ngx_uint_t same, ngx_uint_t repost);
 static void ngx_http_osint_easy_put(CURL *easy);
 
 
@@ -236,9 +256,10 @@ ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle)
 
 
 /*
- * Starts a transfer; f->max_body, f->done, f->data, f->log and f->headers
- * are set by the caller.  The easy handle is made here and freed when the
- * transfer ends; the body is freed by ngx_http_osint_fetch_cancel().
+ * Starts a transfer; f->max_body, f->done, f->data, f->log, f->headers,
+ * f->redirects and f->api_key are set by the caller.  The easy handle is
+ * made here and freed when the transfer ends; the body is freed by
+ * ngx_http_osint_fetch_cancel().
  */
 
 ngx_int_t
@@ -264,19 +285,34 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
     f->error[0] = '\0';
     f->local = NULL;
 
+    f->origin_url = url;
+    f->hops = 0;
+    f->foreign = 0;
+    f->addr_refused = 0;
+    f->deadline = ngx_current_msec + timeout;
+    f->redirect_status = 0;
+    f->redirect_error = NULL;
+
     if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK) {
         goto failed;
     }
 
     /* what differs between calls; the rest was set when the handle was made */
 
+    if (ngx_http_osint_bound(easy, CURLOPT_TIMEOUT_MS, (long) timeout, f->log)
+        != NGX_OK
+        || ngx_http_osint_bound(easy, CURLOPT_MAXFILESIZE_LARGE,
+                                (curl_off_t) f->max_body, f->log)
+           != NGX_OK
+        || ngx_http_osint_bound(easy, CURLOPT_OPENSOCKETDATA, f, f->log)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
     curl_easy_setopt(easy, CURLOPT_PRIVATE, f);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, f);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f->error);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) timeout);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, f);
-    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
-                     (curl_off_t) f->max_body);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, (long) f->fresh_connect);
 
@@ -370,8 +406,7 @@ ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f)
 static CURL *
 ngx_http_osint_easy_get(ngx_http_osint_multi_t *m)
 {
-    CURL                        *easy;
-    ngx_http_osint_main_conf_t  *omcf;
+    CURL  *easy;
 
     if (m->nidle) {
         return m->idle[--m->nidle];
@@ -397,11 +432,8 @@ ngx_http_osint_easy_get(ngx_http_osint_multi_t *m)
         return NULL;
     }
 
-    omcf = m->omcf;
-
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, ngx_http_osint_write_cb);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, ngx_http_osint_open_cb);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION,
                      ngx_http_osint_close_cb);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, m);
@@ -409,24 +441,66 @@ ngx_http_osint_easy_get(ngx_http_osint_multi_t *m)
                      "ngx_http_osint_module/" NGX_HTTP_OSINT_VERSION);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
 
-    /* RDAP bootstrap servers redirect; never to another scheme */
-
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 3L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER,
-                     omcf->ssl_verify ? 1L : 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
-                     omcf->ssl_verify ? 2L : 0L);
-
-    if (omcf->ssl_trusted_certificate.len) {
-        curl_easy_setopt(easy, CURLOPT_CAINFO,
-                         omcf->ssl_trusted_certificate.data);
+    if (ngx_http_osint_easy_bounds(easy, m) != NGX_OK) {
+        curl_easy_cleanup(easy);
+        return NULL;
     }
 
     return easy;
+}
+
+
+static ngx_int_t
+ngx_http_osint_easy_bounds(CURL *easy, ngx_http_osint_multi_t *m)
+{
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = m->omcf;
+
+    /* our own redirect following: ngx_http_osint_fetch_redirect() */
+
+    if (ngx_http_osint_bound(easy, CURLOPT_FOLLOWLOCATION, 0L, m->log)
+        != NGX_OK
+        || ngx_http_osint_bound(easy, CURLOPT_PROTOCOLS_STR, "http,https",
+                                m->log)
+           != NGX_OK
+        || ngx_http_osint_bound(easy, CURLOPT_OPENSOCKETFUNCTION,
+                                ngx_http_osint_open_cb, m->log)
+           != NGX_OK
+        || ngx_http_osint_bound(easy, CURLOPT_SSL_VERIFYPEER,
+                                omcf->ssl_verify ? 1L : 0L, m->log)
+           != NGX_OK
+        || ngx_http_osint_bound(easy, CURLOPT_SSL_VERIFYHOST,
+                                omcf->ssl_verify ? 2L : 0L, m->log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (omcf->ssl_trusted_certificate.len
+        && ngx_http_osint_bound(easy, CURLOPT_CAINFO,
+                                omcf->ssl_trusted_certificate.data, m->log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_bound_set(CURLcode rc, const char *name, ngx_log_t *log)
+{
+    if (rc == CURLE_OK) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, log, 0,
+                  "osint: curl_easy_setopt(%s) failed: %s, the call is "
+                  "not made", name, curl_easy_strerror(rc));
+
+    return NGX_ERROR;
 }
 
 
@@ -542,9 +616,12 @@ ngx_http_osint_sock(curl_socket_t s)
 
 
 /*
- * A socket we cannot open or wrap is the worker's failure (descriptors,
- * worker_connections, memory), not the provider's: the transfer is told
- * so (f->local) before libcurl fails it, or tries another address.
+ * Where the address a name resolved to is known.  A socket we cannot
+ * open or wrap is the worker's failure (descriptors, worker_connections,
+ * memory), not the provider's: the transfer is told so (f->local) before
+ * libcurl fails it, or tries another address.  A hop that left the
+ * provider's origin may only reach a public address (no check between
+ * resolving and connecting can be raced by DNS).  clientp is the fetch.
  */
 
 static curl_socket_t
@@ -553,12 +630,31 @@ ngx_http_osint_open_cb(void *clientp, curlsocktype purpose,
 {
     ngx_http_osint_fetch_t *f = clientp;
 
+    u_char                   text[NGX_SOCKADDR_STRLEN];
+    size_t                   len;
     const char              *why;
     ngx_socket_t             s;
     ngx_http_osint_sock_t   *sk;
     ngx_http_osint_multi_t  *m;
 
     m = ngx_http_osint_multi;
+
+    if (f == NULL || m == NULL) {
+        return CURL_SOCKET_BAD;
+    }
+
+    if (f->foreign && !ngx_http_osint_addr_public(&addr->addr)) {
+        len = ngx_sock_ntop(&addr->addr, addr->addrlen, text,
+                            NGX_SOCKADDR_STRLEN, 1);
+
+        ngx_log_error(NGX_LOG_INFO, f->log, 0,
+                      "osint: redirect refused: a non-public address %*s",
+                      len, text);
+
+        f->addr_refused = 1;
+
+        return CURL_SOCKET_BAD;
+    }
 
     s = ngx_socket(addr->family, addr->socktype, addr->protocol);
 
@@ -964,6 +1060,20 @@ ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f, CURLcode result)
                                                     ngx_strlen(h->value));
     }
 
+    if (result == CURLE_OK
+        && (status == 301 || status == 302 || status == 303
+            || status == 307 || status == 308)
+        && ngx_http_osint_fetch_redirect(f, status) == NGX_OK)
+    {
+        return;                 /* the next hop is on its way */
+    }
+
+    /* no other address of the name was allowed either */
+
+    if (f->result != CURLE_OK && f->addr_refused) {
+        f->redirect_error = "redirect refused";
+    }
+
     ngx_queue_remove(&f->queue);
     f->active = 0;
 
@@ -979,4 +1089,136 @@ ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f, CURLcode result)
     /* the body stays with f until the owner calls fetch_cancel() */
 
     f->done(f);
+}
+
+
+/*
+ * A 3xx with a Location: the next hop, if the provider's "redirects" and
+ * ngx_http_osint_redirect_check() allow it.  NGX_OK: it is under way;
+ * otherwise the answer ends here (f->redirect_error says why, if set).
+ */
+
+static ngx_int_t
+ngx_http_osint_fetch_redirect(ngx_http_osint_fetch_t *f, long status)
+{
+    char        *next, *copy;
+    size_t       len;
+    ngx_int_t    rc;
+    ngx_uint_t   same, repost;
+    const char  *reason;
+
+    next = NULL;
+
+    if (curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_URL, &next) != CURLE_OK
+        || next == NULL)
+    {
+        return NGX_DECLINED;    /* no Location: a status like any other */
+    }
+
+    f->redirect_status = status;
+
+    if (f->hops >= f->redirects) {
+        f->redirect_error = f->redirects ? "too many redirects"
+                                         : "redirects are off for this "
+                                           "provider";
+        return NGX_DECLINED;
+    }
+
+    /* 307 and 308 keep the method; 301, 302, 303 turn a POST into a GET */
+
+    repost = f->post && (status == 307 || status == 308);
+
+    reason = ngx_http_osint_redirect_check(f->origin_url, next, f->foreign,
+                                           repost, f->api_key, &same);
+    if (reason) {
+        ngx_log_error(NGX_LOG_INFO, f->log, 0,
+                      "osint: redirect refused: %s", reason);
+        f->redirect_error = "redirect refused";
+        return NGX_DECLINED;
+    }
+
+    if ((ngx_msec_int_t) (f->deadline - ngx_current_msec) <= 0) {
+        f->result = CURLE_OPERATION_TIMEDOUT;
+        return NGX_DECLINED;
+    }
+
+    /* libcurl's string may not outlive the handle's removal */
+
+    len = ngx_strlen(next) + 1;
+
+    copy = ngx_alloc(len, f->log);
+    if (copy == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(copy, next, len);
+
+    rc = ngx_http_osint_fetch_hop(f, copy, same, repost);
+
+    ngx_free(copy);
+
+    return rc;
+}
+
+
+/*
+ * The same handle, the next URL.  A hop off the provider's origin goes
+ * without its headers (key, custom headers, X-Request-ID), on a new
+ * connection so that ngx_http_osint_open_cb() sees the address, and
+ * from then on every hop is such a hop.  All hops share the timeout.
+ */
+
+static ngx_int_t
+ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f, const char *next,
+    ngx_uint_t same, ngx_uint_t repost)
+{
+    CURL                    *easy;
+    ngx_http_osint_multi_t  *m;
+
+    m = ngx_http_osint_multi;
+    easy = f->easy;
+
+    curl_multi_remove_handle(m->multi, easy);
+
+    f->hops++;
+    f->body_len = 0;
+    f->error[0] = '\0';
+
+    if (!same) {
+        f->foreign = 1;
+    }
+
+    if (f->post && !repost) {
+        f->post = NULL;
+    }
+
+    if (ngx_http_osint_bound(easy, CURLOPT_URL, next, f->log) != NGX_OK
+        || (f->foreign
+            && (ngx_http_osint_bound(easy, CURLOPT_HTTPHEADER, NULL, f->log)
+                != NGX_OK
+                || ngx_http_osint_bound(easy, CURLOPT_FRESH_CONNECT, 1L,
+                                        f->log)
+                   != NGX_OK))
+        || (f->post == NULL
+            && ngx_http_osint_bound(easy, CURLOPT_HTTPGET, 1L, f->log)
+               != NGX_OK)
+        || ngx_http_osint_bound(easy, CURLOPT_TIMEOUT_MS,
+                                (long) (f->deadline - ngx_current_msec),
+                                f->log)
+           != NGX_OK)
+    {
+        f->redirect_error = "redirect refused";
+        return NGX_ERROR;
+    }
+
+    if (curl_multi_add_handle(m->multi, easy) != CURLM_OK) {
+        f->redirect_error = "redirect refused";
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "osint: redirect %ui followed%s", f->hops,
+                   f->foreign ? ", off the origin" : "");
+
+    return NGX_OK;
 }

@@ -20,6 +20,8 @@
 #define NGX_HTTP_OSINT_DEFAULT_COOLDOWN     30000
 #define NGX_HTTP_OSINT_DEFAULT_BACKOFF      200
 #define NGX_HTTP_OSINT_DEFAULT_MAX_BACKOFF  5000
+#define NGX_HTTP_OSINT_DEFAULT_REDIRECTS    3       /* without an api_key */
+#define NGX_HTTP_OSINT_MAX_REDIRECTS        10
 
 
 typedef char *(*ngx_http_osint_sub_pt)(ngx_conf_t *cf,
@@ -63,6 +65,8 @@ static char *ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_body(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_redirects(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 
 
 static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
@@ -79,6 +83,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("breaker"), 1, 3, ngx_http_osint_sub_breaker },
     { ngx_string("cache_ttl"), 1, 3, ngx_http_osint_sub_cache_ttl },
     { ngx_string("body"), 1, 1, ngx_http_osint_sub_body },
+    { ngx_string("redirects"), 1, 1, ngx_http_osint_sub_redirects },
     { ngx_null_string, 0, 0, NULL }
 };
 
@@ -150,6 +155,7 @@ ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     p->timeout = NGX_CONF_UNSET_MSEC;
     p->cache_ttl = NGX_CONF_UNSET_MSEC;
     p->cache_not_found = NGX_CONF_UNSET_MSEC;
+    p->redirects = NGX_CONF_UNSET_UINT;
 
     /* a dead provider must not cost every lookup its full timeout */
 
@@ -240,6 +246,12 @@ ngx_http_osint_provider_check(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
     }
 
     ngx_conf_init_msec_value(p->timeout, NGX_HTTP_OSINT_DEFAULT_TIMEOUT);
+
+    /* a keyed provider follows no redirect unless told to */
+
+    ngx_conf_init_uint_value(p->redirects,
+                             p->api_key_env.len
+                             ? 0 : NGX_HTTP_OSINT_DEFAULT_REDIRECTS);
 
     return NGX_CONF_OK;
 }
@@ -913,4 +925,38 @@ ngx_http_osint_sub_body(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     p->body_source = value[1];
 
     return ngx_http_osint_tpl_compile(cf, &value[1], &p->body);
+}
+
+
+/*
+ * "redirects N": how many redirects a call follows, 0..10.  Hops to the
+ * provider's own origin carry its headers; others go without them and
+ * may reach public addresses only (ngx_http_osint_fetch.c).
+ */
+
+static char *
+ngx_http_osint_sub_redirects(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_int_t  redirects;
+
+    if (p->redirects != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    redirects = ngx_atoi(value[1].data, value[1].len);
+
+    if (redirects == NGX_ERROR
+        || redirects > NGX_HTTP_OSINT_MAX_REDIRECTS)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redirects \"%V\" in osint_provider "
+                           "\"%V\": expected 0..%d", &value[1], &p->name,
+                           NGX_HTTP_OSINT_MAX_REDIRECTS);
+        return NGX_CONF_ERROR;
+    }
+
+    p->redirects = redirects;
+
+    return NGX_CONF_OK;
 }

@@ -31,7 +31,8 @@ static const char  *ngx_http_osint_kinds[] = {
     "auth",
     "deadline",
     "disabled",
-    "internal"
+    "internal",
+    "redirect"
 };
 
 

@@ -39,13 +39,7 @@ my $t = OsintTest->new;
 my $dir = $t->testdir;
 
 # a self-signed certificate for 127.0.0.1, made for this test only
-system("$openssl req -x509 -newkey rsa:2048 -nodes -keyout $dir/key.pem "
-       . "-out $dir/cert.pem -days 2 -subj /CN=127.0.0.1 "
-       . "-addext subjectAltName=IP:127.0.0.1 2>/dev/null")
-    == 0 or die "openssl failed\n";
-chmod 0644, "$dir/key.pem", "$dir/cert.pem";
-
-$t->fixture(tls => ["$dir/cert.pem", "$dir/key.pem"]);
+$t->fixture(tls => [$t->self_signed_cert]);
 
 # trusted through osint_ssl_trusted_certificate
 $t->write_conf(conf("osint_ssl_trusted_certificate $dir/cert.pem;"));

@@ -266,6 +266,21 @@ sub fixture {
 # $t->fixtures -> list of the fixtures started, in order
 sub fixtures { @{$_[0]{fixtures}} }
 
+# $t->self_signed_cert -> ("TESTDIR/cert.pem", "TESTDIR/key.pem"): a
+# certificate for 127.0.0.1, made for this test only (openssl; dies
+# without it), readable by workers running as "nobody"
+sub self_signed_cert {
+    my ($self) = @_;
+    my $dir = $self->{dir};
+    system("/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes "
+           . "-keyout $dir/key.pem -out $dir/cert.pem -days 2 "
+           . "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+           . "2>/dev/null")
+        == 0 or die "OsintTest: openssl failed\n";
+    chmod 0644, "$dir/key.pem", "$dir/cert.pem";
+    return ("$dir/cert.pem", "$dir/key.pem");
+}
+
 ###############################################################################
 # Redis and other daemons (stopped by PID with the fixtures)
 

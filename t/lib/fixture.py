@@ -33,6 +33,8 @@ e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
                     BADUTF8_JSON below (a lone continuation byte, a truncated
                     sequence, an overlong "/", a UTF-16 surrogate, bytes
                     beyond U+10FFFF, then good UTF-8 "\u00fc" as raw bytes)
+  fault=redirect    answer code= (default 302) with "Location: <to=>"
+                    (verbatim: absolute or relative) and a small JSON body
   fail_first=N      the first N requests to this path (counted as in /_calls,
                     so /_reset starts over) answer fail_status instead (with
                     an empty JSON object body, retry_after and header= still
@@ -290,6 +292,16 @@ class Handler(BaseHTTPRequestHandler):
                 return
             time.sleep(DRIP_INTERVAL_S)
 
+    def fault_redirect(self, params, extra):
+        """A 3xx (code=, default 302) to Location: to= (verbatim)."""
+        try:
+            code = int(params.get('code', 302))
+        except ValueError:
+            code = 302
+        to = params.get('to', '/')
+        self.answer(code, json.dumps({'redirect': to}).encode(),
+                    'application/json', extra + [('Location', to)])
+
     # -- the dispatcher ------------------------------------------------------
 
     def handle_any(self):
@@ -381,6 +393,8 @@ class Handler(BaseHTTPRequestHandler):
         if fault == 'badutf8':
             return self.answer(status, BADUTF8_JSON,
                                ctype or 'application/json', extra)
+        if fault == 'redirect':
+            return self.fault_redirect(params, extra)
         if fault:
             return self.answer_json(400, {'fixture_error':
                                           'unknown fault %r' % fault})

@@ -19,26 +19,12 @@
 #include <ngx_core.h>
 
 #include "ngx_http_osint.h"
+#include "tap.h"
 #include "formats/ngx_http_osint_format.h"
 #include "ngx_http_osint_verdict.h"
 
 
-static int          tests, failed;
 static const char  *bodies;
-
-
-#define ok(cond, ...)                                                         \
-    do {                                                                      \
-        tests++;                                                              \
-        if (!(cond)) {                                                        \
-            failed++;                                                         \
-            printf("not ok %d - ", tests);                                    \
-        } else {                                                              \
-            printf("ok %d - ", tests);                                        \
-        }                                                                     \
-        printf(__VA_ARGS__);                                                  \
-        printf("\n");                                                         \
-    } while (0)
 
 
 #define IPV4    NGX_HTTP_OSINT_IPV4

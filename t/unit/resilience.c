@@ -13,27 +13,11 @@
 #include <ngx_core.h>
 
 #include "ngx_http_osint.h"
-
-
-static int  tests, failed;
+#include "tap.h"
 
 
 /* osint_deadline of the tests but one: longer than any of their scenes */
 #define DEADLINE  10000
-
-
-#define ok(cond, ...)                                                         \
-    do {                                                                      \
-        tests++;                                                              \
-        if (!(cond)) {                                                        \
-            failed++;                                                         \
-            printf("not ok %d - ", tests);                                    \
-        } else {                                                              \
-            printf("ok %d - ", tests);                                        \
-        }                                                                     \
-        printf(__VA_ARGS__);                                                  \
-        printf("\n");                                                         \
-    } while (0)
 
 
 void
