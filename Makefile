@@ -129,7 +129,8 @@ FUZZ_SRCS_batch_body   := src/ngx_http_osint_batch_body.c
 FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
                           src/ngx_http_osint_target.c
 FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
-FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c
+FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c \
+                          src/ngx_http_osint_target.c
 FUZZ_SRCS_json         := src/ngx_http_osint_json.c \
                           src/ngx_http_osint_answer.c
 

@@ -17,12 +17,24 @@
  *   - repair is idempotent;
  *   - after redaction the secret occurs nowhere (even when it holds the
  *     fill character '*'), the length is the same, and the bytes that
- *     changed all became one printable fill character.
+ *     changed all became one printable fill character, which is no '"',
+ *     '\', '%' nor hex digit; a second redaction finds nothing;
+ *   - the answer followed by the secret in each form a provider may quote
+ *     it in (percent-encoded as the module sends it, every byte as %XX or
+ *     %xx, every byte as \u00xx, "/" as "\/" and '"', '\' escaped, "%"
+ *     of the module's encoding as \u0025): after redaction that form
+ *     occurs nowhere.
  */
 
 
 #include "fuzz.h"
 
+
+#define FUZZ_FORMS  6
+
+
+static void fuzz_forms(ngx_pool_t *pool, ngx_str_t *text, ngx_str_t *secret);
+static size_t fuzz_form(u_char *dst, ngx_str_t *secret, ngx_uint_t form);
 
 /*
  * The code point of the well-formed sequence at p and its length in *n,
@@ -197,7 +209,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (fill == 0) {
             fill = text.data[n];
-            fuzz_check(fill >= '*' && fill <= '~' && fill != '\\',
+            fuzz_check(fill > ' ' && fill <= '~' && fill != '\\'
+                       && fill != '"' && fill != '%' && !isxdigit(fill),
                        "fill character 0x%02x", fill);
         }
 
@@ -208,8 +221,115 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check(redacted > 0 || ngx_memcmp(text.data, out.data, text.len) == 0,
                "nothing redacted, yet the text changed");
 
+    fuzz_check(ngx_http_osint_answer_redact(&text, &secret) == 0,
+               "a second redaction found more");
+
+    fuzz_forms(pool, &out, &secret);
+
     free(copy);
     fuzz_pool_free(pool);
 
     return 0;
+}
+
+
+/* the answer, then the secret in each form: redacted, the form is gone */
+
+static void
+fuzz_forms(ngx_pool_t *pool, ngx_str_t *text, ngx_str_t *secret)
+{
+    u_char      *f;
+    size_t       n;
+    ngx_str_t    t;
+    ngx_uint_t   form;
+
+    if (secret->len == 0) {
+        return;
+    }
+
+    for (form = 0; form < FUZZ_FORMS; form++) {
+        n = fuzz_form(NULL, secret, form);
+
+        f = ngx_pnalloc(pool, n);
+        t.data = ngx_pnalloc(pool, text->len + n);
+        fuzz_check(f != NULL && t.data != NULL, "no memory");
+
+        (void) fuzz_form(f, secret, form);
+        ngx_memcpy(ngx_cpymem(t.data, text->data, text->len), f, n);
+        t.len = text->len + n;
+
+        (void) ngx_http_osint_answer_redact(&t, secret);
+
+        fuzz_check(memmem(t.data, t.len, f, n) == NULL,
+                   "form %lu of the secret, \"%.*s\", is still there", form,
+                   (int) n, f);
+    }
+}
+
+
+/* one form of the secret, written by hand; with dst NULL its length */
+
+static size_t
+fuzz_form(u_char *dst, ngx_str_t *secret, ngx_uint_t form)
+{
+    u_char   c, buf[8], hex[3];
+    size_t   i, n, len;
+
+    n = 0;
+
+    for (i = 0; i < secret->len; i++) {
+        c = secret->data[i];
+
+        switch (form) {
+
+        case 0:     /* as the module sends it in a url */
+            len = ngx_http_osint_escape_component(buf, &c, 1);
+            break;
+
+        case 1:
+            len = ngx_sprintf(buf, "%%%02Xd", (ngx_uint_t) c) - buf;
+            break;
+
+        case 2:
+            len = ngx_sprintf(buf, "%%%02xd", (ngx_uint_t) c) - buf;
+            break;
+
+        case 3:
+            len = ngx_sprintf(buf, "\\u%04xd", (ngx_uint_t) c) - buf;
+            break;
+
+        case 4:     /* JSON with "\/" */
+            if (c == '/' || c == '"' || c == '\\') {
+                buf[0] = '\\';
+                buf[1] = c;
+                len = 2;
+
+            } else {
+                buf[0] = c;
+                len = 1;
+            }
+
+            break;
+
+        default:    /* the url form, its "%" as \u0025 */
+            if (ngx_http_osint_escape_component(hex, &c, 1) == 3) {
+                ngx_memcpy(buf, "\\u0025", 6);
+                buf[6] = hex[1];
+                buf[7] = hex[2];
+                len = 8;
+
+            } else {
+                buf[0] = c;
+                len = 1;
+            }
+        }
+
+        if (dst) {
+            ngx_memcpy(dst + n, buf, len);
+        }
+
+        n += len;
+    }
+
+    return n;
 }

@@ -11,6 +11,8 @@
  *     form without blanks or control characters, which parses again to
  *     itself with the same type, with the same mask and with its own type
  *     alone; "any" accepts whatever a narrower mask accepts;
+ *   - a url's canonical form is ASCII and has no dot segment ("." or
+ *     "..", %2e read as ".") after its authority;
  *   - ngx_http_osint_escape_component() measures what it writes, writes
  *     only unreserved characters and %XX (upper-case hex) of bytes that
  *     are not unreserved, and decodes back to its input;
@@ -24,6 +26,8 @@
 static void fuzz_parse(ngx_pool_t *pool, ngx_str_t *input, ngx_uint_t want);
 static void fuzz_escape(ngx_str_t *input);
 static void fuzz_type_name(ngx_str_t *input);
+static void fuzz_url(ngx_str_t *url);
+static ngx_uint_t fuzz_dots(u_char *p, u_char *last);
 static ngx_uint_t fuzz_unreserved(u_char c);
 static ngx_uint_t fuzz_hex(u_char c);
 
@@ -83,7 +87,10 @@ fuzz_parse(ngx_pool_t *pool, ngx_str_t *input, ngx_uint_t want)
                (unsigned long) want);
 
     fuzz_check(canonical.len > 0
-               && canonical.len <= ngx_max(input->len, NGX_INET6_ADDRSTRLEN),
+               && canonical.len <= NGX_HTTP_OSINT_TARGET_MAX
+               && (type == NGX_HTTP_OSINT_URL
+                   || canonical.len <= ngx_max(input->len,
+                                               NGX_INET6_ADDRSTRLEN)),
                "canonical length %zu of input length %zu", canonical.len,
                input->len);
 
@@ -169,6 +176,7 @@ fuzz_parse(ngx_pool_t *pool, ngx_str_t *input, ngx_uint_t want)
                    || (canonical.len > 6
                        && ngx_strncmp(canonical.data, "ftp://", 6) == 0),
                    "url \"%.*s\"", (int) canonical.len, canonical.data);
+        fuzz_url(&canonical);
         break;
 
     default:
@@ -248,6 +256,68 @@ fuzz_type_name(ngx_str_t *input)
                && ngx_strncasecmp((u_char *) name, input->data, input->len)
                   == 0, "type \"%.*s\" is named \"%s\"", (int) input->len,
                input->data, name);
+}
+
+
+/*
+ * A canonical url is ASCII, and no "/"-delimited segment after its
+ * authority is "." or ".." (%2e read as "."): a provider's front end that
+ * decodes the target into its path cannot move up from it.
+ */
+
+static void
+fuzz_url(ngx_str_t *url)
+{
+    u_char  *p, *last, *seg;
+    size_t   i;
+
+    for (i = 0; i < url->len; i++) {
+        fuzz_check(url->data[i] < 0x80, "byte 0x%02x in url \"%.*s\"",
+                   url->data[i], (int) url->len, url->data);
+    }
+
+    last = url->data + url->len;
+    p = ngx_strlchr(url->data, last, ':') + 3;      /* after "://" */
+
+    for ( ;; ) {
+        p = ngx_strlchr(p, last, '/');
+
+        if (p == NULL) {
+            break;
+        }
+
+        seg = ++p;
+
+        while (p < last && *p != '/') {
+            p++;
+        }
+
+        fuzz_check(!fuzz_dots(seg, p), "dot segment in url \"%.*s\"",
+                   (int) url->len, url->data);
+    }
+}
+
+
+static ngx_uint_t
+fuzz_dots(u_char *p, u_char *last)
+{
+    ngx_uint_t  n;
+
+    for (n = 0; p < last; n++) {
+        if (*p == '.') {
+            p++;
+
+        } else if (last - p >= 3 && ngx_strncasecmp(p, (u_char *) "%2e", 3)
+                                    == 0)
+        {
+            p += 3;
+
+        } else {
+            return 0;
+        }
+    }
+
+    return n == 1 || n == 2;
 }
 
 

@@ -4,15 +4,17 @@
  *
  * url, header and body templates (src/ngx_http_osint_template.c).
  *
- * Input: byte 0 chooses the target type, then template RS target RS
- * api key (RS is 0x1e).  Checked:
+ * Input: byte 0 chooses the target type (bits 0..6) and a header
+ * template (bit 7), then template RS target RS api key (RS is 0x1e).
+ * Checked:
  *   - a template with CR, LF or NUL does not compile; an error is a
  *     message; compiled literals lie inside the source and hold no '$';
  *   - the expansion is exactly literal text, the target and api key
  *     percent-encoded (only unreserved characters and %XX: no CR, LF,
- *     '/', '?', '#', '@', ':' from the target), the type name and the
- *     unpadded base64url of the target, in template order; *len is the
- *     length of that string, which is NUL-terminated.
+ *     '/', '?', '#', '@', ':' from the target; in a header the key as
+ *     it is, and no expansion of a key with CR, LF or NUL), the type name
+ *     and the unpadded base64url of the target, in template order; *len
+ *     is the length of that string, which is NUL-terminated.
  */
 
 
@@ -50,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    type = fuzz_types[data[0] % (sizeof(fuzz_types) / sizeof(ngx_uint_t))];
+    type = fuzz_types[(data[0] & 0x7f)
+                      % (sizeof(fuzz_types) / sizeof(ngx_uint_t))];
 
     p = data + 1;
     ngx_str_null(&src);
@@ -63,6 +66,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     pool = fuzz_pool();
     fuzz_conf(&cf, pool);
+
+    /* bit 7: a header template, which takes the key as it is */
+
+    tpl.raw_key = (data[0] & 0x80) ? 1 : 0;
 
     rv = ngx_http_osint_tpl_compile(&cf, &src, &tpl);
 
@@ -112,6 +119,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     len = (size_t) -1;
 
     out = ngx_http_osint_tpl_expand(pool, &tpl, &target, type, &key, &len);
+
+    if (tpl.raw_key && key.len
+        && ngx_http_osint_tpl_has(&tpl, NGX_HTTP_OSINT_TPL_API_KEY)
+        && (memchr(key.data, CR, key.len) || memchr(key.data, LF, key.len)
+            || memchr(key.data, '\0', key.len)))
+    {
+        fuzz_check(out == NULL, "a header took a key with CR, LF or NUL");
+        goto done;
+    }
 
     fuzz_check(out != NULL, "expand ran out of memory");
 
@@ -174,7 +190,16 @@ fuzz_expect(u_char *dst, ngx_http_osint_tpl_t *tpl, ngx_str_t *target,
             break;
 
         case NGX_HTTP_OSINT_TPL_API_KEY:
-            len = fuzz_escape(dst ? dst + n : NULL, key);
+            if (!tpl->raw_key) {
+                len = fuzz_escape(dst ? dst + n : NULL, key);
+                break;
+            }
+
+            if (dst && key->len) {
+                ngx_memcpy(dst + n, key->data, key->len);
+            }
+
+            len = key->len;
             break;
 
         case NGX_HTTP_OSINT_TPL_TARGET_TYPE:

@@ -64,7 +64,8 @@ typedef enum {
 
 /*
  * A compiled url or header template: literal text and variables.  The
- * target is always inserted percent-encoded as one component.
+ * target is always inserted percent-encoded as one component, the api key
+ * too but in a header, where it goes as it is.
  */
 
 typedef enum {
@@ -82,6 +83,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 parts;  /* of ngx_http_osint_tpl_part_t */
+    unsigned                    raw_key:1;  /* a header: the key as it is */
 } ngx_http_osint_tpl_t;
 
 

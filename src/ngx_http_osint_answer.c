@@ -17,8 +17,8 @@
  * Some providers quote the request, key included, in their answers (an
  * error that says which key is invalid, an echo of the URL): the key
  * would reach our documents, the caches and Redis.  So every occurrence
- * of it is overwritten with '*' of the same length (another character if
- * the key holds '*'), which keeps the JSON as valid as it was.
+ * of it, raw, percent-encoded or JSON-escaped, is overwritten with '*'
+ * of the same length (another character if the key holds '*').
  */
 
 
@@ -26,6 +26,25 @@
 #include <ngx_core.h>
 
 #include "ngx_http_osint.h"
+
+
+/* steps of redaction per byte of the secret, at each position */
+#define NGX_HTTP_OSINT_REDACT_STEPS  8
+
+
+typedef struct {
+    ngx_int_t   value;
+    size_t      len;
+} ngx_http_osint_redact_unit_t;
+
+
+static u_char ngx_http_osint_redact_fill(ngx_str_t *secret);
+static u_char *ngx_http_osint_redact_match(u_char *p, u_char *last,
+    u_char *k, u_char *klast, ngx_uint_t *budget);
+static ngx_uint_t ngx_http_osint_redact_units(u_char *p, u_char *last,
+    ngx_http_osint_redact_unit_t *u);
+static ngx_int_t ngx_http_osint_redact_json(u_char **p, u_char *last);
+static ngx_int_t ngx_http_osint_redact_hex(ngx_int_t c);
 
 
 /*
@@ -167,40 +186,44 @@ ngx_http_osint_utf8_repair(ngx_pool_t *pool, ngx_str_t *in, ngx_str_t *out,
 
 
 /*
- * Every occurrence of the secret in the text, overwritten with '*', or
- * with another character when the secret holds '*': a fill character
- * the secret does not hold cannot make a new occurrence, so one pass
- * leaves none.
+ * Every occurrence of the secret in the text, in any form it can take
+ * there, overwritten with a fill character: the key goes out raw in
+ * headers and percent-encoded in urls and bodies, and a provider quoting
+ * it may re-encode it (lower-case hex, only some bytes) and JSON-escape
+ * the result ("\/", "\u002F", "\u0025" for "%").  So each byte of the
+ * secret matches as itself, as a JSON escape of itself, or as "%XX" of
+ * itself whose three characters may each be JSON-escaped (a backslash
+ * always begins an escape, as in JSON text).  The span
+ * matched is filled whole, which keeps the length, and the JSON valid
+ * where the span was whole escapes.
+ *
+ * The fill is no byte of the secret and can begin no escape nor be a hex
+ * digit, so no match can include it and one pass leaves none.  Where a
+ * "%" of the secret gives two readings ("%", "%25") both are tried, in a
+ * budget of steps per position (nothing a real key reaches), so the work
+ * stays linear in the answer.
  */
 
 ngx_uint_t
 ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret)
 {
-    u_char      *p, *last, fill;
-    ngx_uint_t   n;
+    u_char      *p, *last, *end, *k, *klast, fill;
+    ngx_uint_t   n, budget;
 
     if (secret->len == 0) {
         return 0;
     }
 
-    /* printable, and needs no escape inside a JSON string */
+    fill = ngx_http_osint_redact_fill(secret);
 
-    for (fill = '*'; fill <= '~'; fill++) {
-        if (fill != '"' && fill != '\\'
-            && ngx_strlchr(secret->data, secret->data + secret->len, fill)
-               == NULL)
-        {
-            break;
-        }
-    }
+    k = secret->data;
+    klast = secret->data + secret->len;
+    last = text->data + text->len;
 
-    if (fill > '~') {
-        fill = '*';
-    }
+    /* the raw bytes first, wherever they are, escapes or not */
 
     n = 0;
     p = text->data;
-    last = text->data + text->len;
 
     while ((size_t) (last - p) >= secret->len) {
         p = memmem(p, last - p, secret->data, secret->len);
@@ -211,6 +234,25 @@ ngx_http_osint_answer_redact(ngx_str_t *text, ngx_str_t *secret)
 
         ngx_memset(p, fill, secret->len);
         p += secret->len;
+        n++;
+    }
+
+    for (p = text->data; p < last; p++) {
+
+        if (*p != *k && *p != '%' && *p != '\\') {
+            continue;
+        }
+
+        budget = NGX_HTTP_OSINT_REDACT_STEPS * secret->len;
+
+        end = ngx_http_osint_redact_match(p, last, k, klast, &budget);
+
+        if (end == NULL) {
+            continue;
+        }
+
+        ngx_memset(p, fill, end - p);
+        p = end - 1;
         n++;
     }
 
@@ -273,4 +315,211 @@ ngx_http_osint_log_escape(u_char *dst, size_t size, u_char *src, size_t len)
     }
 
     return p;
+}
+
+
+static u_char
+ngx_http_osint_redact_fill(ngx_str_t *secret)
+{
+    u_char  *fill;
+
+    /* printable; no '"', '\', '%', '/', hex digit, nor letter of an escape */
+
+    static u_char  fills[] = "*#!~^|_-.:;,?@$&'()+=<>[]{}`"
+                             "ghijklmopqsvwxyzGHIJKLMNOPQRSTUVWXYZ";
+
+    for (fill = fills; *fill; fill++) {
+        if (ngx_strlchr(secret->data, secret->data + secret->len, *fill)
+            == NULL)
+        {
+            return *fill;
+        }
+    }
+
+    return '*';
+}
+
+
+/*
+ * The end of a match of the secret [k, klast) at p, or NULL.  Where more
+ * than one reading of p gives the byte wanted, all but the last are tried
+ * first by recursion; every reading costs a step of the budget.
+ */
+
+static u_char *
+ngx_http_osint_redact_match(u_char *p, u_char *last, u_char *k,
+    u_char *klast, ngx_uint_t *budget)
+{
+    u_char                     *end;
+    ngx_uint_t                  i, n, next;
+    ngx_http_osint_redact_unit_t  u[2];
+
+    while (k < klast) {
+
+        if (p == last || *budget == 0) {
+            return NULL;
+        }
+
+        (*budget)--;
+
+        n = ngx_http_osint_redact_units(p, last, u);
+        next = n;
+
+        for (i = 0; i < n; i++) {
+            if (u[i].value != *k) {
+                continue;
+            }
+
+            if (next < n) {
+                end = ngx_http_osint_redact_match(p + u[next].len, last,
+                                                  k + 1, klast, budget);
+                if (end) {
+                    return end;
+                }
+            }
+
+            next = i;
+        }
+
+        if (next == n) {
+            return NULL;
+        }
+
+        p += u[next].len;
+        k++;
+    }
+
+    return p;
+}
+
+
+/* the readings of the text at p as one byte: raw or escaped, "%XX" */
+
+static ngx_uint_t
+ngx_http_osint_redact_units(u_char *p, u_char *last,
+    ngx_http_osint_redact_unit_t *u)
+{
+    u_char      *q;
+    ngx_int_t    hi, lo;
+    ngx_uint_t   n;
+
+    /*
+     * In JSON text a backslash begins an escape: read so, it is one way
+     * to read, not two (a run of them would be read 2^n ways otherwise).
+     */
+
+    q = p;
+    u[0].value = ngx_http_osint_redact_json(&q, last);
+    u[0].len = q - p;
+    n = 1;
+
+    q = p;
+
+    if (ngx_http_osint_redact_json(&q, last) == '%') {
+        hi = ngx_http_osint_redact_hex(ngx_http_osint_redact_json(&q, last));
+        lo = ngx_http_osint_redact_hex(ngx_http_osint_redact_json(&q, last));
+
+        if (hi >= 0 && lo >= 0) {
+            u[n].value = hi << 4 | lo;
+            u[n++].len = q - p;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * One character of JSON text at *p: a string escape decoded ("\u" to
+ * its UTF-16 unit), anything else as it is; -1 at the end.
+ */
+
+static ngx_int_t
+ngx_http_osint_redact_json(u_char **p, u_char *last)
+{
+    u_char     *q;
+    ngx_int_t   c, h;
+    ngx_uint_t  i;
+
+    q = *p;
+
+    if (q == last) {
+        return -1;
+    }
+
+    if (*q != '\\' || last - q < 2) {
+        (*p)++;
+        return *q;
+    }
+
+    switch (q[1]) {
+
+    case '"':
+    case '\\':
+    case '/':
+        *p += 2;
+        return q[1];
+
+    case 'b':
+        *p += 2;
+        return '\b';
+
+    case 'f':
+        *p += 2;
+        return '\f';
+
+    case 'n':
+        *p += 2;
+        return '\n';
+
+    case 'r':
+        *p += 2;
+        return '\r';
+
+    case 't':
+        *p += 2;
+        return '\t';
+
+    case 'u':
+        if (last - q < 6) {
+            break;
+        }
+
+        for (c = 0, i = 2; i < 6; i++) {
+            h = ngx_http_osint_redact_hex(q[i]);
+
+            if (h < 0) {
+                break;
+            }
+
+            c = c << 4 | h;
+        }
+
+        if (i == 6) {
+            *p += 6;
+            return c;
+        }
+
+        break;
+    }
+
+    (*p)++;
+    return '\\';
+}
+
+
+static ngx_int_t
+ngx_http_osint_redact_hex(ngx_int_t c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
 }

@@ -472,6 +472,10 @@ ngx_http_osint_sub_header(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
         return NGX_CONF_ERROR;
     }
 
+    /* a header value takes the key as providers issue it: "+/=" kept */
+
+    tpl->raw_key = 1;
+
     return ngx_http_osint_tpl_compile(cf, &value[1], tpl);
 }
 

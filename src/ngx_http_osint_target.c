@@ -34,6 +34,16 @@ static ngx_int_t ngx_http_osint_parse_email(ngx_pool_t *pool, u_char *p,
 static ngx_int_t ngx_http_osint_parse_url(ngx_pool_t *pool, u_char *p,
     size_t len, ngx_str_t *out);
 static ngx_int_t ngx_http_osint_valid_domain(u_char *p, size_t len);
+static ngx_int_t ngx_http_osint_valid_ipv4(u_char *p, size_t len,
+    struct in_addr *addr);
+static ngx_int_t ngx_http_osint_url_ipv6(u_char *p, u_char *last,
+    u_char *dst, size_t *len);
+static ngx_int_t ngx_http_osint_url_port(u_char *p, u_char *last,
+    ngx_uint_t *port);
+static ngx_uint_t ngx_http_osint_url_dot_segment(u_char *p, u_char *last);
+static ngx_int_t ngx_http_osint_url_dots(u_char *p, u_char *last);
+static u_char *ngx_http_osint_url_path(u_char *dst, u_char *p, u_char *last);
+static u_char *ngx_http_osint_url_copy(u_char *dst, u_char *p, u_char *last);
 static u_char *ngx_http_osint_lowcase_copy(ngx_pool_t *pool, u_char *p,
     size_t len);
 
@@ -48,6 +58,9 @@ static ngx_http_osint_type_name_t  ngx_http_osint_type_names[] = {
     { ngx_string("ip"), NGX_HTTP_OSINT_IP },
     { ngx_null_string, 0 }
 };
+
+
+static u_char  ngx_http_osint_hex[] = "0123456789ABCDEF";
 
 
 /* the order in which detection tries the types: most specific first */
@@ -156,11 +169,24 @@ ngx_http_osint_target_parse(ngx_pool_t *pool, ngx_str_t *input,
         switch (ngx_http_osint_parsers[i].parse(pool, p, len, canonical)) {
 
         case NGX_OK:
+
+            /* a url grows where its bytes above 0x7f are encoded */
+
+            if (canonical->len > NGX_HTTP_OSINT_TARGET_MAX) {
+                *reason = "target is too long";
+                return NGX_DECLINED;
+            }
+
             *type = ngx_http_osint_parsers[i].type;
             return NGX_OK;
 
         case NGX_ERROR:
             return NGX_ERROR;
+
+        case NGX_ABORT:
+            *reason = "url target holds a \".\" or \"..\" segment in its "
+                      "query or fragment";
+            return NGX_DECLINED;
 
         default:
             break;
@@ -190,19 +216,9 @@ static ngx_int_t
 ngx_http_osint_parse_ipv4(ngx_pool_t *pool, u_char *p, size_t len,
     ngx_str_t *out)
 {
-    u_char          buf[INET_ADDRSTRLEN];
     struct in_addr  addr;
 
-    if (len >= INET_ADDRSTRLEN) {
-        return NGX_DECLINED;
-    }
-
-    /* inet_pton() rejects leading zeros and short forms like "1.2.3" */
-
-    ngx_memcpy(buf, p, len);
-    buf[len] = '\0';
-
-    if (inet_pton(AF_INET, (char *) buf, &addr) != 1) {
+    if (ngx_http_osint_valid_ipv4(p, len, &addr) != NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -220,6 +236,25 @@ ngx_http_osint_parse_ipv4(ngx_pool_t *pool, u_char *p, size_t len,
     out->len = ngx_strlen(out->data);
 
     return NGX_OK;
+}
+
+
+/* inet_pton() rejects leading zeros and short forms like "1.2.3" */
+
+static ngx_int_t
+ngx_http_osint_valid_ipv4(u_char *p, size_t len, struct in_addr *addr)
+{
+    u_char  buf[INET_ADDRSTRLEN];
+
+    if (len >= INET_ADDRSTRLEN) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(buf, p, len);
+    buf[len] = '\0';
+
+    return inet_pton(AF_INET, (char *) buf, addr) == 1 ? NGX_OK
+                                                       : NGX_DECLINED;
 }
 
 
@@ -429,16 +464,30 @@ ngx_http_osint_parse_email(ngx_pool_t *pool, u_char *p, size_t len,
 
 
 /*
- * http, https and ftp URLs with a host; scheme and host are lower-cased,
- * the rest is kept as given, since path and query are case-sensitive.
+ * http, https and ftp URLs with a host: a name, an IPv4 address or an
+ * IPv6 one in brackets, and a port of 1..65535.  The canonical form has
+ * scheme and host in lower case (an IPv6 host in the RFC 5952 form), the
+ * port in plain decimal, the dot segments of the path removed (RFC 3986,
+ * 5.2.4, with %2e read as "."), and every byte above 0x7f percent-encoded
+ * (bidi controls included); the rest is kept as given, since path and
+ * query are case-sensitive.
+ *
+ * Dot segments matter because a provider's front end (nginx's defaults)
+ * decodes the target back into its path and resolves them there: a
+ * target could choose the provider's endpoint.  In the query and the
+ * fragment they cannot be removed without changing what they say, so
+ * they are refused (NGX_ABORT).
  */
 
 static ngx_int_t
 ngx_http_osint_parse_url(ngx_pool_t *pool, u_char *p, size_t len,
     ngx_str_t *out)
 {
-    u_char  *host, *end, *last, *h, *port;
-    size_t   scheme;
+    u_char          *host, *end, *last, *h, *port, *path, *rest, *d;
+    u_char           ip6[NGX_INET6_ADDRSTRLEN + 2];
+    size_t           scheme, ip6len;
+    ngx_uint_t       portn;
+    struct in_addr   a4;
 
     if (len > 7 && ngx_strncasecmp(p, (u_char *) "http://", 7) == 0) {
         scheme = 7;
@@ -476,9 +525,14 @@ ngx_http_osint_parse_url(ngx_pool_t *pool, u_char *p, size_t len,
         return NGX_DECLINED;
     }
 
+    ip6len = 0;
+
     if (*h == '[') {
         port = ngx_strlchr(h, end, ']');
-        if (port == NULL) {
+
+        if (port == NULL
+            || ngx_http_osint_url_ipv6(h + 1, port, ip6, &ip6len) != NGX_OK)
+        {
             return NGX_DECLINED;
         }
 
@@ -490,49 +544,250 @@ ngx_http_osint_parse_url(ngx_pool_t *pool, u_char *p, size_t len,
             port = end;
         }
 
-        if (ngx_http_osint_valid_domain(h, port - h) != NGX_OK) {
-            struct in_addr  a4;
-            u_char          buf[INET_ADDRSTRLEN];
-
-            if (port - h >= INET_ADDRSTRLEN) {
-                return NGX_DECLINED;
-            }
-
-            ngx_memcpy(buf, h, port - h);
-            buf[port - h] = '\0';
-
-            if (inet_pton(AF_INET, (char *) buf, &a4) != 1) {
-                return NGX_DECLINED;
-            }
-        }
-    }
-
-    if (port < end) {
-        if (*port != ':' || port + 1 == end) {
+        if (ngx_http_osint_valid_domain(h, port - h) != NGX_OK
+            && ngx_http_osint_valid_ipv4(h, port - h, &a4) != NGX_OK)
+        {
             return NGX_DECLINED;
         }
+    }
 
-        for (port++; port < end; port++) {
-            if (!isdigit(*port)) {
-                return NGX_DECLINED;
-            }
+    portn = 0;
+
+    if (port < end
+        && (*port != ':'
+            || ngx_http_osint_url_port(port + 1, end, &portn) != NGX_OK))
+    {
+        return NGX_DECLINED;
+    }
+
+    for (path = end; path < last; path++) {
+        if (*path == '?' || *path == '#') {
+            break;
         }
     }
 
-    out->data = ngx_pnalloc(pool, len);
+    rest = path;
+
+    if (ngx_http_osint_url_dots(rest, last) != NGX_OK) {
+        return NGX_ABORT;
+    }
+
+    /* what is kept may triple, each byte above 0x7f becoming %XX */
+
+    out->data = ngx_pnalloc(pool, scheme + sizeof(ip6) + sizeof(":65535")
+                                  + 3 * len);
     if (out->data == NULL) {
         return NGX_ERROR;
     }
 
-    /* scheme and host lower-cased; credentials, port and the rest kept */
-
     ngx_strlow(out->data, p, scheme);
-    ngx_memcpy(out->data + scheme, host, h - host);
-    ngx_strlow(out->data + (h - p), h, end - h);
-    ngx_memcpy(out->data + (end - p), end, last - end);
-    out->len = len;
+    d = out->data + scheme;
+    d = ngx_http_osint_url_copy(d, host, h);
+
+    if (ip6len) {
+        d = ngx_cpymem(d, ip6, ip6len);
+
+    } else {
+        ngx_strlow(d, h, port - h);
+        d += port - h;
+    }
+
+    if (portn) {
+        d = ngx_sprintf(d, ":%ui", portn);
+    }
+
+    d = ngx_http_osint_url_path(d, end, path);
+    d = ngx_http_osint_url_copy(d, rest, last);
+
+    out->len = d - out->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * The host of "[...]": an IPv6 address, written in brackets in its RFC
+ * 5952 form.  Zone ids ("%25eth0") name an interface of the host that
+ * asks and IPvFuture ("v1.x") nothing a provider knows: refused.
+ */
+
+static ngx_int_t
+ngx_http_osint_url_ipv6(u_char *p, u_char *last, u_char *dst, size_t *len)
+{
+    u_char           buf[NGX_INET6_ADDRSTRLEN];
+    struct in6_addr  a6;
+
+    if ((size_t) (last - p) >= NGX_INET6_ADDRSTRLEN) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(buf, p, last - p);
+    buf[last - p] = '\0';
+
+    if (inet_pton(AF_INET6, (char *) buf, &a6) != 1
+        || inet_ntop(AF_INET6, &a6, (char *) dst + 1, NGX_INET6_ADDRSTRLEN)
+           == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    dst[0] = '[';
+    *len = ngx_strlen(dst);
+    dst[(*len)++] = ']';
+
+    return NGX_OK;
+}
+
+
+/* a port: digits only, 1..65535; leading zeros are dropped from the form */
+
+static ngx_int_t
+ngx_http_osint_url_port(u_char *p, u_char *last, ngx_uint_t *port)
+{
+    ngx_uint_t  n;
+
+    if (p == last) {
+        return NGX_DECLINED;
+    }
+
+    for (n = 0; p < last; p++) {
+        if (*p < '0' || *p > '9') {
+            return NGX_DECLINED;
+        }
+
+        n = n * 10 + (*p - '0');
+
+        if (n > 65535) {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    *port = n;
+
+    return NGX_OK;
+}
+
+
+/* "." or "..", either dot possibly written %2e or %2E: 1 or 2, else 0 */
+
+static ngx_uint_t
+ngx_http_osint_url_dot_segment(u_char *p, u_char *last)
+{
+    ngx_uint_t  dots;
+
+    for (dots = 0; p < last; dots++) {
+
+        if (*p == '.') {
+            p++;
+
+        } else if (last - p >= 3 && p[0] == '%' && p[1] == '2'
+                   && (p[2] == 'e' || p[2] == 'E'))
+        {
+            p += 3;
+
+        } else {
+            return 0;
+        }
+    }
+
+    return dots <= 2 ? dots : 0;
+}
+
+
+/* NGX_OK when no "/"-delimited segment of the query and fragment is dots */
+
+static ngx_int_t
+ngx_http_osint_url_dots(u_char *p, u_char *last)
+{
+    u_char  *seg;
+
+    for ( ;; ) {
+        p = ngx_strlchr(p, last, '/');
+
+        if (p == NULL) {
+            return NGX_OK;
+        }
+
+        seg = ++p;
+
+        while (p < last && *p != '/') {
+            p++;
+        }
+
+        if (ngx_http_osint_url_dot_segment(seg, p)) {
+            return NGX_DECLINED;
+        }
+    }
+}
+
+
+/*
+ * The path (starting with "/", or empty) without dot segments: RFC 3986,
+ * 5.2.4, segment by segment.  ".." takes back the last segment written,
+ * and a dot segment at the end leaves the "/" before it.
+ */
+
+static u_char *
+ngx_http_osint_url_path(u_char *dst, u_char *p, u_char *last)
+{
+    u_char      *start, *seg;
+    ngx_uint_t   dots;
+
+    start = dst;
+
+    while (p < last) {
+        seg = ++p;
+
+        while (p < last && *p != '/') {
+            p++;
+        }
+
+        dots = ngx_http_osint_url_dot_segment(seg, p);
+
+        while (dots == 2 && dst > start) {
+            if (*--dst == '/') {
+                break;
+            }
+        }
+
+        if (dots) {
+            if (p == last) {
+                *dst++ = '/';
+            }
+
+            continue;
+        }
+
+        *dst++ = '/';
+        dst = ngx_http_osint_url_copy(dst, seg, p);
+    }
+
+    return dst;
+}
+
+
+/* a copy with each byte above 0x7f as %XX, so the form is ASCII */
+
+static u_char *
+ngx_http_osint_url_copy(u_char *dst, u_char *p, u_char *last)
+{
+    while (p < last) {
+
+        if (*p < 0x80) {
+            *dst++ = *p++;
+            continue;
+        }
+
+        *dst++ = '%';
+        *dst++ = ngx_http_osint_hex[*p >> 4];
+        *dst++ = ngx_http_osint_hex[*p++ & 0xf];
+    }
+
+    return dst;
 }
 
 
@@ -561,9 +816,8 @@ ngx_http_osint_lowcase_copy(ngx_pool_t *pool, u_char *p, size_t len)
 size_t
 ngx_http_osint_escape_component(u_char *dst, u_char *src, size_t len)
 {
-    static u_char   hex[] = "0123456789ABCDEF";
-    u_char         *d;
-    size_t          i, n;
+    u_char  *d;
+    size_t   i, n;
 
     n = 0;
     d = dst;
@@ -583,8 +837,8 @@ ngx_http_osint_escape_component(u_char *dst, u_char *src, size_t len)
 
         if (d) {
             *d++ = '%';
-            *d++ = hex[src[i] >> 4];
-            *d++ = hex[src[i] & 0xf];
+            *d++ = ngx_http_osint_hex[src[i] >> 4];
+            *d++ = ngx_http_osint_hex[src[i] & 0xf];
         }
 
         n += 3;

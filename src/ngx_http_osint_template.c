@@ -34,6 +34,7 @@ static ngx_http_osint_tpl_var_t  ngx_http_osint_tpl_vars[] = {
 
 static ngx_int_t ngx_http_osint_tpl_add(ngx_http_osint_tpl_t *tpl,
     ngx_http_osint_tpl_part_e type, u_char *p, size_t len);
+static ngx_uint_t ngx_http_osint_tpl_header_safe(ngx_str_t *s);
 
 
 /*
@@ -166,6 +167,23 @@ ngx_http_osint_tpl_add(ngx_http_osint_tpl_t *tpl,
 }
 
 
+/* no CR, LF or NUL: nothing that ends a header line */
+
+static ngx_uint_t
+ngx_http_osint_tpl_header_safe(ngx_str_t *s)
+{
+    size_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] == CR || s->data[i] == LF || s->data[i] == '\0') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 ngx_int_t
 ngx_http_osint_tpl_has(ngx_http_osint_tpl_t *tpl,
     ngx_http_osint_tpl_part_e type)
@@ -187,8 +205,11 @@ ngx_http_osint_tpl_has(ngx_http_osint_tpl_t *tpl,
 
 /*
  * Expands into a NUL-terminated string allocated from pool.  The api key
- * is encoded like the target: real keys are alphanumeric, so this changes
- * nothing for them, and an odd byte in a key cannot split a header.
+ * is a url or form component like the target, percent-encoded; in a
+ * header it goes as it is, since "+/=" of a base64 key must reach the
+ * provider so.  A key nginx could not send in a header is refused at
+ * start (ngx_http_osint_provider.c); here a CR, LF or NUL still fails
+ * the expansion rather than split the request.
  */
 
 u_char *
@@ -266,7 +287,21 @@ ngx_http_osint_tpl_expand(ngx_pool_t *pool, ngx_http_osint_tpl_t *tpl,
                 break;
 
             case NGX_HTTP_OSINT_TPL_API_KEY:
-                if (d) {
+                if (tpl->raw_key) {
+                    if (d) {
+                        /* ngx_cpymem() of a NULL data is undefined */
+                        d = api_key->len ? ngx_cpymem(d, api_key->data,
+                                                      api_key->len)
+                                         : d;
+
+                    } else if (ngx_http_osint_tpl_header_safe(api_key)) {
+                        n += api_key->len;
+
+                    } else {
+                        return NULL;
+                    }
+
+                } else if (d) {
                     d += ngx_http_osint_escape_component(d, api_key->data,
                                                          api_key->len);
 

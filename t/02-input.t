@@ -379,12 +379,13 @@ good('email holding URL delimiters', 'target=x%2Fy%3Fz%3D1%26w%23v%40example.com
      target => 'x/y?z=1&w#v@example.com', type => 'email',
      path => '/all/x%2Fy%3Fz%3D1%26w%23v%40example.com');
 
-# A URL target: scheme and host lower-cased, the rest kept as given ("..",
-# query, fragment), and all of it ONE path segment at the provider: no "/",
-# "?", "&" or "#" of the target reaches the provider unencoded.
+# A URL target: scheme and host lower-cased, dot segments of the path
+# removed (t/27-target-keys.t), the rest kept as given (query, fragment),
+# and all of it ONE path segment at the provider: no "/", "?", "&" or "#"
+# of the target reaches the provider unencoded.
 good('url', 'target=https%3A%2F%2FExample.com%2Fa%2F..%2Fb%3Fx%3D1%26y%3D2%23f',
-     target => 'https://example.com/a/../b?x=1&y=2#f', type => 'url',
-     path => '/all/https%3A%2F%2Fexample.com%2Fa%2F..%2Fb%3Fx%3D1%26y%3D2%23f');
+     target => 'https://example.com/b?x=1&y=2#f', type => 'url',
+     path => '/all/https%3A%2F%2Fexample.com%2Fb%3Fx%3D1%26y%3D2%23f');
 
 good('url with port, scheme in upper case',
      'target=HTTP%3A%2F%2FEXAMPLE.COM%3A8080%2FX%2FY',

@@ -264,8 +264,8 @@ sub exact_request {
 exact_request('url with credentials and every delimiter',
     'http%3A%2F%2Fuser%3Ap%40ss%3Aw0rd%40Evil.Example%3A8080%2Fa%2F..%2Fb'
     . '%3Fx%3D1%26y%3D%252F%23frag',
-    'http://user:p@ss:w0rd@evil.example:8080/a/../b?x=1&y=%2F#frag', 'url',
-    'http%3A%2F%2Fuser%3Ap%40ss%3Aw0rd%40evil.example%3A8080%2Fa%2F..%2Fb'
+    'http://user:p@ss:w0rd@evil.example:8080/b?x=1&y=%2F#frag', 'url',
+    'http%3A%2F%2Fuser%3Ap%40ss%3Aw0rd%40evil.example%3A8080%2Fb'
     . '%3Fx%3D1%26y%3D%252F%23frag');
 
 exact_request('url whose userinfo names another host',

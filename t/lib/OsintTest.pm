@@ -1453,6 +1453,17 @@ sub cmd {
     return $reply;
 }
 
+# $r->dump($pattern) -> ($text, $n): every key matching $pattern with its
+# value, "KEY=VALUE" a line, and how many keys there were (string values).
+sub dump {
+    my ($self, $pattern) = @_;
+    my $keys = $self->cmd('KEYS', $pattern);
+    my @keys = ref $keys ? sort @$keys : ();
+    my $text = join '', map { "$_=" . ($self->cmd('GET', $_) // '') . "\n" }
+                        @keys;
+    return ($text, scalar @keys);
+}
+
 # $r->clients -> list of hashrefs, one per client connection (CLIENT LIST
 # fields: addr, db, cmd, ...), the connection asking excluded.
 sub clients {

@@ -35,6 +35,14 @@ e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
                     beyond U+10FFFF, then good UTF-8 "\u00fc" as raw bytes)
   fault=redirect    answer code= (default 302) with "Location: <to=>"
                     (verbatim: absolute or relative) and a small JSON body
+  fault=echokey     application/json body quoting the API key back in
+                    every form it may take (echokey_body below): the
+                    received URL as it came (percent-encoded) and with
+                    lower-case hex, the received headers, the key (X-Key
+                    header, else key= of the query or form body) raw,
+                    with "/" as "\\/", with every byte as \\u00xx and
+                    \\u00XX, form-encoded, percent-encoded in lower case,
+                    and with percent-encoding and JSON escapes mixed
   fail_first=N      the first N requests to this path (counted as in /_calls,
                     so /_reset starts over) answer fail_status instead (with
                     an empty JSON object body, retry_after and header= still
@@ -395,6 +403,10 @@ class Handler(BaseHTTPRequestHandler):
                                ctype or 'application/json', extra)
         if fault == 'redirect':
             return self.fault_redirect(params, extra)
+        if fault == 'echokey':
+            return self.answer(status,
+                               echokey_body(path, query, headers, body),
+                               ctype or 'application/json', extra)
         if fault:
             return self.answer_json(400, {'fixture_error':
                                           'unknown fault %r' % fault})
@@ -461,6 +473,43 @@ def huge_body(size):
     if size >= frame:
         return b'{"pad":"' + b'x' * (size - frame) + b'"}'
     return b'1' * max(size, 1)            # a JSON number of size digits
+
+
+def echokey_body(path, query, headers, body=b''):
+    """fault=echokey: a JSON text quoting the key in many encodings, built
+    by hand where json.dumps() would not write the escapes."""
+    key = headers.get('x-key')
+    for form in (query, body.decode('utf-8', 'replace')):
+        if key is None:
+            key = dict(urllib.parse.parse_qsl(form, keep_blank_values=True)
+                       ).get('key')
+    key = key or ''
+    raw = key.encode('utf-8', 'surrogateescape')
+    url = path + ('?' + query if query else '')
+    lower = re.sub(r'%[0-9A-F]{2}', lambda m: m.group(0).lower(), url)
+    pct = ''.join('%%%02x' % b for b in raw)
+
+    def esc(s):
+        return json.dumps(s)[1:-1]
+
+    # every other byte percent-encoded, the "%" itself JSON-escaped
+    mixed = ''.join(('\\u0025%02X' % b) if i % 2 else esc(chr(b))
+                    for i, b in enumerate(raw))
+
+    members = [
+        ('url', json.dumps(url)),
+        ('url_lower', json.dumps(lower)),
+        ('headers', json.dumps(headers)),
+        ('key', json.dumps(key)),
+        ('key_slash', '"' + esc(key).replace('/', '\\/') + '"'),
+        ('key_u', '"' + ''.join('\\u%04x' % b for b in raw) + '"'),
+        ('key_U', '"' + ''.join('\\u%04X' % b for b in raw) + '"'),
+        ('key_form', json.dumps(urllib.parse.quote_plus(key))),
+        ('key_pct_lower', json.dumps(pct)),
+        ('key_mixed', '"' + mixed + '"'),
+    ]
+    return ('{' + ', '.join('"%s": %s' % m for m in members)
+            + '}').encode()
 
 
 def load_body(bodies_dir, name):
