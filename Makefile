@@ -20,7 +20,7 @@ DEPS       := nginx nginx-dev libcurl4-openssl-dev libhiredis-dev \
               libpcre2-dev libssl-dev zlib1g-dev
 TEST_DEPS  := perl python3 openssl wrk procps prometheus chromium gdb
 
-.PHONY: all deps test-deps build run test bench clean
+.PHONY: all deps test-deps build run test bench bench-summary clean
 
 all: build
 
@@ -74,6 +74,13 @@ test: test-deps build
 
 bench: test-deps build
 	bench/run
+
+# the summary merge of two 100 000-member answers, timed (bench/summary.c)
+bench-summary: $(BUILD)/nginx/objs/Makefile
+	cc -O2 -g -Wall -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
+	    -Isrc/formats -Ifuzz -o $(BUILD)/bench_summary bench/summary.c \
+	    $(FUZZ_SRCS_summary) fuzz/ngx_stubs.c $(FUZZ_LIBS)
+	$(BUILD)/bench_summary
 
 clean:
 	rm -rf $(BUILD)

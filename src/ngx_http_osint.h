@@ -785,8 +785,14 @@ ngx_int_t ngx_http_osint_private_headers(ngx_http_request_t *r);
 cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
 const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
 
-/* summary merge */
-cJSON *ngx_http_osint_summary(ngx_http_osint_lookup_t *lk);
+/*
+ * summary merge: of each provider's data, at most its first MEMBERS
+ * members, and of an array, its first ELEMENTS elements
+ */
+#define NGX_HTTP_OSINT_SUMMARY_MEMBERS   256
+#define NGX_HTTP_OSINT_SUMMARY_ELEMENTS  256
+
+cJSON *ngx_http_osint_summary(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool);
 
 /* the zone */
 char *ngx_http_osint_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

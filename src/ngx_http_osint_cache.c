@@ -27,6 +27,14 @@
 /* a full zone is warned of at most this often, in seconds */
 #define NGX_HTTP_OSINT_EVICT_LOG_EVERY  60
 
+/*
+ * Work under the zone's lock is bounded: a store evicts at most this many
+ * unexpired entries, then gives up (the answer is not kept in L1), and an
+ * answer larger than 1/L1_SHARE of the zone is never kept in L1.
+ */
+#define NGX_HTTP_OSINT_EVICT_MAX        16
+#define NGX_HTTP_OSINT_L1_SHARE         8
+
 /* version of the value format; a different one is a miss */
 #define NGX_HTTP_OSINT_CACHE_VERSION    1
 
@@ -36,7 +44,8 @@ static size_t ngx_http_osint_l1_key(u_char *key,
 static ngx_http_osint_cache_node_t *ngx_http_osint_l1_find(
     ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key, size_t len);
 static ngx_http_osint_cache_node_t *ngx_http_osint_l1_alloc(
-    ngx_http_osint_shm_t *ctx, size_t size, ngx_log_t *log);
+    ngx_http_osint_shm_t *ctx, size_t size, ngx_uint_t *full);
+static void ngx_http_osint_l1_full(ngx_uint_t entries, ngx_log_t *log);
 static void ngx_http_osint_l1_free(ngx_http_osint_shm_t *ctx,
     ngx_http_osint_cache_node_t *cn);
 static void ngx_http_osint_l1_rbtree_insert(ngx_rbtree_node_t *temp,
@@ -66,6 +75,7 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
     size_t                        len;
     uint32_t                      hash;
+    ngx_uint_t                    full;
     ngx_msec_t                    now;
     ngx_http_osint_l1_e           rc;
     ngx_http_osint_shm_t         *ctx;
@@ -76,6 +86,7 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     hash = ngx_crc32_short(key, len);
     ctx = omcf->shm_zone->data;
     now = ngx_current_msec;
+    full = 0;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -96,10 +107,11 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     if (cn == NULL) {
         /* a placeholder that holds the lock until the answer comes */
 
-        cn = ngx_http_osint_l1_alloc(ctx, len, pool->log);
+        cn = ngx_http_osint_l1_alloc(ctx, len, &full);
 
         if (cn == NULL) {
             ngx_shmtx_unlock(&ctx->shpool->mutex);
+            ngx_http_osint_l1_full(full, pool->log);
             return NGX_HTTP_OSINT_L1_MISS;
         }
 
@@ -120,6 +132,7 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
 
     if (cn->status == 0 || (ngx_msec_int_t) (cn->stale_until - now) <= 0) {
         ngx_shmtx_unlock(&ctx->shpool->mutex);
+        ngx_http_osint_l1_full(full, pool->log);
         return NGX_HTTP_OSINT_L1_MISS;
     }
 
@@ -149,8 +162,10 @@ copy:
 
 
 /*
- * Stores a fresh answer for "fresh" ms, kept "cache_stale" ms longer for
- * stale-if-error, and ends the update lock: waiters find it at once.
+ * Stores a fresh answer for "fresh" ms, an ok one kept "cache_stale" ms
+ * longer for stale-if-error (only ok answers are served stale), and ends
+ * the update lock: waiters find it at once.  An answer too large for L1,
+ * or one that would evict more than a few entries, is not kept.
  */
 
 void
@@ -162,6 +177,8 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
     size_t                        len;
     uint32_t                      hash;
+    size_t                        size;
+    ngx_uint_t                    full;
     ngx_msec_t                    now;
     ngx_http_osint_shm_t         *ctx;
     ngx_http_osint_cache_node_t  *cn;
@@ -171,6 +188,8 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     hash = ngx_crc32_short(key, len);
     ctx = omcf->shm_zone->data;
     now = ngx_current_msec;
+    size = offsetof(ngx_http_osint_cache_node_t, data) + len + value->len;
+    full = 0;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -180,7 +199,11 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
         ngx_http_osint_l1_free(ctx, cn);
     }
 
-    cn = ngx_http_osint_l1_alloc(ctx, len + value->len, log);
+    cn = NULL;
+
+    if (size <= (size_t) omcf->shm_size / NGX_HTTP_OSINT_L1_SHARE) {
+        cn = ngx_http_osint_l1_alloc(ctx, len + value->len, &full);
+    }
 
     if (cn) {
         cn->node.key = hash;
@@ -188,7 +211,8 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
         cn->status = (u_char) status;
         cn->value_len = (uint32_t) value->len;
         cn->fresh_until = now + fresh;
-        cn->stale_until = now + fresh + p->cache_stale;
+        cn->stale_until = now + fresh
+                          + (status == NGX_HTTP_OSINT_OK ? p->cache_stale : 0);
         cn->updating_until = now;
         ngx_memcpy(cn->data, key, len);
         ngx_memcpy(cn->data + len, value->data, value->len);
@@ -199,6 +223,17 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    ngx_http_osint_l1_full(full, log);
+
+    if (cn == NULL) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "osint: provider \"%V\" answer of %uz bytes not "
+                      "cached in L1: %s", &p->name, value->len,
+                      size > (size_t) omcf->shm_size / NGX_HTTP_OSINT_L1_SHARE
+                      ? "larger than 1/8 of osint_zone"
+                      : "no room after evicting a few entries");
+    }
 }
 
 
@@ -286,13 +321,16 @@ ngx_http_osint_l1_find(ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key,
 
 /*
  * Entries past their stale window go first; when the zone is still full,
- * the least recently used ones go too (warned of, now and then), so a full
- * zone costs hit rate and never fails a lookup.
+ * the least recently used ones go too, at most NGX_HTTP_OSINT_EVICT_MAX of
+ * them: then the store gives up rather than empty the cache under the
+ * lock every worker shares.  When a warning is due (once a minute), *full
+ * is the number of entries plus one, for the caller to log after
+ * unlocking; a full zone costs hit rate and never fails a lookup.
  */
 
 static ngx_http_osint_cache_node_t *
 ngx_http_osint_l1_alloc(ngx_http_osint_shm_t *ctx, size_t size,
-    ngx_log_t *log)
+    ngx_uint_t *full)
 {
     ngx_uint_t                    i, forced;
     ngx_msec_t                    now;
@@ -319,15 +357,13 @@ ngx_http_osint_l1_alloc(ngx_http_osint_shm_t *ctx, size_t size,
 
     forced = 0;
 
-    for ( ;; ) {
+    for (i = 0; /* void */; i++) {
         cn = ngx_slab_alloc_locked(ctx->shpool, size);
 
-        if (cn) {
+        if (cn || i == NGX_HTTP_OSINT_EVICT_MAX
+            || ngx_queue_empty(&ctx->sh->cache_lru))
+        {
             break;
-        }
-
-        if (ngx_queue_empty(&ctx->sh->cache_lru)) {
-            return NULL;
         }
 
         q = ngx_queue_last(&ctx->sh->cache_lru);
@@ -336,20 +372,31 @@ ngx_http_osint_l1_alloc(ngx_http_osint_shm_t *ctx, size_t size,
         forced += ((ngx_msec_int_t) (cn->stale_until - now) > 0);
 
         ngx_http_osint_l1_free(ctx, cn);
+        cn = NULL;
     }
 
     if (forced
         && ngx_time() - ctx->sh->evict_logged >= NGX_HTTP_OSINT_EVICT_LOG_EVERY)
     {
         ctx->sh->evict_logged = ngx_time();
-
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "osint: zone is full, evicting cached answers before "
-                      "they expire (%ui cached); consider a larger "
-                      "osint_zone", ctx->sh->cache_entries);
+        *full = ctx->sh->cache_entries + 1;
     }
 
     return cn;
+}
+
+
+static void
+ngx_http_osint_l1_full(ngx_uint_t entries, ngx_log_t *log)
+{
+    if (entries == 0) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "osint: zone is full, evicting cached answers before "
+                  "they expire (%ui cached); consider a larger osint_zone",
+                  entries - 1);
 }
 
 

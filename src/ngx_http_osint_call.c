@@ -542,11 +542,17 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
         if (enc) {
             if (ngx_http_osint_call_redis_key(call, &key) == NGX_OK) {
 
-                /* Redis keeps the stale window too: L2 can serve it */
+                /*
+                 * Redis keeps the stale window of an ok answer too: L2
+                 * can serve it; a negative answer is never served stale
+                 */
+
+                if (call->status == NGX_HTTP_OSINT_OK) {
+                    ttl += p->cache_stale;
+                }
 
                 ngx_http_osint_redis_set(&key, enc, len,
-                                         (time_t) ((ttl + p->cache_stale)
-                                                   / 1000 + 1));
+                                         (time_t) (ttl / 1000 + 1));
             }
 
             ngx_free(enc);

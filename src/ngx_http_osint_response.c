@@ -76,7 +76,7 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk)
         goto failed;
     }
 
-    item = ngx_http_osint_summary(lk);
+    item = ngx_http_osint_summary(lk, lk->request->pool);
 
     if (item == NULL || !cJSON_AddItemToObject(doc, "summary", item)) {
         cJSON_Delete(item);

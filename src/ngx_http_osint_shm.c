@@ -331,13 +331,14 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     time_t                    start;
     ngx_int_t                 wait;
     ngx_msec_t                now;
-    ngx_uint_t                state, trial;
+    ngx_uint_t                state, trial, half_open;
     ngx_http_osint_shm_t     *ctx;
     ngx_http_osint_pstate_t  *ps;
 
     ctx = omcf->shm_zone->data;
     ps = p->state;
     now = ngx_current_msec;
+    half_open = 0;
 
     a->verdict = NGX_HTTP_OSINT_ADMIT;
     a->wait = 0;
@@ -369,21 +370,13 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
             a->probe = ps->breaker.trial;
         }
 
-        if (ps->breaker.trial != trial
-            && state == NGX_HTTP_OSINT_BREAKER_OPEN)
-        {
+        if (ps->breaker.trial != trial) {
+            half_open = (state == NGX_HTTP_OSINT_BREAKER_OPEN) ? 1 : 2;
+        }
+
+        if (half_open == 1) {
             (void) ngx_atomic_fetch_add(
                 &ps->transitions[NGX_HTTP_OSINT_BREAKER_HALF_OPEN], 1);
-
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "osint: provider \"%V\" breaker half-open: "
-                          "cooldown over, probing", &p->name);
-
-        } else if (ps->breaker.trial != trial) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "osint: provider \"%V\" breaker half-open: "
-                          "its probes outlived osint_deadline (a worker "
-                          "exited abnormally), probing again", &p->name);
         }
     }
 
@@ -431,6 +424,20 @@ reject:
 done:
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    /* logged after unlocking: a slow log never holds every worker */
+
+    if (half_open == 1) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint: provider \"%V\" breaker half-open: "
+                      "cooldown over, probing", &p->name);
+
+    } else if (half_open == 2) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint: provider \"%V\" breaker half-open: "
+                      "its probes outlived osint_deadline (a worker "
+                      "exited abnormally), probing again", &p->name);
+    }
 }
 
 

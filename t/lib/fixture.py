@@ -43,6 +43,10 @@ e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
                     with "/" as "\\/", with every byte as \\u00xx and
                     \\u00XX, form-encoded, percent-encoded in lower case,
                     and with percent-encoding and JSON escapes mixed
+  fault=wide        200 (or status=) with a JSON object of members= (default
+                    100000) members "<base36 n>": 1, then "list": an array
+                    of elements= (default 0) numbers from= (default 0) on
+                    (compact: 100000 members fit in 1 MiB)
   fail_first=N      the first N requests to this path (counted as in /_calls,
                     so /_reset starts over) answer fail_status instead (with
                     an empty JSON object body, retry_after and header= still
@@ -98,6 +102,7 @@ BADUTF8_JSON = (b'{"ip": "1.2.3.4", "org": "a\x80b\xc3", "note": "\xc0\xaf'
                 b'\xed\xa0\x80\xf4\x90\x80\x80", "city": "M\xc3\xbcnchen",'
                 b' "ports": [80]}')
 NESTED_DEFAULT = 100000
+WIDE_DEFAULT = 100000
 
 BODY_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
 
@@ -398,6 +403,15 @@ class Handler(BaseHTTPRequestHandler):
                 depth = NESTED_DEFAULT
             return self.answer(status, b'[' * depth + b'1' + b']' * depth,
                                ctype or 'application/json', extra)
+        if fault == 'wide':
+            try:
+                members = int(params.get('members', WIDE_DEFAULT))
+                elements = int(params.get('elements', 0))
+                first = int(params.get('from', 0))
+            except ValueError:
+                members, elements, first = WIDE_DEFAULT, 0, 0
+            return self.answer(status, wide_body(members, elements, first),
+                               ctype or 'application/json', extra)
         if fault == 'badutf8':
             return self.answer(status, BADUTF8_JSON,
                                ctype or 'application/json', extra)
@@ -510,6 +524,24 @@ def echokey_body(path, query, headers, body=b''):
     ]
     return ('{' + ', '.join('"%s": %s' % m for m in members)
             + '}').encode()
+
+
+def wide_body(members, elements, first):
+    """{"0":1,"1":1,...,"list":[first,...]}: member names in base 36."""
+    digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+
+    def b36(n):
+        s = ''
+        while True:
+            n, r = divmod(n, 36)
+            s = digits[r] + s
+            if n == 0:
+                return s
+
+    parts = ['"%s":1' % b36(i) for i in range(members)]
+    parts.append('"list":[%s]' % ','.join(str(first + i)
+                                          for i in range(elements)))
+    return ('{' + ','.join(parts) + '}').encode()
 
 
 def load_body(bodies_dir, name):
