@@ -269,7 +269,8 @@ my ($status) = $raw =~ m{^HTTP/1\.\d (\d+)};
 my ($body) = $raw =~ /\r\n\r\n(.*)\z/s;
 is($status, 400, 'status format=: 400');
 ok(defined utf8_or_undef($body), 'status format=: valid UTF-8');
-like($body, qr/\\"\xef\xbf\xbd\\u2028\\"/, 'status format=: U+FFFD, \u2028');
+unlike($body, qr/\xff|\xe2\x80\xa8|\xef\xbf\xbd|\\u2028/,
+       'status format=: the value not reflected (t/23 checks the message)');
 my $text;
 
 $res = post_raw("{\"targets\":[\"\xff\", \"a\xe2\x80\xa8b\", \"\xc3\"]}");

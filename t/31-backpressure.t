@@ -58,7 +58,7 @@ my $conf = <<'EOF';
     server {
         listen 127.0.0.1:%%PORT%% sndbuf=64k;
         send_timeout 2s;
-        location = /lookup { osint_lookup; }
+        location = /lookup { osint_lookup; osint_cache_bypass 1; }
         location = /status { osint_status; }
     }
 EOF
