@@ -21,6 +21,7 @@
 #include "fuzz.h"
 
 
+static ngx_uint_t fuzz_utf8_whole(u_char *p, size_t len);
 static void fuzz_round_trip(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
     ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until);
 
@@ -129,7 +130,18 @@ fuzz_round_trip(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
                (int) len, text, (long) rc, (int) status2,
                (long long) fresh2);
 
-    if (status == NGX_HTTP_OSINT_OK) {
+    /*
+     * the printer writes U+FFFD for ill-formed UTF-8, so only a value that
+     * is UTF-8 comes back as it went; any other comes back as UTF-8
+     */
+
+    if (status == NGX_HTTP_OSINT_OK && !fuzz_utf8_whole(value->data, value->len))
+    {
+        fuzz_check(fuzz_utf8_whole(value2.data, value2.len),
+                   "\"%.*s\" comes back as ill-formed UTF-8",
+                   (int) value->len, value->data);
+
+    } else if (status == NGX_HTTP_OSINT_OK) {
         a = cJSON_ParseWithLength((char *) value->data, value->len);
         b = cJSON_ParseWithLength((char *) value2.data, value2.len);
 
@@ -145,4 +157,26 @@ fuzz_round_trip(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
     }
 
     ngx_free(text);
+}
+
+
+static ngx_uint_t
+fuzz_utf8_whole(u_char *p, size_t len)
+{
+    size_t   n;
+    u_char  *last;
+
+    last = p + len;
+
+    while (p < last) {
+        n = ngx_http_osint_utf8_sequence(p, last);
+
+        if (n == 0) {
+            return 0;
+        }
+
+        p += n;
+    }
+
+    return 1;
 }
