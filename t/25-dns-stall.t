@@ -12,7 +12,8 @@
 # the bug); /etc/hosts and /etc/nsswitch.conf are replaced too, so the name
 # can only go to that resolver.  While lookups of such names are cancelled
 # in all three ways, a `return 200` location of the same (single) worker
-# answers every probe within 200 ms.
+# answers every probe within 1 s (the resolver's timeout is 5 s: a join
+# stalls the worker for that long; ASan on a loaded machine adds 100s of ms).
 
 use strict;
 use warnings;
@@ -125,7 +126,7 @@ close $_->[0] for grep { $_->[1] } @aborting;
 
 my ($max) = sort { $b <=> $a } @lat;
 cmp_ok(scalar @lat, '>=', 20, 'probed /ping at least 20 times');
-cmp_ok($max, '<', 200, 'every /ping within 200 ms while lookups stall '
+cmp_ok($max, '<', 1000, 'every /ping within 1 s while lookups stall '
        . 'in DNS and are cancelled (max ' . int($max) . ' ms)');
 
 # the lookups: both providers failed in DNS, on time
