@@ -91,9 +91,10 @@ sub echo_of {
 
 sub send_get {
     my ($path) = @_;
-    return $t->send_raw("GET $path HTTP/1.1\r\nHost: localhost\r\n"
-                        . "Connection: close\r\n\r\n")
+    my $s = $t->send_raw("GET $path HTTP/1.1\r\nHost: localhost\r\n"
+                         . "Connection: close\r\n\r\n")
         or die "connect: $!\n";
+    return $s;
 }
 
 sub read_all { OsintTest::read_all($_[0]) }
