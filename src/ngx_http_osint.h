@@ -420,6 +420,9 @@ typedef struct {
     ngx_http_osint_status_e     stale_status;
     ngx_http_osint_err_e        stale_reason;
     ngx_http_osint_redis_req_t *redis;      /* a GET in flight */
+    ngx_queue_t                 coalesce;   /* in the worker's calls that
+                                               hold an L1 update lock, or
+                                               that wait for one */
 
     unsigned                    admitted:1; /* the timer ends a token wait */
     ngx_uint_t                  probe;      /* the breaker trial it probes,
@@ -427,6 +430,8 @@ typedef struct {
     unsigned                    locked:1;   /* holds the L1 update lock */
     unsigned                    fresh:1;    /* retry on a new connection */
     unsigned                    waiting:1;  /* waits for another's answer */
+    unsigned                    woken:1;    /* ... and it came: the timer
+                                               event is posted */
 } ngx_http_osint_call_t;
 
 

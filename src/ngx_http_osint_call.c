@@ -16,7 +16,10 @@
 #include "ngx_http_osint.h"
 
 
-/* how often a call waiting for another's answer looks for it */
+/*
+ * How often a call waiting for another's answer looks for it, when that
+ * call runs in another worker; one of this worker wakes its waiters.
+ */
 #define NGX_HTTP_OSINT_LOCK_POLL  20
 
 
@@ -38,6 +41,20 @@ static void ngx_http_osint_call_store(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_local(ngx_http_osint_call_t *call,
     const char *message);
+static void ngx_http_osint_call_lead(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_wait(ngx_http_osint_call_t *call);
+static ngx_uint_t ngx_http_osint_call_unwait(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_release(ngx_http_osint_call_t *call);
+static ngx_uint_t ngx_http_osint_call_same(ngx_http_osint_call_t *a,
+    ngx_http_osint_call_t *b);
+
+
+/*
+ * This worker's calls that hold an L1 update lock (leaders), and those
+ * that wait for a leader's answer (waiters), linked by call->coalesce.
+ */
+static ngx_queue_t  ngx_http_osint_call_leaders;
+static ngx_queue_t  ngx_http_osint_call_waiters;
 
 
 /* a call starts with the caches; a miss goes on to the provider */
@@ -54,6 +71,11 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
         call->timer.data = lk->request->connection;
         call->timer.log = lk->request->connection->log;
         call->started = ngx_http_osint_now_ms();
+
+        if (ngx_http_osint_call_leaders.next == NULL) {
+            ngx_queue_init(&ngx_http_osint_call_leaders);
+            ngx_queue_init(&ngx_http_osint_call_waiters);
+        }
     }
 
     /* the first pass, and each look for another call's answer (waiting) */
@@ -119,8 +141,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 
             /* another call asks the provider: its answer will be here */
 
-            call->waiting = 1;
-            ngx_add_timer(&call->timer, NGX_HTTP_OSINT_LOCK_POLL);
+            ngx_http_osint_call_wait(call);
             return NGX_AGAIN;
 
         case NGX_HTTP_OSINT_L1_STALE:
@@ -132,7 +153,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         default: /* NGX_HTTP_OSINT_L1_MISS */
             ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_MISS);
-            call->locked = 1;
+            ngx_http_osint_call_lead(call);
             break;
         }
     }
@@ -239,7 +260,7 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
             ngx_http_osint_l1_put(omcf, p, &lk->target, status, &value,
                                   (ngx_msec_t) (fresh_until - ngx_time())
                                   * 1000, c->log);
-            call->locked = 0;
+            ngx_http_osint_call_release(call);
         }
 
         ngx_http_osint_call_serve(call, status, &value, "redis");
@@ -363,7 +384,13 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
         ngx_http_osint_call_fetch(call);
 
     } else if (call->waiting) {
-        call->waiting = 0;
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                       "osint: provider \"%V\" waits for another call, %s",
+                       &call->provider->name,
+                       call->woken ? "woken by the answer"
+                                   : "looks again (poll)");
+
+        (void) ngx_http_osint_call_unwait(call);
         call->cache = NULL;
         ngx_http_osint_call_begin(call);
 
@@ -384,6 +411,7 @@ void
 ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, const char *message)
 {
+    ngx_uint_t                   waited;
     ngx_http_osint_provider_t   *p;
     ngx_http_osint_main_conf_t  *omcf;
 
@@ -395,8 +423,17 @@ ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     omcf = ngx_http_get_module_main_conf(call->lookup->request,
                                         ngx_http_osint_module);
 
-    if (call->timer.timer_set) {
-        ngx_del_timer(&call->timer);
+    /*
+     * Its lookup's pool may go next: out of the waiters, not posted.  A
+     * wait counts as one on a timer, polling or not.
+     */
+
+    waited = ngx_http_osint_call_unwait(call);
+
+    if (call->timer.timer_set || waited) {
+        if (call->timer.timer_set) {
+            ngx_del_timer(&call->timer);
+        }
 
         if (err != NGX_HTTP_OSINT_ERR_NONE) {
             ngx_http_osint_count_skip(p, NGX_HTTP_OSINT_SKIP_DEADLINE);
@@ -487,8 +524,8 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
     }
 
     if (call->locked) {
-        call->locked = 0;
         ngx_http_osint_l1_unlock(omcf, p, &call->lookup->target);
+        ngx_http_osint_call_release(call);
     }
 }
 
@@ -532,7 +569,7 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
     if (omcf->cache_l1) {
         ngx_http_osint_l1_put(omcf, p, &lk->target, call->status, &value, ttl,
                               r->connection->log);
-        call->locked = 0;
+        ngx_http_osint_call_release(call);
     }
 
     if (omcf->redis && ngx_http_osint_redis_up()) {
@@ -997,3 +1034,117 @@ ngx_http_osint_call_error(ngx_http_osint_call_t *call,
 }
 
 
+/* the call takes the L1 update lock: this worker's waiters count on it */
+
+static void
+ngx_http_osint_call_lead(ngx_http_osint_call_t *call)
+{
+    call->locked = 1;
+    ngx_queue_insert_tail(&ngx_http_osint_call_leaders, &call->coalesce);
+}
+
+
+/*
+ * Waits for the answer of the call that holds the update lock.  One of
+ * this worker wakes us when it ends, and the lookup's deadline bounds the
+ * wait; one of another worker cannot: then we look again now and then.
+ */
+
+static void
+ngx_http_osint_call_wait(ngx_http_osint_call_t *call)
+{
+    ngx_queue_t            *q;
+    ngx_http_osint_call_t  *leader;
+
+    call->waiting = 1;
+    ngx_queue_insert_tail(&ngx_http_osint_call_waiters, &call->coalesce);
+
+    for (q = ngx_queue_head(&ngx_http_osint_call_leaders);
+         q != ngx_queue_sentinel(&ngx_http_osint_call_leaders);
+         q = ngx_queue_next(q))
+    {
+        leader = ngx_queue_data(q, ngx_http_osint_call_t, coalesce);
+
+        if (ngx_http_osint_call_same(leader, call)) {
+            return;
+        }
+    }
+
+    ngx_add_timer(&call->timer, NGX_HTTP_OSINT_LOCK_POLL);
+}
+
+
+/* the wait ends: woken, a poll, or the call is stopped; 1: it waited */
+
+static ngx_uint_t
+ngx_http_osint_call_unwait(ngx_http_osint_call_t *call)
+{
+    if (!call->waiting) {
+        return 0;
+    }
+
+    if (!call->woken) {
+        ngx_queue_remove(&call->coalesce);
+
+    } else if (call->timer.posted) {
+        ngx_delete_posted_event(&call->timer);
+    }
+
+    call->waiting = 0;
+    call->woken = 0;
+
+    return 1;
+}
+
+
+/*
+ * The update lock is released (an answer stored, or none): this worker's
+ * waiters for the same answer look again on the next posted events,
+ * where they find it, or one of them takes the lock.
+ */
+
+static void
+ngx_http_osint_call_release(ngx_http_osint_call_t *call)
+{
+    ngx_queue_t            *q;
+    ngx_http_osint_call_t  *w;
+
+    if (!call->locked) {
+        return;
+    }
+
+    call->locked = 0;
+    ngx_queue_remove(&call->coalesce);
+
+    q = ngx_queue_head(&ngx_http_osint_call_waiters);
+
+    while (q != ngx_queue_sentinel(&ngx_http_osint_call_waiters)) {
+        w = ngx_queue_data(q, ngx_http_osint_call_t, coalesce);
+        q = ngx_queue_next(q);
+
+        if (!ngx_http_osint_call_same(w, call)) {
+            continue;
+        }
+
+        ngx_queue_remove(&w->coalesce);
+
+        if (w->timer.timer_set) {
+            ngx_del_timer(&w->timer);
+        }
+
+        w->woken = 1;
+        ngx_post_event(&w->timer, &ngx_posted_events);
+    }
+}
+
+
+/* the same answer: the same provider (of this cycle) and target */
+
+static ngx_uint_t
+ngx_http_osint_call_same(ngx_http_osint_call_t *a, ngx_http_osint_call_t *b)
+{
+    return a->provider == b->provider
+           && a->lookup->target.len == b->lookup->target.len
+           && ngx_strncmp(a->lookup->target.data, b->lookup->target.data,
+                          a->lookup->target.len) == 0;
+}

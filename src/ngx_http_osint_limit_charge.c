@@ -92,11 +92,11 @@ ngx_http_osint_limit_tokens(ngx_http_osint_limit_zone_t *z,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    node = ngx_http_osint_limit_lookup(z, ev, 1, now, log);
+    node = ngx_http_osint_limit_lookup(z, ev, 1, now);
 
     if (node == NULL) {
         /* no room even after evictions: not limited, as the request */
-        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_http_osint_limit_unlock(z, ev, log);
         return want;
     }
 
@@ -122,7 +122,7 @@ ngx_http_osint_limit_tokens(ngx_http_osint_limit_zone_t *z,
         }
     }
 
-    ngx_shmtx_unlock(&z->shpool->mutex);
+    ngx_http_osint_limit_unlock(z, ev, log);
 
     return got;
 }

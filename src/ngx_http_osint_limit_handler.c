@@ -239,11 +239,11 @@ ngx_http_osint_limit_local(ngx_http_osint_limit_zone_t *z,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    node = ngx_http_osint_limit_lookup(z, ev, 1, now, log);
+    node = ngx_http_osint_limit_lookup(z, ev, 1, now);
 
     if (node == NULL) {
         /* no room even after evictions: passes, said once a second */
-        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_http_osint_limit_unlock(z, ev, log);
         return;
     }
 
@@ -265,7 +265,7 @@ ngx_http_osint_limit_local(ngx_http_osint_limit_zone_t *z,
 
     ngx_http_osint_limit_state(z, &node->bucket, now, ev);
 
-    ngx_shmtx_unlock(&z->shpool->mutex);
+    ngx_http_osint_limit_unlock(z, ev, log);
 }
 
 

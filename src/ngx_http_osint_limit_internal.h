@@ -144,11 +144,14 @@ typedef struct {
     ngx_msec_t                      wait;
     ngx_uint_t                      remaining;  /* r */
     time_t                          reset;      /* t */
+    ngx_atomic_uint_t               evicted;    /* to warn of: evictions so
+                                                   far; 0: nothing */
 
     unsigned                        applied:1;  /* non-empty key */
     unsigned                        took:1;     /* a token, or reserved */
     unsigned                        known:1;    /* remaining, reset set */
     unsigned                        synced:1;   /* the token is Redis's */
+    unsigned                        nomem:1;    /* to warn of: no room */
 } ngx_http_osint_limit_eval_t;
 
 
@@ -181,7 +184,9 @@ ngx_http_osint_limit_ctx_t *ngx_http_osint_limit_get_ctx(
     ngx_http_request_t *r);
 ngx_http_osint_limit_node_t *ngx_http_osint_limit_lookup(
     ngx_http_osint_limit_zone_t *z, ngx_http_osint_limit_eval_t *ev,
-    ngx_uint_t create, ngx_msec_t now, ngx_log_t *log);
+    ngx_uint_t create, ngx_msec_t now);
+void ngx_http_osint_limit_unlock(ngx_http_osint_limit_zone_t *z,
+    ngx_http_osint_limit_eval_t *ev, ngx_log_t *log);
 void ngx_http_osint_limit_refund(ngx_http_osint_limit_zone_t *z,
     ngx_http_osint_limit_eval_t *ev, ngx_msec_t now, ngx_log_t *log);
 void ngx_http_osint_limit_state(ngx_http_osint_limit_zone_t *z,

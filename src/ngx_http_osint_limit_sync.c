@@ -86,10 +86,10 @@ ngx_http_osint_limit_sync(ngx_http_osint_limit_run_t *run, ngx_uint_t i,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    node = ngx_http_osint_limit_lookup(z, ev, 1, now, r->connection->log);
+    node = ngx_http_osint_limit_lookup(z, ev, 1, now);
 
     if (node == NULL) {
-        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_http_osint_limit_unlock(z, ev, r->connection->log);
         return NGX_OK;
     }
 
@@ -102,14 +102,14 @@ ngx_http_osint_limit_sync(ngx_http_osint_limit_run_t *run, ngx_uint_t i,
         ev->reset = node->reset;
         ev->known = 1;
 
-        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_http_osint_limit_unlock(z, ev, r->connection->log);
         return NGX_OK;
     }
 
     node->lease = 0;
 
     if (!ngx_http_osint_redis_up()) {
-        ngx_shmtx_unlock(&z->shpool->mutex);
+        ngx_http_osint_limit_unlock(z, ev, r->connection->log);
         ngx_http_osint_limit_fallback(z, r->connection->log);
         return NGX_DECLINED;
     }
@@ -126,7 +126,7 @@ ngx_http_osint_limit_sync(ngx_http_osint_limit_run_t *run, ngx_uint_t i,
         node->asking = now ? now : 1;
     }
 
-    ngx_shmtx_unlock(&z->shpool->mutex);
+    ngx_http_osint_limit_unlock(z, ev, r->connection->log);
 
     p = ngx_pnalloc(r->pool, z->rkey.len + ev->key.len + 4 * NGX_INT_T_LEN);
     if (p == NULL) {
@@ -192,7 +192,7 @@ ngx_http_osint_limit_unask(ngx_http_osint_limit_zone_t *z,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    node = ngx_http_osint_limit_lookup(z, ev, 0, ngx_current_msec, NULL);
+    node = ngx_http_osint_limit_lookup(z, ev, 0, ngx_current_msec);
 
     if (node) {
         node->asking = 0;
@@ -359,7 +359,7 @@ ngx_http_osint_limit_sync_done(void *data, ngx_int_t rc, void *reply)
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    node = ngx_http_osint_limit_lookup(z, ev, 1, now, c->log);
+    node = ngx_http_osint_limit_lookup(z, ev, 1, now);
 
     if (node) {
         if (run->want > 1) {
@@ -377,7 +377,7 @@ ngx_http_osint_limit_sync_done(void *data, ngx_int_t rc, void *reply)
 
     ev->remaining = left + (node ? node->lease : 0);
 
-    ngx_shmtx_unlock(&z->shpool->mutex);
+    ngx_http_osint_limit_unlock(z, ev, c->log);
 
     ev->known = 1;
     ev->reset = reset;

@@ -29,13 +29,13 @@ static void ngx_http_osint_limit_rbtree_insert_value(ngx_rbtree_node_t *temp,
 /*
  * The key's node, moved to the head of the LRU; with "create", a new one
  * (a full bucket) when there is none.  NULL: not found, or no memory even
- * after evicting.  Called with the zone's lock held.
+ * after evicting.  Called with the zone's lock held: what is to be
+ * warned of is kept in "ev" for ngx_http_osint_limit_unlock().
  */
 
 ngx_http_osint_limit_node_t *
 ngx_http_osint_limit_lookup(ngx_http_osint_limit_zone_t *z,
-    ngx_http_osint_limit_eval_t *ev, ngx_uint_t create, ngx_msec_t now,
-    ngx_log_t *log)
+    ngx_http_osint_limit_eval_t *ev, ngx_uint_t create, ngx_msec_t now)
 {
     size_t                         size;
     ngx_int_t                      rc;
@@ -102,20 +102,14 @@ ngx_http_osint_limit_lookup(ngx_http_osint_limit_zone_t *z,
 
         if (ngx_time() - sh->evict_logged >= 60) {
             sh->evict_logged = ngx_time();
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "osint_limit: zone \"%V\" is full, evicting the "
-                          "least recently used keys (%uA so far); a larger "
-                          "zone would keep them", &z->name, sh->evictions);
+            ev->evicted = sh->evictions;
         }
     }
 
     if (ln == NULL) {
         if (ngx_time() != sh->nomem_logged) {
             sh->nomem_logged = ngx_time();
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "osint_limit: zone \"%V\" has no room for a key of "
-                          "%uz bytes, the request passes unlimited",
-                          &z->name, ev->key.len);
+            ev->nomem = 1;
         }
 
         return NULL;
@@ -137,6 +131,35 @@ ngx_http_osint_limit_lookup(ngx_http_osint_limit_zone_t *z,
     sh->keys++;
 
     return ln;
+}
+
+
+/*
+ * Releases the zone's lock, then warns of what the lookup found: no
+ * logging (a write(2) that may block) while other workers wait for it.
+ */
+
+void
+ngx_http_osint_limit_unlock(ngx_http_osint_limit_zone_t *z,
+    ngx_http_osint_limit_eval_t *ev, ngx_log_t *log)
+{
+    ngx_shmtx_unlock(&z->shpool->mutex);
+
+    if (ev->evicted) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint_limit: zone \"%V\" is full, evicting the "
+                      "least recently used keys (%uA so far); a larger "
+                      "zone would keep them", &z->name, ev->evicted);
+        ev->evicted = 0;
+    }
+
+    if (ev->nomem) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint_limit: zone \"%V\" has no room for a key of "
+                      "%uz bytes, the request passes unlimited",
+                      &z->name, ev->key.len);
+        ev->nomem = 0;
+    }
 }
 
 
@@ -210,7 +233,7 @@ ngx_http_osint_limit_refund(ngx_http_osint_limit_zone_t *z,
 
     ngx_shmtx_lock(&z->shpool->mutex);
 
-    ln = ngx_http_osint_limit_lookup(z, ev, 0, now, log);
+    ln = ngx_http_osint_limit_lookup(z, ev, 0, now);
 
     if (ln && ev->synced) {
         /* Redis's token: to the lease, for the next request */

@@ -898,14 +898,31 @@ sub raw {
     my ($self, $bytes, %opt) = @_;
     local $SIG{PIPE} = 'IGNORE';
 
+    my $s = $self->send_raw($bytes, %opt) or return undef;
+    return read_all($s, $opt{timeout});
+}
+
+# $t->send_raw($bytes, %opt) -> the socket, $bytes written, nothing read
+# (read later with read_all, or close early: a client that goes away).
+#   opt: port => N
+sub send_raw {
+    my ($self, $bytes, %opt) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+
     my $s = IO::Socket::INET->new(
         PeerAddr => '127.0.0.1', PeerPort => $opt{port} // $self->port,
         Proto => 'tcp', Timeout => 3,
     ) or return undef;
     syswrite($s, $bytes);
+    return $s;
+}
 
+# OsintTest::read_all($socket [, $timeout_s]) -> everything read until the
+# peer closed (or timeout, default 5 s); the socket is closed.
+sub read_all {
+    my ($s, $timeout) = @_;
     my $sel = IO::Select->new($s);
-    my $deadline = time + ($opt{timeout} // 5);
+    my $deadline = time + ($timeout // 5);
     my $got = '';
     while ((my $left = $deadline - time) > 0) {
         last unless $sel->can_read($left);
