@@ -187,8 +187,11 @@ my $t0 = time;
 $r = refresh_batch(2);
 is($r->{status}, 200, 'a batch while redis hangs');
 my $rss_hung = rss_kb($worker);
-cmp_ok($rss_hung - $rss0, '<', 16 * 1024,
-       "worker RSS bounded while redis hangs: $rss0 -> $rss_hung KiB");
+SKIP: {
+    skip 'RSS under a memory checker (quarantine)', 1 if @OsintTest::WRAPPER;
+    cmp_ok($rss_hung - $rss0, '<', 16 * 1024,
+           "worker RSS bounded while redis hangs: $rss0 -> $rss_hung KiB");
+}
 # until writes time out (1 s), those beyond 4 MiB (about 13) are dropped
 my $dropped = metric('osint_redis_writes_dropped_total') // 0;
 cmp_ok($dropped, '>=', 10,
@@ -204,7 +207,10 @@ is($st->{redis}{up}, JSON::PP::false(), '... status says down');
 
 $r = refresh_batch(3);
 is($r->{status}, 200, 'lookups go on while redis is down');
-cmp_ok(rss_kb($worker) - $rss0, '<', 16 * 1024, '... RSS still bounded');
+SKIP: {
+    skip 'RSS under a memory checker (quarantine)', 1 if @OsintTest::WRAPPER;
+    cmp_ok(rss_kb($worker) - $rss0, '<', 16 * 1024, '... RSS still bounded');
+}
 
 kill 'CONT', $redis->pid;
 $stopped = undef;
