@@ -119,11 +119,14 @@ FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c)
 # the file that holds the cache value format, wherever it lives
 CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
 
-FUZZ_SRCS_target       := src/ngx_http_osint_target.c
+# the E.164 parser and calling codes, which targets and summaries use
+PHONE_SRC              := src/ngx_http_osint_phone.c
+
+FUZZ_SRCS_target       := src/ngx_http_osint_target.c $(PHONE_SRC)
 FUZZ_SRCS_template     := src/ngx_http_osint_template.c \
-                          src/ngx_http_osint_target.c
+                          src/ngx_http_osint_target.c $(PHONE_SRC)
 FUZZ_SRCS_field        := src/ngx_http_osint_field.c
-FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c \
+FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c $(PHONE_SRC) \
                           $(wildcard src/ngx_http_osint_verdict.c) \
                           $(FORMATS_SRCS)
 FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS) \
@@ -134,10 +137,10 @@ FUZZ_SRCS_formats      := $(FORMATS_SRCS)
 FUZZ_SRCS_resilience   := src/ngx_http_osint_resilience.c
 FUZZ_SRCS_batch_body   := src/ngx_http_osint_batch_body.c
 FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
-                          src/ngx_http_osint_target.c
+                          src/ngx_http_osint_target.c $(PHONE_SRC)
 FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
 FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c \
-                          src/ngx_http_osint_target.c
+                          src/ngx_http_osint_target.c $(PHONE_SRC)
 FUZZ_SRCS_json         := src/ngx_http_osint_json.c \
                           src/ngx_http_osint_answer.c
 

@@ -5,12 +5,16 @@
  * Target parsing, type detection and percent-encoding
  * (src/ngx_http_osint_target.c).
  *
- * Input: byte 0 chooses the `want` mask (bits 0..5; bit 6 set: "any"),
+ * Input: byte 0 chooses the `want` mask (0: "any"),
  * the rest is the target as a client sends it.  Checked:
  *   - a parsed target has one type, one of those wanted, and a canonical
  *     form without blanks or control characters, which parses again to
  *     itself with the same type, with the same mask and with its own type
- *     alone; "any" accepts whatever a narrower mask accepts;
+ *     alone; "any" accepts whatever a narrower mask accepts
+ *     but a username, which is no type detection tries;
+ *   - a phone number is "+" and 8..15 digits; the domain of a target
+ *     ($osint_target_domain) is a part of its canonical form, not empty
+ *     for a domain, an e-mail address or a url;
  *   - a url's canonical form is ASCII and has no dot segment ("." or
  *     "..", %2e read as ".") after its authority;
  *   - ngx_http_osint_escape_component() measures what it writes, writes
@@ -43,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    want = (data[0] & 0x40) ? NGX_HTTP_OSINT_ANY : (data[0] & 0x3f);
+    want = data[0] ? data[0] : NGX_HTTP_OSINT_ANY;
 
     input.data = (u_char *) data + 1;
     input.len = size - 1;
@@ -65,7 +69,7 @@ fuzz_parse(ngx_pool_t *pool, ngx_str_t *input, ngx_uint_t want)
 {
     size_t       i;
     ngx_int_t    rc;
-    ngx_str_t    canonical, again;
+    ngx_str_t    canonical, again, domain;
     ngx_uint_t   type, type2;
     const char  *reason;
 
@@ -125,13 +129,23 @@ fuzz_parse(ngx_pool_t *pool, ngx_str_t *input, ngx_uint_t want)
 
     /* detection accepts whatever a narrower mask accepts */
 
-    if (want != NGX_HTTP_OSINT_ANY) {
+    if (want != NGX_HTTP_OSINT_ANY && type != NGX_HTTP_OSINT_USERNAME) {
         rc = ngx_http_osint_target_parse(pool, input, NGX_HTTP_OSINT_ANY,
                                          &again, &type2, &reason);
 
         fuzz_check(rc == NGX_OK, "a %s is refused by detection: %s",
                    ngx_http_osint_type_name(type), reason);
     }
+
+    ngx_http_osint_target_domain(&canonical, type, &domain);
+
+    fuzz_check(domain.data >= canonical.data
+               && domain.data + domain.len <= canonical.data + canonical.len
+               && (domain.len > 0
+                   || !(type & (NGX_HTTP_OSINT_DOMAIN|NGX_HTTP_OSINT_EMAIL
+                                |NGX_HTTP_OSINT_URL))),
+               "domain of %s \"%.*s\"", ngx_http_osint_type_name(type),
+               (int) canonical.len, canonical.data);
 
     /* what each type promises of its canonical form */
 
@@ -166,6 +180,18 @@ fuzz_parse(ngx_pool_t *pool, ngx_str_t *input, ngx_uint_t want)
         fuzz_check((type == NGX_HTTP_OSINT_EMAIL)
                    == (memchr(canonical.data, '@', canonical.len) != NULL),
                    "'@' in \"%.*s\"", (int) canonical.len, canonical.data);
+        break;
+
+    case NGX_HTTP_OSINT_PHONE:
+        fuzz_check(canonical.len >= 9 && canonical.len <= 16
+                   && canonical.data[0] == '+',
+                   "phone \"%.*s\"", (int) canonical.len, canonical.data);
+
+        for (i = 1; i < canonical.len; i++) {
+            fuzz_check(isdigit(canonical.data[i]), "phone byte '%c'",
+                       canonical.data[i]);
+        }
+
         break;
 
     case NGX_HTTP_OSINT_URL:

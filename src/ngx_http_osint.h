@@ -27,8 +27,13 @@
 #define NGX_HTTP_OSINT_EMAIL          0x08
 #define NGX_HTTP_OSINT_URL            0x10
 #define NGX_HTTP_OSINT_HASH           0x20
+#define NGX_HTTP_OSINT_PHONE          0x40
+#define NGX_HTTP_OSINT_USERNAME       0x80
 #define NGX_HTTP_OSINT_IP             (NGX_HTTP_OSINT_IPV4|NGX_HTTP_OSINT_IPV6)
-#define NGX_HTTP_OSINT_ANY            0x3f
+/* the types detected; a username is one only when asked for */
+#define NGX_HTTP_OSINT_ANY            0x7f
+/* rows of osint_lookups_total: one per type bit, then "unknown" */
+#define NGX_HTTP_OSINT_TYPE_ROWS      9
 
 /* longest target accepted, in bytes after percent-decoding */
 #define NGX_HTTP_OSINT_TARGET_MAX     2048
@@ -73,7 +78,8 @@ typedef enum {
     NGX_HTTP_OSINT_TPL_TARGET,
     NGX_HTTP_OSINT_TPL_TARGET_TYPE,
     NGX_HTTP_OSINT_TPL_API_KEY,
-    NGX_HTTP_OSINT_TPL_TARGET_B64URL
+    NGX_HTTP_OSINT_TPL_TARGET_B64URL,
+    NGX_HTTP_OSINT_TPL_TARGET_DOMAIN
 } ngx_http_osint_tpl_part_e;
 
 typedef struct {
@@ -485,7 +491,8 @@ typedef struct {
 #define NGX_HTTP_OSINT_CACHE_ERROR   3
 
 typedef struct {
-    ngx_atomic_t                lookups[7][4];  /* [type bit or 6][result] */
+    ngx_atomic_t                lookups[NGX_HTTP_OSINT_TYPE_ROWS][4];
+                                            /* [type bit or 8][result] */
     ngx_atomic_t                cache[2][4];    /* [tier][result] */
     /*
      * Redis connections up, one entry a process slot (ngx_process_slot):
@@ -557,6 +564,13 @@ ngx_int_t ngx_http_osint_target_parse(ngx_pool_t *pool, ngx_str_t *input,
     const char **reason);
 size_t ngx_http_osint_escape_component(u_char *dst, u_char *src,
     size_t len);
+void ngx_http_osint_target_domain(ngx_str_t *target, ngx_uint_t type,
+    ngx_str_t *domain);
+
+/* phone targets (src/ngx_http_osint_phone.c) */
+ngx_int_t ngx_http_osint_phone_parse(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
+cJSON *ngx_http_osint_phone_data(ngx_str_t *canonical);
 
 /* templates for url and header lines */
 char *ngx_http_osint_tpl_compile(ngx_conf_t *cf, ngx_str_t *src,

@@ -287,8 +287,8 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
     if (rc == NGX_OK && ngx_http_osint_type_parse(&type, want) != NGX_OK) {
         return ngx_http_osint_reject(lk, "invalid_parameter",
                                      "unknown type \"%V\"; known are ip, "
-                                     "ipv4, ipv6, domain, email, url and hash",
-                                     &type);
+                                     "ipv4, ipv6, domain, email, url, hash, "
+                                     "phone and username", &type);
     }
 
     if (rc != NGX_OK && rc != NGX_ABORT) {

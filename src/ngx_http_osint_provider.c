@@ -204,10 +204,14 @@ ngx_http_osint_provider_check(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
         return NGX_CONF_ERROR;
     }
 
-    /* the target goes in the url, or in the form body of a POST */
+    /*
+     * the target goes in the url (or the domain of it, for an MX query of
+     * an address's domain), or in the form body of a POST
+     */
 
     if (!ngx_http_osint_tpl_has(&p->url, NGX_HTTP_OSINT_TPL_TARGET)
         && !ngx_http_osint_tpl_has(&p->url, NGX_HTTP_OSINT_TPL_TARGET_B64URL)
+        && !ngx_http_osint_tpl_has(&p->url, NGX_HTTP_OSINT_TPL_TARGET_DOMAIN)
         && !(p->body_source.len
              && ngx_http_osint_tpl_has(&p->body, NGX_HTTP_OSINT_TPL_TARGET)))
     {
@@ -331,7 +335,8 @@ ngx_http_osint_sub_types(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "unknown target type \"%V\" in osint_provider "
                                "\"%V\"; known are ip, ipv4, ipv6, domain, "
-                               "email, url and hash", &value[i], &p->name);
+                               "email, url, hash, phone and username",
+                               &value[i], &p->name);
             return NGX_CONF_ERROR;
         }
 

@@ -64,7 +64,8 @@ static const char  *ngx_http_osint_results[] = {
 
 /* rows of the lookups counter: the type bits in order, then "unknown" */
 static const char  *ngx_http_osint_type_rows[] = {
-    "ipv4", "ipv6", "domain", "email", "url", "hash", "unknown"
+    "ipv4", "ipv6", "domain", "email", "url", "hash", "phone", "username",
+    "unknown"
 };
 
 /* upper bounds of osint_provider_latency_seconds, as Prometheus writes */
@@ -220,7 +221,7 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     ngx_http_osint_help(p, last, "osint_lookups_total", "counter",
                         "Lookups answered, by target type and result.");
 
-    for (i = 0; ctx && i < 7; i++) {
+    for (i = 0; ctx && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
         for (j = 0; j < 4; j++) {
             p = ngx_slprintf(p, last,
                              "osint_lookups_total{type=\"%s\",result=\"%s\"}"
@@ -490,7 +491,7 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
 
     obj = cJSON_AddObjectToObject(doc, "lookups");
 
-    for (i = 0; obj && ctx && i < 7; i++) {
+    for (i = 0; obj && ctx && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
         row = cJSON_AddObjectToObject(obj, ngx_http_osint_type_rows[i]);
 
         for (j = 0; row && j < 4; j++) {
@@ -547,7 +548,7 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 
     arr = cJSON_AddArrayToObject(item, "types");
 
-    for (j = 0; arr && j < 6; j++) {
+    for (j = 0; arr && j < NGX_HTTP_OSINT_TYPE_ROWS - 1; j++) {
         if (p->types & (1 << j)) {
             cJSON_AddItemToArray(arr, cJSON_CreateString(
                                      ngx_http_osint_type_rows[j]));

@@ -65,6 +65,8 @@ static ngx_uint_t ngx_http_osint_summary_equal(cJSON *a, cJSON *b);
 static cJSON *ngx_http_osint_summary_value(cJSON *item);
 static ngx_int_t ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk,
     cJSON *summary);
+static ngx_int_t ngx_http_osint_summary_local(
+    ngx_http_osint_summary_ctx_t *ctx, ngx_http_osint_lookup_t *lk);
 
 
 /*
@@ -90,6 +92,10 @@ ngx_http_osint_summary(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
     }
 
     rc = ngx_http_osint_summary_grow(&ctx, 64);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_osint_summary_local(&ctx, lk);
+    }
 
     for (i = 0; rc == NGX_OK && i < lk->ncalls; i++) {
 
@@ -119,6 +125,39 @@ ngx_http_osint_summary(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
     }
 
     return ctx.summary;
+}
+
+
+/*
+ * What the target itself says, known without asking anyone, first: the
+ * calling code and country of a phone number.
+ */
+
+static ngx_int_t
+ngx_http_osint_summary_local(ngx_http_osint_summary_ctx_t *ctx,
+    ngx_http_osint_lookup_t *lk)
+{
+    cJSON      *data, *field;
+    ngx_int_t   rc;
+
+    if (lk->type != NGX_HTTP_OSINT_PHONE) {
+        return NGX_OK;
+    }
+
+    data = ngx_http_osint_phone_data(&lk->target);
+    if (data == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    for (field = data->child; field && rc == NGX_OK; field = field->next) {
+        rc = ngx_http_osint_summary_add(ctx, field);
+    }
+
+    cJSON_Delete(data);
+
+    return rc;
 }
 
 

@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_osint_parse_email(ngx_pool_t *pool, u_char *p,
     size_t len, ngx_str_t *out);
 static ngx_int_t ngx_http_osint_parse_url(ngx_pool_t *pool, u_char *p,
     size_t len, ngx_str_t *out);
+static ngx_int_t ngx_http_osint_parse_username(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_str_t *out);
 static ngx_int_t ngx_http_osint_valid_domain(u_char *p, size_t len);
 static ngx_int_t ngx_http_osint_valid_ipv4(u_char *p, size_t len,
     struct in_addr *addr);
@@ -56,6 +58,8 @@ static ngx_http_osint_type_name_t  ngx_http_osint_type_names[] = {
     { ngx_string("url"), NGX_HTTP_OSINT_URL },
     { ngx_string("hash"), NGX_HTTP_OSINT_HASH },
     { ngx_string("ip"), NGX_HTTP_OSINT_IP },
+    { ngx_string("phone"), NGX_HTTP_OSINT_PHONE },
+    { ngx_string("username"), NGX_HTTP_OSINT_USERNAME },
     { ngx_null_string, 0 }
 };
 
@@ -63,7 +67,11 @@ static ngx_http_osint_type_name_t  ngx_http_osint_type_names[] = {
 static u_char  ngx_http_osint_hex[] = "0123456789ABCDEF";
 
 
-/* the order in which detection tries the types: most specific first */
+/*
+ * The order in which detection tries the types: most specific first.  A
+ * username only when asked for (NGX_HTTP_OSINT_ANY leaves it out): a
+ * bare word could as well be a single-label name.
+ */
 
 typedef ngx_int_t (*ngx_http_osint_parse_pt)(ngx_pool_t *pool, u_char *p,
     size_t len, ngx_str_t *out);
@@ -74,10 +82,12 @@ static struct {
 } ngx_http_osint_parsers[] = {
     { NGX_HTTP_OSINT_IPV4, ngx_http_osint_parse_ipv4 },
     { NGX_HTTP_OSINT_IPV6, ngx_http_osint_parse_ipv6 },
+    { NGX_HTTP_OSINT_PHONE, ngx_http_osint_phone_parse },
     { NGX_HTTP_OSINT_URL, ngx_http_osint_parse_url },
     { NGX_HTTP_OSINT_EMAIL, ngx_http_osint_parse_email },
     { NGX_HTTP_OSINT_HASH, ngx_http_osint_parse_hash },
     { NGX_HTTP_OSINT_DOMAIN, ngx_http_osint_parse_domain },
+    { NGX_HTTP_OSINT_USERNAME, ngx_http_osint_parse_username },
     { 0, NULL }
 };
 
@@ -153,8 +163,10 @@ ngx_http_osint_target_parse(ngx_pool_t *pool, ngx_str_t *input,
         return NGX_DECLINED;
     }
 
+    /* a phone number is often written with spaces: "+44 20 7946 0000" */
+
     for (i = 0; i < len; i++) {
-        if (p[i] < 0x21 || p[i] == 0x7f) {
+        if ((p[i] < 0x21 && !(p[i] == ' ' && p[0] == '+')) || p[i] == 0x7f) {
             *reason = "target contains whitespace or control characters";
             return NGX_DECLINED;
         }
@@ -202,7 +214,8 @@ ngx_http_osint_target_parse(ngx_pool_t *pool, ngx_str_t *input,
     }
 
     if (want == NGX_HTTP_OSINT_ANY) {
-        *reason = "target is not an ip address, domain, email, url or hash";
+        *reason = "target is not an ip address, domain, email, url, phone "
+                  "number or hash";
 
     } else {
         *reason = "target is not of the requested type";
@@ -457,6 +470,36 @@ ngx_http_osint_parse_email(ngx_pool_t *pool, u_char *p, size_t len,
         return NGX_ERROR;
     }
 
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+/* letters, digits, ".", "_" and "-", 1..64 of them, kept as given */
+
+static ngx_int_t
+ngx_http_osint_parse_username(ngx_pool_t *pool, u_char *p, size_t len,
+    ngx_str_t *out)
+{
+    size_t  i;
+
+    if (len > 64) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!(isalnum(p[i]) || p[i] == '.' || p[i] == '_' || p[i] == '-')) {
+            return NGX_DECLINED;
+        }
+    }
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, p, len);
     out->len = len;
 
     return NGX_OK;
@@ -845,4 +888,82 @@ ngx_http_osint_escape_component(u_char *dst, u_char *src, size_t len)
     }
 
     return n;
+}
+
+
+/*
+ * $osint_target_domain: a domain target itself, the domain of an e-mail
+ * address, the host of a url (an IPv6 one without its brackets); empty
+ * for every other type.  The target is in its canonical form.
+ */
+
+void
+ngx_http_osint_target_domain(ngx_str_t *target, ngx_uint_t type,
+    ngx_str_t *domain)
+{
+    u_char  *p, *last, *at;
+
+    p = target->data;
+    last = p + target->len;
+
+    domain->data = p;
+    domain->len = 0;
+
+    switch (type) {
+
+    case NGX_HTTP_OSINT_DOMAIN:
+        domain->len = target->len;
+        return;
+
+    case NGX_HTTP_OSINT_EMAIL:
+        at = ngx_strlchr(p, last, '@');
+
+        if (at) {
+            domain->data = at + 1;
+            domain->len = last - at - 1;
+        }
+
+        return;
+
+    case NGX_HTTP_OSINT_URL:
+        break;
+
+    default:
+        return;
+    }
+
+    /* the canonical form begins "http://", "https://" or "ftp://" */
+
+    p = ngx_strlchr(p, last, ':');
+    if (p == NULL || last - p < 3) {
+        return;
+    }
+
+    p += 3;
+
+    for (last = p; last < target->data + target->len; last++) {
+        if (*last == '/' || *last == '?' || *last == '#') {
+            break;
+        }
+    }
+
+    /* credentials stay out of it */
+
+    for (at = p; at < last; at++) {
+        if (*at == '@') {
+            p = at + 1;
+        }
+    }
+
+    if (p < last && *p == '[') {
+        at = ngx_strlchr(p, last, ']');
+        domain->data = p + 1;
+        domain->len = at ? (size_t) (at - p - 1) : 0;
+        return;
+    }
+
+    at = ngx_strlchr(p, last, ':');
+
+    domain->data = p;
+    domain->len = (at ? at : last) - p;
 }

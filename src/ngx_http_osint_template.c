@@ -28,6 +28,9 @@ static ngx_http_osint_tpl_var_t  ngx_http_osint_tpl_vars[] = {
 
     /* VirusTotal's URL identifier: base64url of the URL, no padding */
     { ngx_string("osint_target_b64url"), NGX_HTTP_OSINT_TPL_TARGET_B64URL },
+
+    /* the domain of an e-mail address or the host of a url */
+    { ngx_string("osint_target_domain"), NGX_HTTP_OSINT_TPL_TARGET_DOMAIN },
     { ngx_null_string, 0 }
 };
 
@@ -116,14 +119,16 @@ ngx_http_osint_tpl_compile(ngx_conf_t *cf, ngx_str_t *src,
             msg = ngx_pnalloc(cf->pool, len + sizeof(
                               "uses an unknown variable \"$\"; known are "
                               "$osint_target, $osint_target_type, "
-                              "$osint_target_b64url and $osint_api_key"));
+                              "$osint_target_b64url, $osint_target_domain "
+                              "and $osint_api_key"));
             if (msg == NULL) {
                 return NGX_CONF_ERROR;
             }
 
             (void) ngx_sprintf(msg, "uses an unknown variable \"$%*s\"; "
                                "known are $osint_target, $osint_target_type, "
-                               "$osint_target_b64url and $osint_api_key%Z",
+                               "$osint_target_b64url, $osint_target_domain "
+                               "and $osint_api_key%Z",
                                len, name);
 
             return (char *) msg;
@@ -218,13 +223,14 @@ ngx_http_osint_tpl_expand(ngx_pool_t *pool, ngx_http_osint_tpl_t *tpl,
 {
     u_char                     *buf, *d;
     size_t                      n;
-    ngx_str_t                   src, dst;
+    ngx_str_t                   src, dst, domain;
     ngx_uint_t                  i, pass;
     const char                 *tname;
     ngx_http_osint_tpl_part_t  *part;
 
     part = tpl->parts.elts;
     tname = ngx_http_osint_type_name(type);
+    ngx_http_osint_target_domain(target, type, &domain);
     buf = NULL;
     d = NULL;
     n = 0;
@@ -255,6 +261,18 @@ ngx_http_osint_tpl_expand(ngx_pool_t *pool, ngx_http_osint_tpl_t *tpl,
                 } else {
                     n += ngx_http_osint_escape_component(NULL, target->data,
                                                          target->len);
+                }
+
+                break;
+
+            case NGX_HTTP_OSINT_TPL_TARGET_DOMAIN:
+                if (d) {
+                    d += ngx_http_osint_escape_component(d, domain.data,
+                                                         domain.len);
+
+                } else {
+                    n += ngx_http_osint_escape_component(NULL, domain.data,
+                                                         domain.len);
                 }
 
                 break;

@@ -345,7 +345,7 @@ conf_fails('url missing', provider_conf($TYPES),
 
 conf_fails('unknown target type', provider_conf(
                '        types ip domain ipv5;' . "\n" . $URL),
-           'unknown target type "ipv5" in osint_provider "a"; known are ip, ipv4, ipv6, domain, email, url and hash',
+           'unknown target type "ipv5" in osint_provider "a"; known are ip, ipv4, ipv6, domain, email, url, hash, phone and username',
            line_re => qr/types ip domain ipv5;/);
 
 conf_fails('unknown format',
@@ -428,7 +428,7 @@ conf_fails('url without $osint_target', provider_conf($TYPES
 
 conf_fails('unknown variable in url', provider_conf($TYPES
                . '        url "http://127.0.0.1:%%FX0%%/a/$osint_target?x=$foo";' . "\n"),
-           '"url" of osint_provider "a" uses an unknown variable "$foo"; known are $osint_target, $osint_target_type, $osint_target_b64url and $osint_api_key',
+           '"url" of osint_provider "a" uses an unknown variable "$foo"; known are $osint_target, $osint_target_type, $osint_target_b64url, $osint_target_domain and $osint_api_key',
            line_re => qr/\$foo/);
 
 # A clear message names the variable it does not know (as nginx's own
@@ -501,7 +501,7 @@ conf_fails('header name with a variable', provider_conf($TYPES . $URL
 
 conf_fails('unknown variable in header', provider_conf($TYPES . $URL
                . '        header "X-T: $target";' . "\n"),
-           '"header" of osint_provider "a" uses an unknown variable "$target"; known are $osint_target, $osint_target_type, $osint_target_b64url and $osint_api_key');
+           '"header" of osint_provider "a" uses an unknown variable "$target"; known are $osint_target, $osint_target_type, $osint_target_b64url, $osint_target_domain and $osint_api_key');
 
 # A quoted string may span lines: a header holding a line break would
 # smuggle a second header into every call.

@@ -64,10 +64,10 @@ $t->run;
 ###############################################################################
 # Part 1: bad input
 
-my $NOT_ANY  = 'target is not an ip address, domain, email, url or hash';
+my $NOT_ANY  = 'target is not an ip address, domain, email, url, phone number or hash';
 my $CONTROL  = 'target contains whitespace or control characters';
 my $NOT_TYPE = 'target is not of the requested type';
-my $TYPES    = 'known are ip, ipv4, ipv6, domain, email, url and hash';
+my $TYPES    = 'known are ip, ipv4, ipv6, domain, email, url, hash, phone and username';
 
 # [ name, request URI, kind, message ]
 my @bad = (

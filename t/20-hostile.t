@@ -125,7 +125,7 @@ EOF
 
 $t->run;
 
-my $NOT_ANY = 'target is not an ip address, domain, email, url or hash';
+my $NOT_ANY = 'target is not an ip address, domain, email, url, phone number or hash';
 my $CONTROL = 'target contains whitespace or control characters';
 my $IDN = 'internationalized names must be given in punycode (xn--)';
 

@@ -109,7 +109,7 @@ EOF
 
 $t->run;
 
-my $NOT_ANY = 'target is not an ip address, domain, email, url or hash';
+my $NOT_ANY = 'target is not an ip address, domain, email, url, phone number or hash';
 my $DOTS = 'url target holds a "." or ".." segment in its query or fragment';
 
 my @responses;

@@ -1,0 +1,223 @@
+#!/usr/bin/perl
+
+# People targets: phone numbers (E.164, detected from a leading "+") and
+# usernames (only with type=username); the calling code and country of a
+# number in the summary without any provider; $osint_target_domain, the
+# domain of an e-mail address or the host of a url.
+
+use strict;
+use warnings;
+
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use OsintTest;
+
+OsintTest->require_module;
+
+my $t = OsintTest->new(workers => 2);
+my $fx = $t->fixture;
+
+$t->write_conf(<<'EOF');
+    osint_zone 8m;
+    osint_deadline 3s;
+
+    osint_provider tel {
+        types phone;
+        url "http://127.0.0.1:%%FX0%%/tel/$osint_target";
+        cache_ttl off;
+        breaker off;
+    }
+
+    osint_provider who {
+        types username;
+        url "http://127.0.0.1:%%FX0%%/who/$osint_target";
+        cache_ttl off;
+        breaker off;
+    }
+
+    osint_provider mx {
+        types email url domain;
+        url "http://127.0.0.1:%%FX0%%/mx/$osint_target_domain?t=$osint_target_type";
+        cache_ttl off;
+        breaker off;
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location = /lookup { osint_lookup; }
+    }
+EOF
+
+$t->run;
+
+my $NOT_ANY = 'target is not an ip address, domain, email, url, phone '
+              . 'number or hash';
+
+sub pct {
+    my ($s) = @_;
+    $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge;
+    return $s;
+}
+
+sub lookup {
+    my ($target, $extra) = @_;
+    return $t->get_json('/lookup?target=' . pct($target) . ($extra // ''));
+}
+
+###############################################################################
+# phone: detection, canonical form, the summary from the calling code
+
+my @NANP = qw(US CA AG AI AS BB BM BS DM DO GD GU JM KN KY LC MP MS PR SX TC
+              TT VC VG VI);
+
+for my $case (
+    [ '+44 20 7946 0000', '+442079460000', '+44', [qw(GB GG IM JE)] ],
+    [ '+1 (202) 555-0143', '+12025550143', '+1', \@NANP ],
+    [ '+49.30.1234567', '+49301234567', '+49', 'DE' ],
+    [ '+33-1-23-45-67-89', '+33123456789', '+33', 'FR' ],
+    [ '+358 9 1234 5678', '+358912345678', '+358', [qw(FI AX)] ],
+    [ '+7 495 123-45-67', '+74951234567', '+7', [qw(RU KZ)] ],
+    [ '+81 3-1234-5678', '+81312345678', '+81', 'JP' ],
+    [ '+80012345678', '+80012345678', '+800', undef ],
+    [ '+12345678', '+12345678', '+1', \@NANP ],
+    [ '+123456789012345', '+123456789012345', '+1', \@NANP ],
+)
+{
+    my ($input, $canonical, $code, $country) = @$case;
+
+    $fx->reset;
+    my ($status, $doc, $res) = lookup($input);
+
+    subtest "phone $input" => sub {
+        is($status, 200, 'status 200') or diag($res->{content});
+        is($doc->{type}, 'phone', 'detected as phone');
+        is($doc->{target}, $canonical, 'canonical form');
+        is($doc->{summary}{calling_code}, $code, 'calling code');
+        is_deeply($doc->{summary}{country}, $country, 'country');
+        is_deeply([ sort keys %{$doc->{providers}} ], [ 'tel' ],
+                  'only the phone provider');
+        is($fx->calls_for('/tel/' . pct($canonical)), 1,
+           'the provider got the canonical number');
+    };
+}
+
+# refused: 400 with the reason, and no provider called
+for my $case (
+    [ '+1234567', 'too few digits', $NOT_ANY ],
+    [ '+1234567890123456', 'more than 15 digits', $NOT_ANY ],
+    [ '+0123456789', 'calling code 0', $NOT_ANY ],
+    [ '+28 1234 5678', 'unassigned calling code 28', $NOT_ANY ],
+    [ '+44 20 7946 000a', 'a letter', $NOT_ANY ],
+    [ '+44/2079460000', 'a slash', $NOT_ANY ],
+    [ '+44_2079460000', 'an underscore', $NOT_ANY ],
+    [ '+', 'only a plus', $NOT_ANY ],
+    [ "+44\t2079460000", 'a tab',
+      'target contains whitespace or control characters' ],
+    [ '44 2079460000', 'a space without a plus',
+      'target contains whitespace or control characters' ],
+)
+{
+    my ($input, $name, $reason) = @$case;
+
+    $fx->reset;
+    my ($status, $doc) = lookup($input);
+
+    subtest "phone refused: $name" => sub {
+        is($status, 400, 'status 400');
+        is_deeply($doc, { error => { kind => 'invalid_target',
+                                     message => $reason } }, 'the reason');
+        is($fx->calls, 0, 'no provider call');
+    };
+}
+
+# type=phone asks for nothing else
+{
+    my ($status, $doc) = lookup('8.8.8.8', '&type=phone');
+    is($status, 400, 'type=phone refuses an address');
+    is($doc->{error}{message}, 'target is not of the requested type',
+       'type=phone: the reason');
+}
+
+###############################################################################
+# username: only with type=username
+
+for my $case (
+    [ 'alice', 'alice' ],
+    [ 'Alice.Smith_99-x', 'Alice.Smith_99-x' ],
+    [ ' bob ', 'bob' ],
+    [ 'a', 'a' ],
+    [ 'x' x 64, 'x' x 64 ],
+)
+{
+    my ($input, $canonical) = @$case;
+
+    $fx->reset;
+    my ($status, $doc, $res) = lookup($input, '&type=username');
+
+    subtest "username \"$input\"" => sub {
+        is($status, 200, 'status 200') or diag($res->{content});
+        is($doc->{type}, 'username', 'type username');
+        is($doc->{target}, $canonical, 'canonical form: as given');
+        is_deeply([ keys %{$doc->{providers}} ], [ 'who' ],
+                  'only the username provider');
+        is($fx->calls_for("/who/$canonical"), 1, 'the provider got it');
+    };
+}
+
+for my $case (
+    [ 'x' x 65, '65 characters' ],
+    [ 'al ice', 'a space' ],
+    [ 'alice@example.com', 'an @' ],
+    [ 'al/ice', 'a slash' ],
+    [ 'al+ice', 'a plus' ],
+    [ "al\xc3\xa9ice", 'a non-ASCII letter' ],
+)
+{
+    my ($input, $name) = @$case;
+
+    $fx->reset;
+    my ($status, $doc) = lookup($input, '&type=username');
+
+    subtest "username refused: $name" => sub {
+        is($status, 400, 'status 400');
+        is($doc->{error}{kind}, 'invalid_target', 'invalid_target');
+        is($fx->calls, 0, 'no provider call');
+    };
+}
+
+# without type=username a bare word is no target
+{
+    $fx->reset;
+    my ($status, $doc) = lookup('alice');
+    is($status, 400, 'a bare word is not detected as a username');
+    is($doc->{error}{message}, $NOT_ANY, 'the reason');
+    is($fx->calls, 0, 'no provider call');
+}
+
+###############################################################################
+# $osint_target_domain
+
+for my $case (
+    [ 'Bob.Smith+tag@Mail.Example.COM', 'email', 'mail.example.com' ],
+    [ 'https://user:pw@www.Example.org:8443/a/b?q=1#f', 'url',
+      'www.example.org' ],
+    [ 'http://[2001:DB8::1]:80/x', 'url', '2001%3Adb8%3A%3A1' ],
+    [ 'http://10.1.2.3/x', 'url', '10.1.2.3' ],
+    [ 'example.net', 'domain', 'example.net' ],
+)
+{
+    my ($input, $type, $domain) = @$case;
+
+    $fx->reset;
+    my ($status, $doc, $res) = lookup($input);
+
+    subtest "\$osint_target_domain of a $type: $domain" => sub {
+        is($status, 200, 'status 200') or diag($res->{content});
+        is($doc->{type}, $type, "type $type");
+        is($fx->calls_for("/mx/$domain"), 1, 'the provider got the domain')
+            or diag(explain($fx->by_path));
+    };
+}
+
+$t->done_testing;
