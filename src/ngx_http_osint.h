@@ -107,6 +107,14 @@ typedef struct {
 } ngx_http_osint_field_t;
 
 
+/* a condition of `found` (format presence): all must hold */
+typedef struct {
+    ngx_uint_t                  status;         /* 0: any 2xx */
+    ngx_uint_t                  nonempty;   /* "", [] and {} are absent */
+    ngx_http_osint_field_t      path;       /* no steps: no path given */
+} ngx_http_osint_found_t;
+
+
 /*
  * A built-in format (src/ngx_http_osint_formats.c, src/formats/): turns a
  * provider's 2xx JSON answer into stable `data` fields.  Pure: cJSON in,
@@ -279,6 +287,7 @@ typedef struct {
     ngx_str_t                   api_key;        /* never logged or shown */
 
     ngx_array_t                 fields;   /* of ngx_http_osint_field_t */
+    ngx_array_t                *found;    /* of ngx_http_osint_found_t */
 
     ngx_msec_t                  timeout;
     ngx_uint_t                  redirects;      /* hops followed, at most */
@@ -615,6 +624,17 @@ ngx_uint_t ngx_http_osint_zone_name_valid(ngx_str_t *name);
 char *ngx_http_osint_field_compile(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *path, ngx_http_osint_field_t *field);
 cJSON *ngx_http_osint_field_map(ngx_array_t *fields, cJSON *root);
+cJSON *ngx_http_osint_field_find(ngx_http_osint_field_t *f, cJSON *root);
+
+/* `found` of format presence (src/ngx_http_osint_found.c) */
+char *ngx_http_osint_found_conf(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+char *ngx_http_osint_found_check(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p);
+ngx_uint_t ngx_http_osint_found(ngx_http_osint_provider_t *p, long status,
+    cJSON *root);
+void ngx_http_osint_found_fingerprint(ngx_http_osint_provider_t *p,
+    uint32_t *crc);
 
 /* JSON text of a cJSON tree into a pool, as cJSON_PrintUnformatted() */
 ngx_int_t ngx_http_osint_json_print(ngx_pool_t *pool, cJSON *item,

@@ -498,6 +498,8 @@ ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p)
         ngx_crc32_update(&crc, f[i].source.data, f[i].source.len);
     }
 
+    ngx_http_osint_found_fingerprint(p, &crc);
+
     ngx_crc32_final(crc);
 
     return crc;

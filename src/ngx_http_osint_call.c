@@ -961,7 +961,12 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
         /* a built-in format: its own not found, its own idea of bad */
 
         message = "the answer is not what the format reads";
-        rc = normalise(root, call->lookup->type, &call->data, &message);
+
+        /* format presence: the provider's own "no such user" first */
+
+        rc = ngx_http_osint_found(call->provider, status, root)
+             ? normalise(root, call->lookup->type, &call->data, &message)
+             : NGX_DECLINED;
         cJSON_Delete(root);
 
         if (rc == NGX_DECLINED) {

@@ -153,10 +153,9 @@ ngx_http_osint_field_step(ngx_http_osint_field_t *f, u_char *key, size_t len,
 cJSON *
 ngx_http_osint_field_map(ngx_array_t *fields, cJSON *root)
 {
-    cJSON                       *data, *node, *copy;
-    ngx_uint_t                   i, j;
-    ngx_http_osint_field_t      *f;
-    ngx_http_osint_path_step_t  *step;
+    cJSON                   *data, *node, *copy;
+    ngx_uint_t               i;
+    ngx_http_osint_field_t  *f;
 
     data = cJSON_CreateObject();
     if (data == NULL) {
@@ -166,34 +165,7 @@ ngx_http_osint_field_map(ngx_array_t *fields, cJSON *root)
     f = fields->elts;
 
     for (i = 0; i < fields->nelts; i++) {
-
-        node = root;
-        step = f[i].steps.elts;
-
-        for (j = 0; node && j < f[i].steps.nelts; j++) {
-
-            if (step[j].key.len) {
-                if (!cJSON_IsObject(node)) {
-                    node = NULL;
-                    break;
-                }
-
-                for (node = node->child; node; node = node->next) {
-                    if (node->string
-                        && ngx_strlen(node->string) == step[j].key.len
-                        && ngx_strncmp(node->string, step[j].key.data,
-                                       step[j].key.len) == 0)
-                    {
-                        break;
-                    }
-                }
-
-                continue;
-            }
-
-            node = cJSON_IsArray(node)
-                   ? cJSON_GetArrayItem(node, (int) step[j].index) : NULL;
-        }
+        node = ngx_http_osint_field_find(&f[i], root);
 
         if (node == NULL) {
             continue;
@@ -213,4 +185,44 @@ ngx_http_osint_field_map(ngx_array_t *fields, cJSON *root)
     }
 
     return data;
+}
+
+
+/* the value a path leads to in root, or NULL */
+
+cJSON *
+ngx_http_osint_field_find(ngx_http_osint_field_t *f, cJSON *root)
+{
+    cJSON                       *node;
+    ngx_uint_t                   j;
+    ngx_http_osint_path_step_t  *step;
+
+    node = root;
+    step = f->steps.elts;
+
+    for (j = 0; node && j < f->steps.nelts; j++) {
+
+        if (step[j].key.len) {
+            if (!cJSON_IsObject(node)) {
+                return NULL;
+            }
+
+            for (node = node->child; node; node = node->next) {
+                if (node->string
+                    && ngx_strlen(node->string) == step[j].key.len
+                    && ngx_strncmp(node->string, step[j].key.data,
+                                   step[j].key.len) == 0)
+                {
+                    break;
+                }
+            }
+
+            continue;
+        }
+
+        node = cJSON_IsArray(node)
+               ? cJSON_GetArrayItem(node, (int) step[j].index) : NULL;
+    }
+
+    return node;
 }

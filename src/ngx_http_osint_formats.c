@@ -26,5 +26,6 @@ ngx_http_osint_format_t  ngx_http_osint_formats[] = {
     { "greynoise", ngx_http_osint_greynoise_normalise },
     { "urlhaus", ngx_http_osint_urlhaus_normalise },
     { "dns", ngx_http_osint_dns_normalise },
+    { "presence", ngx_http_osint_presence_normalise },
     { NULL, NULL }
 };

@@ -84,6 +84,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("cache_ttl"), 1, 3, ngx_http_osint_sub_cache_ttl },
     { ngx_string("body"), 1, 1, ngx_http_osint_sub_body },
     { ngx_string("redirects"), 1, 1, ngx_http_osint_sub_redirects },
+    { ngx_string("found"), 1, 2, ngx_http_osint_found_conf },
     { ngx_null_string, 0, 0, NULL }
 };
 
@@ -247,6 +248,10 @@ ngx_http_osint_provider_check(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
                                "without \"api_key\"", &p->name);
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (ngx_http_osint_found_check(cf, p) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     ngx_conf_init_msec_value(p->timeout, NGX_HTTP_OSINT_DEFAULT_TIMEOUT);

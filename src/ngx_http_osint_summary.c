@@ -14,6 +14,7 @@
 
 #include "ngx_http_osint.h"
 #include "ngx_http_osint_verdict.h"
+#include "formats/ngx_http_osint_format.h"
 
 
 #define NGX_HTTP_OSINT_FNV_BASIS  0xcbf29ce484222325ULL
@@ -67,6 +68,8 @@ static ngx_int_t ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk,
     cJSON *summary);
 static ngx_int_t ngx_http_osint_summary_local(
     ngx_http_osint_summary_ctx_t *ctx, ngx_http_osint_lookup_t *lk);
+static ngx_int_t ngx_http_osint_summary_accounts(ngx_http_osint_lookup_t *lk,
+    cJSON *data);
 
 
 /*
@@ -130,7 +133,8 @@ ngx_http_osint_summary(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
 
 /*
  * What the target itself says, known without asking anyone, first: the
- * calling code and country of a phone number.
+ * calling code and country of a phone number; and the accounts the sites
+ * of format presence found.
  */
 
 static ngx_int_t
@@ -140,16 +144,14 @@ ngx_http_osint_summary_local(ngx_http_osint_summary_ctx_t *ctx,
     cJSON      *data, *field;
     ngx_int_t   rc;
 
-    if (lk->type != NGX_HTTP_OSINT_PHONE) {
-        return NGX_OK;
-    }
+    data = (lk->type == NGX_HTTP_OSINT_PHONE)
+           ? ngx_http_osint_phone_data(&lk->target) : cJSON_CreateObject();
 
-    data = ngx_http_osint_phone_data(&lk->target);
     if (data == NULL) {
         return NGX_ERROR;
     }
 
-    rc = NGX_OK;
+    rc = ngx_http_osint_summary_accounts(lk, data);
 
     for (field = data->child; field && rc == NGX_OK; field = field->next) {
         rc = ngx_http_osint_summary_add(ctx, field);
@@ -679,4 +681,51 @@ ngx_http_osint_summary_value(cJSON *item)
     }
 
     return copy;
+}
+
+
+/*
+ * summary.accounts: the providers of format presence that found one, in
+ * configuration order; an empty list when none did, so that "asked and
+ * not found" differs from "not asked".
+ */
+
+static ngx_int_t
+ngx_http_osint_summary_accounts(ngx_http_osint_lookup_t *lk, cJSON *data)
+{
+    cJSON                      *list, *name;
+    ngx_uint_t                  i;
+    ngx_http_osint_provider_t  *p;
+
+    list = NULL;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        p = lk->calls[i].provider;
+
+        if (ngx_http_osint_formats[p->format].normalise
+            != ngx_http_osint_presence_normalise)
+        {
+            continue;
+        }
+
+        if (list == NULL) {
+            list = cJSON_AddArrayToObject(data, "accounts");
+            if (list == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        if (lk->calls[i].status != NGX_HTTP_OSINT_OK) {
+            continue;
+        }
+
+        name = cJSON_CreateString((char *) p->name.data);
+
+        if (name == NULL || !cJSON_AddItemToArray(list, name)) {
+            cJSON_Delete(name);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }

@@ -4,6 +4,10 @@
 # usernames (only with type=username); the calling code and country of a
 # number in the summary without any provider; $osint_target_domain, the
 # domain of an e-mail address or the host of a url.
+#
+# Format presence: 20 sites asked at once for one username, each answering
+# as real ones do (an account, 404, 200 null, 200 [], a member null or
+# missing), read by their `found` conditions into summary.accounts.
 
 use strict;
 use warnings;
@@ -18,7 +22,52 @@ OsintTest->require_module;
 my $t = OsintTest->new(workers => 2);
 my $fx = $t->fixture;
 
-$t->write_conf(<<'EOF');
+# name, query of the fixture, `found` lines, found?
+my @SITES = (
+    [ 'github', 'body=presence_github', [ 'field=$.login' ], 1 ],
+    [ 'gitlab', 'body=presence_gitlab', [ 'nonempty=$[0]' ], 1 ],
+    [ 'gitlab_none', 'body=presence_gitlab_none', [ 'nonempty=$[0]' ], 0 ],
+    [ 'hn', 'body=presence_hn', [], 1 ],
+    [ 'hn_none', 'body=presence_hn_none', [], 0 ],
+    [ 'keybase', 'body=presence_keybase', [ 'nonempty=$.them[0]' ], 1 ],
+    [ 'keybase_none', 'body=presence_keybase_none', [ 'nonempty=$.them[0]' ],
+      0 ],
+    [ 'reddit', 'body=presence_reddit', [ 'status=200 field=$.data.name' ],
+      1 ],
+    [ 's404', 'status=404&body=presence_github', [], 0 ],
+    [ 's202', 'status=202&body=presence_github', [ 'status=200' ], 0 ],
+    [ 's200', 'body=presence_github', [ 'status=200' ], 1 ],
+    [ 'lichess', 'body=presence_lichess_closed', [ 'field=$.id' ], 1 ],
+    [ 'false', 'body=presence_reddit', [ 'field=$.data.is_suspended' ], 0 ],
+    [ 'object_none', 'body=presence_empty_object', [], 0 ],
+    [ 'no_member', 'body=presence_github', [ 'field=$.username' ], 0 ],
+    [ 'empty_string', 'body=presence_hn', [ 'nonempty=$.about' ], 0 ],
+    [ 'present_string', 'body=presence_hn', [ 'field=$.about' ], 1 ],
+    [ 'two_lines', 'body=presence_hn', [ 'status=200', 'nonempty=$.submitted' ],
+      1 ],
+    [ 'broken', 'status=500&body=presence_github', [], 0 ],
+    [ 'echo', 'body=echo', [ 'field=$.ok' ], 1 ],
+);
+
+my $sites = '';
+for my $s (@SITES) {
+    my ($name, $query, $found) = @$s;
+    my $lines = join '', map { "        found $_;\n" } @$found;
+    $sites .= <<"EOF";
+    osint_provider $name {
+        types username;
+        format presence;
+        url "http://127.0.0.1:%%FX0%%/$name/\$osint_target?delay=300&$query";
+$lines        timeout 1s;
+        cache_ttl off;
+        breaker off;
+        retries 0;
+    }
+
+EOF
+}
+
+$t->write_conf($sites . <<'EOF');
     osint_zone 8m;
     osint_deadline 3s;
 
@@ -153,7 +202,7 @@ for my $case (
     my ($input, $canonical) = @$case;
 
     $fx->reset;
-    my ($status, $doc, $res) = lookup($input, '&type=username');
+    my ($status, $doc, $res) = lookup($input, '&type=username&providers=who');
 
     subtest "username \"$input\"" => sub {
         is($status, 200, 'status 200') or diag($res->{content});
@@ -218,6 +267,102 @@ for my $case (
         is($fx->calls_for("/mx/$domain"), 1, 'the provider got the domain')
             or diag(explain($fx->by_path));
     };
+}
+
+###############################################################################
+# presence: 20 sites at once, within one provider timeout
+
+{
+    $fx->reset;
+    my ($status, $doc, $res) = lookup('alice', '&type=username&providers='
+                                      . join(',', map { $_->[0] } @SITES));
+
+    is($status, 200, 'presence: status 200') or diag($res->{content});
+    cmp_ok($res->{elapsed_ms}, '<', 1000,
+           'presence: 20 sites answering in 300 ms each, in parallel');
+    is_deeply($doc->{summary}{accounts},
+              [ map { $_->[0] } grep { $_->[3] } @SITES ],
+              'presence: summary.accounts, in configuration order');
+
+    for my $s (@SITES) {
+        my ($name, undef, undef, $found) = @$s;
+        my $p = $doc->{providers}{$name};
+        my $want = $found ? 'ok' : $name eq 'broken' ? 'error' : 'not_found';
+
+        is($p->{status}, $want, "presence: $name $want");
+        is_deeply($p->{data}, { found => JSON::PP::true() },
+                  "presence: $name data") if $found;
+    }
+
+    is($fx->calls, scalar @SITES, 'presence: one call per site');
+}
+
+# no site found: an empty list, not no list
+{
+    my ($status, $doc) = lookup('alice', '&type=username&providers=hn_none,'
+                                . 's404');
+    is_deeply($doc->{summary}{accounts}, [], 'presence: none found: []');
+}
+
+# a lookup without presence providers has no accounts
+{
+    my ($status, $doc) = lookup('alice', '&type=username&providers=who');
+    ok(!exists $doc->{summary}{accounts}, 'no presence provider: no accounts');
+}
+
+###############################################################################
+# `found`: refused configurations
+
+for my $case (
+    [ 'format json', "format json;\n        found status=200;",
+      '"found" of osint_provider "x" needs "format presence"' ],
+    [ 'status 404', "format presence;\n        found status=404;",
+      'invalid parameter "status=404" in "found" of osint_provider "x"' ],
+    [ 'a bad path', "format presence;\n        found field=login;",
+      'invalid parameter "field=login" in "found" of osint_provider "x"' ],
+    [ 'two paths',
+      "format presence;\n        found field=\$.a nonempty=\$.b;",
+      'invalid parameter "nonempty=$.b" in "found" of osint_provider "x"' ],
+    [ 'unknown', "format presence;\n        found login;",
+      'invalid parameter "login" in "found" of osint_provider "x"' ],
+)
+{
+    my ($name, $lines, $message) = @$case;
+    my $bad = OsintTest->new;
+
+    $bad->write_conf(<<"EOF");
+    osint_provider x {
+        types username;
+        url "http://127.0.0.1:1/\$osint_target";
+        $lines
+    }
+EOF
+
+    my ($rc, $out) = $bad->nginx_test;
+    isnt($rc, 0, "found refused: $name");
+    like($out, qr/\Q$message\E/, "found refused: $name: the message");
+}
+
+# docs/examples/usernames.conf: at least 15 sites, all of format presence,
+# and a configuration nginx accepts
+{
+    my $file = "$FindBin::Bin/../docs/examples/usernames.conf";
+    my $text = OsintTest::_read_file($file) // '';
+    my $n = () = $text =~ /^\s*osint_provider \w+ \{/mg;
+    my $p = () = $text =~ /^\s*format presence;/mg;
+    my $u = () = $text =~ /^\s*types username;/mg;
+
+    cmp_ok($n, '>=', 15, "usernames.conf: $n sites");
+    is($p, $n, 'usernames.conf: every site of format presence');
+    is($u, $n, 'usernames.conf: every site for usernames');
+
+    my $ex = OsintTest->new;
+    $ex->write_conf(<<"EOF");
+    osint_zone 8m;
+    include $file;
+EOF
+    my ($rc, $out) = $ex->nginx_test;
+    is($rc, 0, 'usernames.conf: nginx -t accepts it') or diag($out);
 }
 
 $t->done_testing;

@@ -128,6 +128,10 @@ ngx_int_t ngx_http_osint_urlhaus_normalise(cJSON *root, ngx_uint_t type,
     cJSON **data, const char **message);
 ngx_int_t ngx_http_osint_dns_normalise(cJSON *root, ngx_uint_t type,
     cJSON **data, const char **message);
+ngx_int_t ngx_http_osint_presence_normalise(cJSON *root, ngx_uint_t type,
+    cJSON **data, const char **message);
+
+ngx_uint_t ngx_http_osint_presence_empty(cJSON *item);
 
 
 #endif /* _NGX_HTTP_OSINT_FORMAT_H_INCLUDED_ */

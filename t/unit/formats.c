@@ -32,6 +32,9 @@ static const char  *bodies;
 #define DOMAIN  NGX_HTTP_OSINT_DOMAIN
 #define URL     NGX_HTTP_OSINT_URL
 #define HASH    NGX_HTTP_OSINT_HASH
+#define EMAIL   NGX_HTTP_OSINT_EMAIL
+#define PHONE   NGX_HTTP_OSINT_PHONE
+#define USER    NGX_HTTP_OSINT_USERNAME
 
 
 static ngx_http_osint_normalise_pt
@@ -871,6 +874,26 @@ test_dns_txt(void)
 
 
 static void
+test_presence(void)
+{
+    expect_data("presence", "presence_github", USER, "{\"found\":true}");
+    expect_data("presence", "presence_gitlab", USER, "{\"found\":true}");
+    expect_data("presence", "presence_keybase_none", USER,
+                "{\"found\":true}");
+
+    expect_rc("presence", "presence_hn_none", USER, NGX_DECLINED, NULL,
+              "null (Hacker News)");
+    expect_rc("presence", "presence_gitlab_none", USER, NGX_DECLINED, NULL,
+              "[] (GitLab)");
+    expect_rc("presence", "{}", USER, NGX_DECLINED, NULL, "{}");
+    expect_rc("presence", "\"\"", USER, NGX_DECLINED, NULL, "\"\"");
+    expect_rc("presence", "false", USER, NGX_DECLINED, NULL, "false");
+    expect_rc("presence", "0", USER, NGX_OK, NULL, "0");
+    expect_rc("presence", "[null]", USER, NGX_OK, NULL, "[null]");
+}
+
+
+static void
 test_lists_capped(void)
 {
     char        *text, *p;
@@ -918,7 +941,10 @@ static const char  *all_bodies[] = {
     "virustotal_url", "virustotal_404", "abuseipdb", "abuseipdb_clean",
     "greynoise", "greynoise_404", "greynoise_malicious", "urlhaus_host",
     "urlhaus_url", "urlhaus_no_results", "urlhaus_invalid_host", "dns_a",
-    "dns_mx", "dns_txt", "dns_nxdomain", "dns_servfail", NULL
+    "dns_mx", "dns_txt", "dns_nxdomain", "dns_servfail", "presence_github",
+    "presence_gitlab", "presence_gitlab_none", "presence_hn",
+    "presence_hn_none", "presence_keybase", "presence_keybase_none",
+    NULL
 };
 
 static const char  *replacements[] = {
@@ -958,7 +984,8 @@ contract_all(cJSON *root, ngx_uint_t *runs)
     ngx_int_t   rc;
     ngx_uint_t  i, t, bad;
 
-    static ngx_uint_t  types[] = { IPV4, IPV6, DOMAIN, URL, HASH };
+    static ngx_uint_t  types[] = { IPV4, IPV6, DOMAIN, URL, HASH, EMAIL,
+                                   PHONE, USER };
 
     bad = 0;
 
@@ -1351,6 +1378,7 @@ main(int argc, char **argv)
     test_urlhaus();
     test_dns();
     test_dns_txt();
+    test_presence();
     test_lists_capped();
     test_junk();
     test_mutations();
