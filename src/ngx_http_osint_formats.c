@@ -27,5 +27,8 @@ ngx_http_osint_format_t  ngx_http_osint_formats[] = {
     { "urlhaus", ngx_http_osint_urlhaus_normalise },
     { "dns", ngx_http_osint_dns_normalise },
     { "presence", ngx_http_osint_presence_normalise },
+    { "hibp", ngx_http_osint_hibp_normalise },
+    { "emailrep", ngx_http_osint_emailrep_normalise },
+    { "numverify", ngx_http_osint_numverify_normalise },
     { NULL, NULL }
 };

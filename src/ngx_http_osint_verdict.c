@@ -26,6 +26,13 @@
  *               url_status "online"         malicious   90
  *   internetdb  a tag "malware", "c2" or "compromised" (any case)
  *                                           suspicious  50
+ *   emailrep    blacklisted                 malicious   80
+ *               malicious_activity          malicious   75
+ *               suspicious                  suspicious  60
+ *               disposable                  suspicious  50
+ *               reputation "high", not suspicious  harmless
+ *   hibp        breach_count >= 1           suspicious  30: its
+ *               credentials are out, an account-takeover risk
  *
  * Level: the worst of all evidence (malicious > suspicious > harmless);
  * harmless therefore only with positive harmless evidence and nothing
@@ -78,6 +85,10 @@ static void ngx_http_osint_verdict_urlhaus(ngx_http_osint_verdict_t *v,
     cJSON *data);
 static void ngx_http_osint_verdict_internetdb(ngx_http_osint_verdict_t *v,
     cJSON *data);
+static void ngx_http_osint_verdict_emailrep(ngx_http_osint_verdict_t *v,
+    cJSON *data);
+static void ngx_http_osint_verdict_hibp(ngx_http_osint_verdict_t *v,
+    cJSON *data);
 static void ngx_http_osint_verdict_evidence(ngx_http_osint_verdict_t *v,
     ngx_uint_t level, double score, const char *fmt, ...);
 static ngx_int_t ngx_http_osint_verdict_count(cJSON *data, const char *name,
@@ -95,6 +106,8 @@ static struct {
     { "greynoise", ngx_http_osint_verdict_greynoise },
     { "urlhaus", ngx_http_osint_verdict_urlhaus },
     { "internetdb", ngx_http_osint_verdict_internetdb },
+    { "emailrep", ngx_http_osint_verdict_emailrep },
+    { "hibp", ngx_http_osint_verdict_hibp },
     { NULL, NULL }
 };
 
@@ -429,4 +442,85 @@ ngx_http_osint_verdict_text(char *buf, size_t size, const char *s)
 
     ngx_memcpy(buf, s, len);
     buf[len] = '\0';
+}
+
+
+static void
+ngx_http_osint_verdict_emailrep(ngx_http_osint_verdict_t *v, cJSON *data)
+{
+    char    rep[NGX_HTTP_OSINT_VERDICT_TEXT_MAX];
+    cJSON  *r, *suspicious;
+
+    r = cJSON_GetObjectItemCaseSensitive(data, "reputation");
+    suspicious = cJSON_GetObjectItemCaseSensitive(data, "suspicious");
+
+    rep[0] = '\0';
+
+    if (cJSON_IsString(r)) {
+        ngx_http_osint_verdict_text(rep, sizeof(rep), r->valuestring);
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "blacklisted")))
+    {
+        ngx_http_osint_verdict_evidence(v, NGX_HTTP_OSINT_VERDICT_MALICIOUS,
+                                        80, "blacklisted");
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data,
+                                                      "malicious_activity")))
+    {
+        ngx_http_osint_verdict_evidence(v, NGX_HTTP_OSINT_VERDICT_MALICIOUS,
+                                        75, "malicious activity seen");
+    }
+
+    if (cJSON_IsTrue(suspicious)) {
+        ngx_http_osint_verdict_evidence(v, NGX_HTTP_OSINT_VERDICT_SUSPICIOUS,
+                                        60, "flagged suspicious%s%s%s",
+                                        rep[0] ? " (reputation " : "", rep,
+                                        rep[0] ? ")" : "");
+    }
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "disposable"))) {
+        ngx_http_osint_verdict_evidence(v, NGX_HTTP_OSINT_VERDICT_SUSPICIOUS,
+                                        50, "a disposable address");
+    }
+
+    if (cJSON_IsFalse(suspicious) && strcmp(rep, "high") == 0) {
+        ngx_http_osint_verdict_evidence(v, NGX_HTTP_OSINT_VERDICT_HARMLESS, 0,
+                                        "reputation high");
+    }
+}
+
+
+static void
+ngx_http_osint_verdict_hibp(ngx_http_osint_verdict_t *v, cJSON *data)
+{
+    char     latest[NGX_HTTP_OSINT_VERDICT_TEXT_MAX];
+    char     date[sizeof("YYYY-MM-DD") + 5];    /* the reason stays whole */
+    double   n;
+    cJSON   *l, *d;
+
+    if (ngx_http_osint_verdict_count(data, "breach_count", &n) != NGX_OK
+        || n < 1)
+    {
+        return;
+    }
+
+    l = cJSON_GetObjectItemCaseSensitive(data, "latest_breach");
+    d = cJSON_GetObjectItemCaseSensitive(data, "latest_breach_date");
+
+    latest[0] = '\0';
+    date[0] = '\0';
+
+    if (cJSON_IsString(l) && cJSON_IsString(d)) {
+        ngx_http_osint_verdict_text(latest, sizeof(latest), l->valuestring);
+        ngx_http_osint_verdict_text(date, sizeof(date), d->valuestring);
+    }
+
+    ngx_http_osint_verdict_evidence(v, NGX_HTTP_OSINT_VERDICT_SUSPICIOUS, 30,
+                                    "in %.0f breach%s%s%s%s%s%s", n,
+                                    n == 1 ? "" : "es",
+                                    latest[0] ? ", the latest " : "", latest,
+                                    latest[0] ? " (" : "", date,
+                                    latest[0] ? ")" : "");
 }

@@ -8,6 +8,11 @@
 # Format presence: 20 sites asked at once for one username, each answering
 # as real ones do (an account, 404, 200 null, 200 [], a member null or
 # missing), read by their `found` conditions into summary.accounts.
+#
+# Formats hibp, emailrep and numverify over the providers' documented
+# bodies (found, not found, error, quota, malformed), their summary fields
+# and verdict; an e-mail lookup combining hibp, emailrep and the MX of the
+# address's domain through format dns and $osint_target_domain.
 
 use strict;
 use warnings;
@@ -67,6 +72,10 @@ $lines        timeout 1s;
 EOF
 }
 
+$t->main_conf("env OSINT_HIBP;\nenv OSINT_EMAILREP;\nenv OSINT_NUMVERIFY;");
+$t->env(OSINT_HIBP => 'hibp-k3y', OSINT_EMAILREP => 'rep-k3y',
+        OSINT_NUMVERIFY => 'nv-k3y');
+
 $t->write_conf($sites . <<'EOF');
     osint_zone 8m;
     osint_deadline 3s;
@@ -90,6 +99,46 @@ $t->write_conf($sites . <<'EOF');
         url "http://127.0.0.1:%%FX0%%/mx/$osint_target_domain?t=$osint_target_type";
         cache_ttl off;
         breaker off;
+    }
+
+    osint_provider pwned {
+        types email;
+        url "http://127.0.0.1:%%FX0%%/hibp/$osint_target?truncateResponse=false&body=hibp";
+        header "hibp-api-key: $osint_api_key";
+        api_key env=OSINT_HIBP;
+        format hibp;
+        cache_ttl off;
+        breaker off;
+        retries 0;
+    }
+
+    osint_provider rep {
+        types email;
+        url "http://127.0.0.1:%%FX0%%/emailrep/$osint_target?body=emailrep";
+        header "Key: $osint_api_key";
+        api_key env=OSINT_EMAILREP;
+        format emailrep;
+        cache_ttl off;
+        breaker off;
+        retries 0;
+    }
+
+    osint_provider mxdns {
+        types email;
+        url "http://127.0.0.1:%%FX0%%/resolve?name=$osint_target_domain&type=MX&body=dns_mx";
+        format dns;
+        cache_ttl off;
+        breaker off;
+    }
+
+    osint_provider nv {
+        types phone;
+        url "http://127.0.0.1:%%FX0%%/numverify?access_key=$osint_api_key&number=$osint_target&body=numverify";
+        api_key env=OSINT_NUMVERIFY;
+        format numverify;
+        cache_ttl off;
+        breaker off;
+        retries 0;
     }
 
     server {
@@ -136,7 +185,7 @@ for my $case (
     my ($input, $canonical, $code, $country) = @$case;
 
     $fx->reset;
-    my ($status, $doc, $res) = lookup($input);
+    my ($status, $doc, $res) = lookup($input, '&providers=tel');
 
     subtest "phone $input" => sub {
         is($status, 200, 'status 200') or diag($res->{content});
@@ -259,7 +308,7 @@ for my $case (
     my ($input, $type, $domain) = @$case;
 
     $fx->reset;
-    my ($status, $doc, $res) = lookup($input);
+    my ($status, $doc, $res) = lookup($input, '&providers=mx');
 
     subtest "\$osint_target_domain of a $type: $domain" => sub {
         is($status, 200, 'status 200') or diag($res->{content});
@@ -341,6 +390,163 @@ EOF
     my ($rc, $out) = $bad->nginx_test;
     isnt($rc, 0, "found refused: $name");
     like($out, qr/\Q$message\E/, "found refused: $name: the message");
+}
+
+###############################################################################
+# hibp, emailrep, numverify
+
+my $ADDR = 'Bill@Example.COM';
+
+sub email_lookup {
+    my ($providers) = @_;
+    $fx->reset;
+    return lookup($ADDR, "&providers=$providers");
+}
+
+# found
+{
+    my ($status, $doc, $res) = email_lookup('pwned,rep,mxdns');
+    my $s = $doc->{summary};
+
+    is($status, 200, 'e-mail: status 200') or diag($res->{content});
+    is($doc->{target}, 'bill@example.com', 'e-mail: canonical form');
+    is($doc->{providers}{$_}{status}, 'ok', "e-mail: $_ ok")
+        for qw(pwned rep mxdns);
+    is($s->{breach_count}, 3, 'summary: breach_count');
+    is($s->{latest_breach}, 'Canva', 'summary: latest_breach');
+    is($s->{latest_breach_date}, '2019-05-24', 'summary: latest_breach_date');
+    is_deeply($s->{data_classes}, [ 'Email addresses',
+              'Geographic locations', 'Names', 'Password hints', 'Passwords',
+              'Usernames' ], 'summary: data_classes');
+    is($s->{reputation}, 'high', 'summary: reputation');
+    ok(JSON::PP::is_bool($s->{disposable}) && !$s->{disposable},
+       'summary: disposable false');
+    ok(JSON::PP::is_bool($s->{valid_mx}) && $s->{valid_mx},
+       'summary: valid_mx true');
+    is_deeply($s->{profiles}, [qw(twitter linkedin github aboutme)],
+              'summary: profiles');
+    is_deeply($s->{mx}, [ '10 mx1.mail.example.net',
+                          '20 mx2.mail.example.net' ],
+              'summary: mx of the domain, through format dns');
+    is_deeply($s->{verdict}, {
+        level => 'suspicious', score => 30,
+        reasons => [ 'pwned: in 3 breaches, the latest Canva (2019-05-24)',
+                     'rep: reputation high' ] }, 'summary: verdict');
+
+    is($fx->calls_for('/resolve'), 1, 'dns: one call');
+    my ($mx) = grep { $_->{path} eq '/resolve' } @{$fx->log};
+    like($mx->{query}, qr/^name=example\.com&type=MX&/,
+         'dns: asked for the MX of the address\'s domain');
+    my ($h) = grep { $_->{path} =~ m{^/hibp/} } @{$fx->log};
+    is($h->{path}, '/hibp/bill%40example.com', 'hibp: the address, encoded');
+    is($h->{headers}{'hibp-api-key'}, 'hibp-k3y', 'hibp: the key header');
+    my ($e) = grep { $_->{path} =~ m{^/emailrep/} } @{$fx->log};
+    is($e->{headers}{key}, 'rep-k3y', 'emailrep: the key header');
+}
+
+# suspicious, disposable, blacklisted: the verdict
+{
+    $fx->control(prefix => '/emailrep',
+                 params => { body => 'emailrep_suspicious' });
+    my ($status, $doc) = email_lookup('rep');
+    $fx->clear_control;
+
+    is_deeply($doc->{summary}{verdict}, {
+        level => 'malicious', score => 80,
+        reasons => [ 'rep: blacklisted',
+                     'rep: flagged suspicious (reputation none)',
+                     'rep: a disposable address' ] },
+              'emailrep: a blacklisted disposable address');
+}
+
+# not found, error, quota, malformed
+for my $case (
+    [ 'pwned', '/hibp', { status => 404, body => 'hibp_404' }, 'not_found',
+      undef ],
+    [ 'pwned', '/hibp', { status => 401, body => 'hibp_error' }, 'error',
+      'auth' ],
+    [ 'pwned', '/hibp', { body => 'hibp_malformed' }, 'error',
+      'bad_response', 'hibp: "BreachDate" is not a string' ],
+    [ 'pwned', '/hibp', { fault => 'invalid' }, 'error', 'bad_response',
+      'the answer is not valid JSON' ],
+    [ 'rep', '/emailrep', { status => 400, body => 'emailrep_error' },
+      'error', 'http_status' ],
+    [ 'rep', '/emailrep', { body => 'emailrep_quota' }, 'error',
+      'bad_response', 'emailrep: exceeded daily limit. please wait 24 hrs '
+      . 'or visit emailrep.io/key for an api key.' ],
+    [ 'rep', '/emailrep', { body => 'emailrep_malformed' }, 'error',
+      'bad_response', 'emailrep: "disposable" is not a boolean' ],
+    # last: the provider then waits out its Retry-After
+    [ 'pwned', '/hibp', { status => 429, body => 'hibp_quota',
+                          retry_after => 2 }, 'error', 'rate_limited' ],
+)
+{
+    my ($name, $prefix, $params, $want, $kind, $message) = @$case;
+    my $what = join ',', map { "$_=$params->{$_}" } sort keys %$params;
+
+    $fx->control(prefix => $prefix, params => $params);
+    my ($status, $doc, $res) = email_lookup($name);
+    $fx->clear_control;
+
+    my $p = $doc->{providers}{$name};
+
+    subtest "$name $what: $want" => sub {
+        is($p->{status}, $want, "status $want") or diag($res->{content});
+        is($p->{error}{kind}, $kind, "kind $kind") if $kind;
+        is($p->{error}{message}, $message, 'message') if $message;
+        ok(!exists $doc->{summary}{breach_count}, 'no breach_count');
+    };
+}
+
+# phone: numverify with the summary's own calling code and country
+{
+    $fx->reset;
+    my ($status, $doc, $res) = lookup('+1 415 858 6273', '&providers=nv');
+    my $s = $doc->{summary};
+
+    is($status, 200, 'numverify: status 200') or diag($res->{content});
+    is($doc->{providers}{nv}{status}, 'ok', 'numverify: ok');
+    is($s->{calling_code}, '+1', 'numverify: calling_code agrees, once');
+    is_deeply($s->{country}, \@NANP,
+              'numverify: US is among the +1 countries already');
+    is($s->{line_type}, 'mobile', 'numverify: line_type');
+    is($s->{carrier}, 'AT&T Mobility LLC', 'numverify: carrier');
+    is($s->{international_format}, '+14158586273',
+       'numverify: international_format');
+
+    my ($n) = grep { $_->{path} eq '/numverify' } @{$fx->log};
+    like($n->{query}, qr/^access_key=nv-k3y&number=%2B14158586273&/,
+         'numverify: the key and the number, encoded');
+}
+
+for my $case (
+    [ { body => 'numverify_invalid' }, 'ok', undef, undef ],
+    [ { body => 'numverify_error' }, 'error', 'bad_response',
+      'numverify: invalid_access_key' ],
+    [ { body => 'numverify_quota' }, 'error', 'bad_response',
+      'numverify: usage_limit_reached' ],
+    [ { body => 'numverify_malformed' }, 'error', 'bad_response',
+      'numverify: the answer has no "valid" boolean' ],
+)
+{
+    my ($params, $want, $kind, $message) = @$case;
+
+    $fx->control(prefix => '/numverify', params => $params);
+    $fx->reset;
+    my ($status, $doc, $res) = lookup('+14158586273', '&providers=nv');
+    $fx->clear_control;
+
+    my $p = $doc->{providers}{nv};
+
+    subtest "numverify $params->{body}: $want" => sub {
+        is($p->{status}, $want, "status $want") or diag($res->{content});
+        is($p->{error}{kind}, $kind, "kind $kind") if $kind;
+        is($p->{error}{message}, $message, 'message') if $message;
+        is_deeply($p->{data}, { valid => JSON::PP::false() },
+                  'data: valid false, nothing else') if $want eq 'ok';
+        is($doc->{summary}{calling_code}, '+1',
+           'the calling code, whatever the provider');
+    };
 }
 
 # docs/examples/usernames.conf: at least 15 sites, all of format presence,

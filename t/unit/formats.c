@@ -894,6 +894,114 @@ test_presence(void)
 
 
 static void
+test_hibp(void)
+{
+    expect_data("hibp", "hibp", EMAIL,
+        "{\"breaches\":["
+        "{\"name\":\"Adobe\",\"domain\":\"adobe.com\","
+        "\"date\":\"2013-10-04\",\"pwn_count\":152445165,"
+        "\"data_classes\":[\"Email addresses\",\"Password hints\","
+        "\"Passwords\",\"Usernames\"],\"verified\":true,"
+        "\"sensitive\":false},"
+        "{\"name\":\"Dropbox\",\"domain\":\"dropbox.com\","
+        "\"date\":\"2012-07-01\",\"pwn_count\":68648009,"
+        "\"data_classes\":[\"Email addresses\",\"Passwords\"],"
+        "\"verified\":true,\"sensitive\":false},"
+        "{\"name\":\"Canva\",\"domain\":\"canva.com\","
+        "\"date\":\"2019-05-24\",\"pwn_count\":137272116,"
+        "\"data_classes\":[\"Email addresses\",\"Geographic locations\","
+        "\"Names\",\"Passwords\",\"Usernames\"],\"verified\":true,"
+        "\"sensitive\":false}],"
+        "\"breach_count\":3,\"latest_breach\":\"Canva\","
+        "\"latest_breach_date\":\"2019-05-24\","
+        "\"data_classes\":[\"Email addresses\",\"Geographic locations\","
+        "\"Names\",\"Password hints\",\"Passwords\",\"Usernames\"]}");
+
+    expect_data("hibp", "hibp_truncated", EMAIL,
+        "{\"breaches\":[{\"name\":\"Adobe\"},{\"name\":\"Canva\"},"
+        "{\"name\":\"Dropbox\"}],\"breach_count\":3,"
+        "\"data_classes\":[]}");
+
+    expect_rc("hibp", "[]", EMAIL, NGX_DECLINED, NULL, "[] on a 200");
+    expect_rc("hibp", "hibp_error", EMAIL, NGX_ERROR,
+              "hibp: the answer is an error", "a 401 body on a 200");
+    expect_rc("hibp", "hibp_quota", EMAIL, NGX_ERROR,
+              "hibp: the answer is an error", "a 429 body on a 200");
+    expect_rc("hibp", "hibp_malformed", EMAIL, NGX_ERROR,
+              "hibp: \"BreachDate\" is not a string", "BreachDate a number");
+    expect_rc("hibp", "[1, \"Adobe\", {\"Title\": \"Adobe\"}]", EMAIL,
+              NGX_ERROR, "no breach", "no element with a Name");
+    expect_rc("hibp", "[1, {\"Name\": \"Adobe\"}]", EMAIL, NGX_OK, NULL,
+              "an element that is no object skipped");
+}
+
+
+static void
+test_emailrep(void)
+{
+    expect_data("emailrep", "emailrep", EMAIL,
+        "{\"reputation\":\"high\",\"suspicious\":false,"
+        "\"references\":79,\"blacklisted\":false,"
+        "\"malicious_activity\":false,"
+        "\"malicious_activity_recent\":false,"
+        "\"credentials_leaked\":true,\"credentials_leaked_recent\":false,"
+        "\"data_breach\":true,\"first_seen\":\"07/01/2008\","
+        "\"last_seen\":\"05/24/2019\",\"domain_exists\":true,"
+        "\"domain_reputation\":\"high\",\"new_domain\":false,"
+        "\"days_since_domain_creation\":10341,\"suspicious_tld\":false,"
+        "\"spam\":false,\"free_provider\":false,\"disposable\":false,"
+        "\"deliverable\":true,\"accept_all\":true,\"valid_mx\":true,"
+        "\"primary_mx\":\"example-com.mail.protection.outlook.com\","
+        "\"spoofable\":false,\"spf_strict\":true,"
+        "\"dmarc_enforced\":true,"
+        "\"profiles\":[\"twitter\",\"linkedin\",\"github\","
+        "\"aboutme\"]}");
+
+    expect_rc("emailrep", "emailrep_suspicious", EMAIL, NGX_OK, NULL,
+              "a suspicious disposable address");
+    expect_rc("emailrep", "emailrep_error", EMAIL, NGX_ERROR,
+              "emailrep: invalid email", "status fail");
+    expect_rc("emailrep", "emailrep_quota", EMAIL, NGX_ERROR,
+              "emailrep: exceeded daily limit", "the daily limit");
+    expect_rc("emailrep", "emailrep_malformed", EMAIL, NGX_ERROR,
+              "\"disposable\" is not a boolean", "disposable a string");
+    expect_rc("emailrep", "{\"reputation\":\"high\"}", EMAIL, NGX_ERROR,
+              "no \"reputation\"", "no suspicious");
+    expect_rc("emailrep", "{\"reputation\":\"high\",\"suspicious\":true,"
+                          "\"details\":[]}", EMAIL, NGX_ERROR,
+              "\"details\" is not an object", "details an array");
+    expect_rc("emailrep", "[]", EMAIL, NGX_ERROR, "not an object",
+              "an array");
+}
+
+
+static void
+test_numverify(void)
+{
+    expect_data("numverify", "numverify", PHONE,
+        "{\"valid\":true,\"international_format\":\"+14158586273\","
+        "\"local_format\":\"4158586273\",\"calling_code\":\"+1\","
+        "\"country\":\"US\","
+        "\"country_name\":\"United States of America\","
+        "\"location\":\"Novato\",\"carrier\":\"AT&T Mobility LLC\","
+        "\"line_type\":\"mobile\"}");
+
+    expect_data("numverify", "numverify_invalid", PHONE, "{\"valid\":false}");
+
+    expect_rc("numverify", "numverify_error", PHONE, NGX_ERROR,
+              "numverify: invalid_access_key", "a bad key on a 200");
+    expect_rc("numverify", "numverify_quota", PHONE, NGX_ERROR,
+              "numverify: usage_limit_reached", "the monthly limit on a 200");
+    expect_rc("numverify", "numverify_malformed", PHONE, NGX_ERROR,
+              "no \"valid\" boolean", "valid a string");
+    expect_rc("numverify", "{\"valid\":true,\"carrier\":7}", PHONE,
+              NGX_ERROR, "\"carrier\" is not a string", "carrier a number");
+    expect_rc("numverify", "[]", PHONE, NGX_ERROR, "not an object",
+              "an array");
+}
+
+
+static void
 test_lists_capped(void)
 {
     char        *text, *p;
@@ -944,6 +1052,10 @@ static const char  *all_bodies[] = {
     "dns_mx", "dns_txt", "dns_nxdomain", "dns_servfail", "presence_github",
     "presence_gitlab", "presence_gitlab_none", "presence_hn",
     "presence_hn_none", "presence_keybase", "presence_keybase_none",
+    "hibp", "hibp_truncated", "hibp_error", "hibp_quota", "hibp_malformed",
+    "emailrep", "emailrep_suspicious", "emailrep_error", "emailrep_quota",
+    "emailrep_malformed", "numverify", "numverify_invalid",
+    "numverify_error", "numverify_quota", "numverify_malformed",
     NULL
 };
 
@@ -1305,6 +1417,51 @@ test_verdict(void)
 /* the realistic bodies, normalised, then judged */
 
 static void
+test_verdict_people(void)
+{
+    expect_verdict("{\"er\":{\"format\":\"emailrep\",\"data\":"
+                   "{\"reputation\":\"none\",\"suspicious\":true,"
+                   "\"blacklisted\":true,\"disposable\":true}}}",
+                   "{\"level\":\"malicious\",\"score\":80,\"reasons\":["
+                   "\"er: blacklisted\","
+                   "\"er: flagged suspicious (reputation none)\","
+                   "\"er: a disposable address\"]}",
+                   "emailrep: blacklisted, suspicious, disposable");
+    expect_verdict("{\"er\":{\"format\":\"emailrep\",\"data\":"
+                   "{\"reputation\":\"high\",\"suspicious\":false,"
+                   "\"malicious_activity\":true}}}",
+                   "{\"level\":\"malicious\",\"score\":75,\"reasons\":["
+                   "\"er: malicious activity seen\","
+                   "\"er: reputation high\"]}",
+                   "emailrep: malicious activity beats a high reputation");
+    expect_verdict("{\"er\":{\"format\":\"emailrep\",\"data\":"
+                   "{\"reputation\":\"high\",\"suspicious\":false}}}",
+                   "{\"level\":\"harmless\",\"score\":0,\"reasons\":["
+                   "\"er: reputation high\"]}",
+                   "emailrep: reputation high");
+    expect_verdict("{\"pwned\":{\"format\":\"hibp\",\"data\":"
+                   "{\"breach_count\":3,\"latest_breach\":\"Canva\","
+                   "\"latest_breach_date\":\"2019-05-24\"}}}",
+                   "{\"level\":\"suspicious\",\"score\":30,\"reasons\":["
+                   "\"pwned: in 3 breaches, the latest Canva (2019-05-24)\"]}",
+                   "hibp: three breaches");
+    expect_verdict("{\"pwned\":{\"format\":\"hibp\",\"data\":"
+                   "{\"breach_count\":1}}}",
+                   "{\"level\":\"suspicious\",\"score\":30,\"reasons\":["
+                   "\"pwned: in 1 breach\"]}",
+                   "hibp: one breach, names only");
+    expect_verdict("{\"pwned\":{\"format\":\"hibp\",\"data\":"
+                   "{\"breach_count\":\"3\"}}}",
+                   "{\"level\":\"unknown\",\"score\":0,\"reasons\":[]}",
+                   "hibp: a count of the wrong type is no evidence");
+    expect_verdict("{\"nv\":{\"format\":\"numverify\",\"data\":"
+                   "{\"valid\":true,\"line_type\":\"mobile\"}}}",
+                   "{\"level\":\"unknown\",\"score\":0,\"reasons\":[]}",
+                   "numverify: no evidence either way");
+}
+
+
+static void
 test_verdict_bodies(void)
 {
     char        *text;
@@ -1379,10 +1536,14 @@ main(int argc, char **argv)
     test_dns();
     test_dns_txt();
     test_presence();
+    test_hibp();
+    test_emailrep();
+    test_numverify();
     test_lists_capped();
     test_junk();
     test_mutations();
     test_verdict();
+    test_verdict_people();
     test_verdict_bodies();
 
     printf("1..%d\n", tests);
