@@ -439,7 +439,12 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
         }
     }
 
-    if (enabled == 0) {
+    /*
+     * a phone number's calling code and country are known without any
+     * provider (summary): its lookup answers them with every one skipped
+     */
+
+    if (enabled == 0 && !(n && lk->type == NGX_HTTP_OSINT_PHONE)) {
         return ngx_http_osint_reject(lk, "no_provider",
                                      n ? "every provider for %s targets "
                                          "is disabled"
@@ -547,8 +552,9 @@ ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk)
 
 
 /*
- * 200 when a provider answered (ok or not_found), 502 when none did; the
- * lookup is counted in osint_lookups_total here, once.
+ * 200 when a provider answered (ok or not_found), or the target is a
+ * phone number, 502 when none did; the lookup is counted in
+ * osint_lookups_total here, once.
  */
 
 ngx_uint_t
@@ -559,7 +565,9 @@ ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
 
     omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
 
-    ok = 0;
+    /* a phone number answers its calling code and country itself */
+
+    ok = (lk->type == NGX_HTTP_OSINT_PHONE);
     failed = 0;
 
     for (i = 0; i < lk->ncalls; i++) {

@@ -571,4 +571,59 @@ EOF
     is($rc, 0, 'usernames.conf: nginx -t accepts it') or diag($out);
 }
 
+###############################################################################
+# conf.example: nginx accepts it, and with no key set a phone lookup still
+# answers the number's calling code and country (no network: every phone
+# provider of conf.example is keyed, so skipped)
+
+{
+    my $text = OsintTest::_read_file("$FindBin::Bin/../conf.example") // '';
+
+    $text =~ s{^load_module .*$}{load_module "%%MODULE%%";}m;
+    $text =~ s{^pid .*$}{pid %%TESTDIR%%/nginx.pid;\nerror_log %%TESTDIR%%/error.log info;}m;
+    $text =~ s{access_log logs/access\.log}{access_log %%TESTDIR%%/access.log}g;
+    $text =~ s{listen 127\.0\.0\.1:8080;}{listen 127.0.0.1:%%PORT%%;};
+    $text =~ s{(http \{)}{$1
+    client_body_temp_path %%TESTDIR%%/body;
+    proxy_temp_path %%TESTDIR%%/proxy;
+    fastcgi_temp_path %%TESTDIR%%/fastcgi;
+    uwsgi_temp_path %%TESTDIR%%/uwsgi;
+    scgi_temp_path %%TESTDIR%%/scgi;};
+
+    my $ex = OsintTest->new(workers => 2);
+    $ex->conf_raw($text);
+
+    my ($rc, $out) = $ex->nginx_test;
+    is($rc, 0, 'conf.example: nginx -t accepts it') or diag($out);
+
+    $ex->run;
+
+    my ($status, $doc, $res) =
+        $ex->get_json('/lookup?target=%2B44%2020%207946%200000');
+
+    is($status, 200, 'conf.example: a phone lookup without keys answers')
+        or diag($res->{content});
+    is($doc->{target}, '+442079460000', 'conf.example: the number');
+    is($doc->{summary}{calling_code}, '+44', 'conf.example: calling code');
+    is_deeply($doc->{summary}{country}, [qw(GB GG IM JE)],
+              'conf.example: countries');
+    is($doc->{providers}{numverify}{status}, 'skipped',
+       'conf.example: numverify skipped without its key');
+
+    my ($st, $j) = $ex->get_json('/status?format=json');
+    my %types = map { $_ => join ' ', @{$j->{providers}{$_}{types}} }
+                keys %{$j->{providers} || {}};
+
+    is($types{numverify}, 'phone', 'conf.example: numverify for phones');
+    is($types{mx}, 'email', 'conf.example: mx for e-mail');
+    is($types{$_}, 'username', "conf.example: $_ for usernames")
+        for qw(github gitlab hackernews);
+    ok($j->{providers}{$_}{disabled}, "conf.example: $_ disabled, no key")
+        for qw(hibp emailrep numverify);
+    ok(!$j->{providers}{$_}{disabled}, "conf.example: $_ keyless, enabled")
+        for qw(mx github gitlab hackernews);
+
+    $ex->stop;
+}
+
 $t->done_testing;
