@@ -55,7 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON                      *summary, *m, *have, *other, *answer, *out;
     ngx_int_t                   rc;
     ngx_str_t                   rec;
-    ngx_uint_t                  i, j, k, n, seen, nformats, judged, type;
+    ngx_uint_t                  i, j, k, n, seen, nformats, judged, type,
+                                presence;
     ngx_pool_t                 *pool;
     const char                 *message;
     ngx_http_osint_format_t    *fmt;
@@ -128,11 +129,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check(cJSON_IsObject(summary), "summary is not an object");
 
     judged = 0;
+    presence = 0;
 
     for (i = 0; i < n; i++) {
         judged |= (calls[i].status == NGX_HTTP_OSINT_OK
                    && cJSON_IsObject(calls[i].data)
                    && ngx_http_osint_formats[providers[i].format].normalise);
+
+        /* summary.accounts: the lookup's own, of its presence providers */
+
+        presence |= (strcmp(ngx_http_osint_formats[providers[i].format].name,
+                            "presence")
+                     == 0);
     }
 
     for (i = 0; i < n; i++) {
@@ -156,7 +164,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {
             /* the verdict's own member takes the name (or config refuses) */
 
-            if (judged && strcmp(m->string, "verdict") == 0) {
+            if ((judged && strcmp(m->string, "verdict") == 0)
+                || (presence && strcmp(m->string, "accounts") == 0))
+            {
                 continue;
             }
 
@@ -187,6 +197,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        && cJSON_IsNumber(cJSON_GetObjectItem(m, "score"))
                        && cJSON_IsArray(cJSON_GetObjectItem(m, "reasons")),
                        "verdict is not {level, score, reasons}");
+            continue;
+        }
+
+        if (presence && strcmp(m->string, "accounts") == 0) {
+            fuzz_check(cJSON_IsArray(m), "accounts is not an array");
             continue;
         }
 

@@ -70,7 +70,7 @@ static char *ngx_http_osint_sub_redirects(ngx_conf_t *cf,
 
 
 static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
-    { ngx_string("types"), 1, 7, ngx_http_osint_sub_types },
+    { ngx_string("types"), 1, 9, ngx_http_osint_sub_types },
     { ngx_string("url"), 1, 1, ngx_http_osint_sub_url },
     { ngx_string("format"), 1, 1, ngx_http_osint_sub_format },
     { ngx_string("header"), 1, 1, ngx_http_osint_sub_header },

@@ -549,6 +549,19 @@ for my $case (
     };
 }
 
+# every type in one `types` line
+{
+    my $all = OsintTest->new;
+    $all->write_conf(<<'EOF');
+    osint_provider x {
+        types ipv4 ipv6 ip domain email url hash phone username;
+        url "http://127.0.0.1:1/$osint_target";
+    }
+EOF
+    my ($rc, $out) = $all->nginx_test;
+    is($rc, 0, 'types: all nine type names in one line') or diag($out);
+}
+
 # docs/examples/usernames.conf: at least 15 sites, all of format presence,
 # and a configuration nginx accepts
 {
