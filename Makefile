@@ -249,15 +249,19 @@ INSTALL_DIR     := $(DESTDIR)$(or $(NGX_MODULES_DIR),/usr/lib/nginx/modules)
 
 .PHONY: pkg-deps deb test-deb install
 
+# the packages of $(1) not installed yet, installed with apt-get
+define apt_ensure
+@missing=$$(for p in $(1); do \
+    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+        | grep -q 'ok installed' || echo $$p; done); \
+if [ -n "$$missing" ]; then \
+    apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+fi
+endef
+
 pkg-deps: deps
-	@missing=$$(for p in $(PKG_DEPS); do \
-	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
-	        | grep -q 'ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	    echo "installing: $$missing"; \
-	    apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	$(call apt_ensure,$(PKG_DEPS))
 
 # in a copy of the tree: dpkg-buildpackage writes its results next to the
 # source directory, which must be build/deb, not the checkout's parent
