@@ -27,10 +27,10 @@
 # nginx.conf layout with nginx -t and a lookup, and docker/runtime-deps.sh
 # on the module built on Debian bookworm.
 
-ARG NGINX_VERSION=1.28.0
+ARG NGINX_VERSION=1.30.4
 ARG NGINX_IMAGE=nginx
 
-FROM ${NGINX_IMAGE}:${NGINX_VERSION}-bookworm AS build
+FROM ${NGINX_IMAGE}:${NGINX_VERSION} AS build
 
 ARG NGINX_VERSION
 
@@ -60,7 +60,7 @@ RUN cd "/usr/src/nginx-${NGINX_VERSION}" \
         > /usr/src/runtime-packages
 
 
-FROM ${NGINX_IMAGE}:${NGINX_VERSION}-bookworm
+FROM ${NGINX_IMAGE}:${NGINX_VERSION}
 
 COPY --from=build /usr/src/runtime-packages /usr/src/ngx_http_osint_module.so \
     /tmp/osint/

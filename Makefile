@@ -279,3 +279,16 @@ test-deb: deb test-deps
 install: build
 	install -d $(INSTALL_DIR)
 	install -m 0644 $(MODULE) $(INSTALL_DIR)/ngx_http_osint_module.so
+
+# Other nginx releases (README "Install"): NGINX_GIT is a clone of
+# github.com/nginx/nginx; each tag of NGINX_TAGS is built with its own nginx
+# binary and the NGINX_SMOKE tests are run on it
+NGINX_GIT   ?= $(HOME)/src/nginx/.git
+NGINX_TAGS  ?= release-1.24.0 release-1.26.3 release-1.30.4
+NGINX_SMOKE ?= t/00-harness.t t/03-lookup.t t/08-status.t
+
+.PHONY: test-nginx-versions
+
+test-nginx-versions: deps
+	packaging/test-nginx-versions.sh $(NGINX_GIT) "$(NGINX_TAGS)" \
+	    "$(NGINX_SMOKE)"
