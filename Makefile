@@ -226,3 +226,69 @@ VALGRIND_TESTS  ?= t/01-config.t t/02-input.t t/04-lifecycle.t t/05-tls.t \
 
 test-valgrind: test-deps harden-deps build
 	fuzz/test-valgrind.sh $(VALGRIND_TESTS)
+
+
+# Packaging (README "Install").
+#
+#   make deb        the Debian package libnginx-mod-http-osint from debian/
+#                   (dpkg-buildpackage, dh-sequence-nginx), in build/deb/
+#   make test-deb   build it, install it into this machine's nginx, run it
+#                   with Debian's stock nginx.conf and the drop-ins, purge
+#                   it (packaging/test-deb.sh; root, needs nginx not running)
+#   make install    the .so into $(DESTDIR)<nginx -V's --modules-path>
+
+PKG_DEPS        := dpkg-dev debhelper fakeroot
+DEB_BUILD       := $(BUILD)/deb
+DEB_VERSION     := $(shell dpkg-parsechangelog -l debian/changelog \
+                     -S Version 2>/dev/null)
+DEB_FILE        := $(DEB_BUILD)/libnginx-mod-http-osint_$(DEB_VERSION)_$(shell \
+                     dpkg --print-architecture).deb
+NGX_MODULES_DIR ?= $(shell nginx -V 2>&1 | tr ' ' '\n' \
+                     | sed -n 's/^--modules-path=//p')
+INSTALL_DIR     := $(DESTDIR)$(or $(NGX_MODULES_DIR),/usr/lib/nginx/modules)
+
+.PHONY: pkg-deps deb test-deb install
+
+# the packages of $(1) not installed yet, installed with apt-get
+define apt_ensure
+@missing=$$(for p in $(1); do \
+    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+        | grep -q 'ok installed' || echo $$p; done); \
+if [ -n "$$missing" ]; then \
+    apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+fi
+endef
+
+pkg-deps: deps
+	$(call apt_ensure,$(PKG_DEPS))
+
+# in a copy of the tree: dpkg-buildpackage writes its results next to the
+# source directory, which must be build/deb, not the checkout's parent
+deb: pkg-deps
+	rm -rf $(DEB_BUILD)
+	mkdir -p $(DEB_BUILD)/src
+	tar -c --exclude=./build --exclude=./.git --exclude='./obj-*' . \
+	    | tar -x -C $(DEB_BUILD)/src
+	cd $(DEB_BUILD)/src && dpkg-buildpackage -us -uc -b
+	@ls -l $(DEB_FILE)
+
+test-deb: deb test-deps
+	packaging/test-deb.sh $(DEB_FILE)
+
+install: build
+	install -d $(INSTALL_DIR)
+	install -m 0644 $(MODULE) $(INSTALL_DIR)/ngx_http_osint_module.so
+
+# Other nginx releases (README "Install"): NGINX_GIT is a clone of
+# github.com/nginx/nginx; each tag of NGINX_TAGS is built with its own nginx
+# binary and the NGINX_SMOKE tests are run on it
+NGINX_GIT   ?= $(HOME)/src/nginx/.git
+NGINX_TAGS  ?= release-1.24.0 release-1.26.3 release-1.30.4
+NGINX_SMOKE ?= t/00-harness.t t/03-lookup.t t/08-status.t
+
+.PHONY: test-nginx-versions
+
+test-nginx-versions: deps
+	packaging/test-nginx-versions.sh $(NGINX_GIT) "$(NGINX_TAGS)" \
+	    "$(NGINX_SMOKE)"

@@ -217,6 +217,14 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     last = text + size;
     now = ngx_current_msec;
 
+    /* nginx's version as built against: a module loads in no other */
+
+    ngx_http_osint_help(p, last, "osint_build_info", "gauge",
+                        "The module's version and nginx's, always 1.");
+    p = ngx_slprintf(p, last, "osint_build_info{version=\""
+                     NGX_HTTP_OSINT_VERSION "\",nginx=\"" NGINX_VERSION
+                     "\"} 1\n");
+
     ngx_http_osint_help(p, last, "osint_lookups_total", "counter",
                         "Lookups answered, by target type and result.");
 
