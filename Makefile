@@ -12,7 +12,8 @@ NGINX_SRC  ?= /usr/share/nginx/src
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_osint_module.so
 SOURCES    := config ngx_http_osint_module.c $(wildcard src/*.c src/*.h \
-              src/formats/*.c src/formats/*.h)
+              src/core/*.c src/core/*.h src/formats/*.c src/formats/*.h \
+              src/limit/*.c src/limit/*.h)
 
 # Debian packages: to build, and to run the tests
 DEPS       := nginx nginx-dev libcurl4-openssl-dev libhiredis-dev \
@@ -78,7 +79,8 @@ bench: test-deps build
 # the summary merge of two 100 000-member answers, timed (bench/summary.c)
 bench-summary: $(BUILD)/nginx/objs/Makefile
 	cc -O2 -g -Wall -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
-	    -Isrc/formats -Ifuzz -o $(BUILD)/bench_summary bench/summary.c \
+	    -Isrc/core -Isrc/formats -Ifuzz -o $(BUILD)/bench_summary \
+	    bench/summary.c \
 	    $(FUZZ_SRCS_summary) fuzz/ngx_stubs.c $(FUZZ_LIBS)
 	$(BUILD)/bench_summary
 
@@ -111,35 +113,36 @@ FUZZ_NGX_INCS   := $(addprefix -I$(BUILD)/nginx/,src/core src/event \
 FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -Wall \
                    -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
-                   -Isrc/formats -Ifuzz
+                   -Isrc/core -Isrc/formats -Ifuzz
 FUZZ_LIBS       := -lcjson -lm
 
-FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/formats/*.h)
-FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c)
+FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/core/*.h \
+                   src/formats/*.h)
+FORMATS_SRCS    := $(wildcard src/formats/*.c)
 # the file that holds the cache value format, wherever it lives
 CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
 
-FUZZ_SRCS_target       := src/ngx_http_osint_target.c
-FUZZ_SRCS_template     := src/ngx_http_osint_template.c \
-                          src/ngx_http_osint_target.c
-FUZZ_SRCS_field        := src/ngx_http_osint_field.c
-FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c \
-                          $(wildcard src/ngx_http_osint_verdict.c) \
+FUZZ_SRCS_target       := src/core/ngx_http_osint_target.c
+FUZZ_SRCS_template     := src/core/ngx_http_osint_template.c \
+                          src/core/ngx_http_osint_target.c
+FUZZ_SRCS_field        := src/core/ngx_http_osint_field.c
+FUZZ_SRCS_summary      := src/core/ngx_http_osint_summary.c \
+                          $(wildcard src/core/ngx_http_osint_verdict.c) \
                           $(FORMATS_SRCS)
 FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS) \
-                          src/ngx_http_osint_json.c \
-                          src/ngx_http_osint_answer.c
+                          src/core/ngx_http_osint_json.c \
+                          src/core/ngx_http_osint_answer.c
 FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
 FUZZ_SRCS_formats      := $(FORMATS_SRCS)
-FUZZ_SRCS_resilience   := src/ngx_http_osint_resilience.c
-FUZZ_SRCS_batch_body   := src/ngx_http_osint_batch_body.c
-FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
-                          src/ngx_http_osint_target.c
-FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
-FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c \
-                          src/ngx_http_osint_target.c
-FUZZ_SRCS_json         := src/ngx_http_osint_json.c \
-                          src/ngx_http_osint_answer.c
+FUZZ_SRCS_resilience   := src/core/ngx_http_osint_resilience.c
+FUZZ_SRCS_batch_body   := src/core/ngx_http_osint_batch_body.c
+FUZZ_SRCS_args         := src/core/ngx_http_osint_args.c \
+                          src/core/ngx_http_osint_target.c
+FUZZ_SRCS_conf_args    := src/core/ngx_http_osint_conf_parse.c
+FUZZ_SRCS_answer       := src/core/ngx_http_osint_answer.c \
+                          src/core/ngx_http_osint_target.c
+FUZZ_SRCS_json         := src/core/ngx_http_osint_json.c \
+                          src/core/ngx_http_osint_answer.c
 
 .PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
 

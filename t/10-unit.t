@@ -26,8 +26,9 @@ my @inc = map { "-I$ngx/$_" }
 
 my $bin = "$out/resilience";
 my @cc = ('cc', '-O1', '-g', '-Wall', '-Werror', '-Wno-unused-parameter',
-          @inc, "-I$top/src", '-o', $bin, "$top/t/unit/resilience.c",
-          "$top/src/ngx_http_osint_resilience.c");
+          @inc, "-I$top/src", "-I$top/src/core", '-o', $bin,
+          "$top/t/unit/resilience.c",
+          "$top/src/core/ngx_http_osint_resilience.c");
 
 if (system(@cc) != 0) {
     print "Bail out! cannot compile the unit tests: @cc\n";

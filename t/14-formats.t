@@ -29,13 +29,13 @@ my @inc = map { "-I$ngx/$_" }
        src/http/modules src/http/v2);
 
 my @src = ("$top/t/unit/formats.c", glob("$top/src/formats/*.c"),
-           "$top/src/ngx_http_osint_formats.c",
-           "$top/src/ngx_http_osint_verdict.c");
+           "$top/src/core/ngx_http_osint_verdict.c");
 
 my @san = sanitizers();
 my $bin = "$out/formats";
 my @cc = ('cc', '-O1', '-g', '-W', '-Wall', '-Wpointer-arith', '-Werror',
-          '-Wno-unused-parameter', @san, @inc, "-I$top/src", '-o', $bin,
+          '-Wno-unused-parameter', @san, @inc, "-I$top/src", "-I$top/src/core",
+          '-o', $bin,
           @src, '-lcjson');
 
 if (system(@cc) != 0) {

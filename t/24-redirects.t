@@ -364,9 +364,10 @@ my @inc = map { "-I$ngx/$_" }
     qw(src/core src/event src/event/modules src/os/unix objs src/http
        src/http/modules src/http/v2);
 my @cc = ('cc', '-O1', '-g', '-Wall', '-Werror', '-Wno-unused-parameter',
-          @inc, "-I$FindBin::Bin/../src", '-o', $bin,
+          @inc, "-I$FindBin::Bin/../src", "-I$FindBin::Bin/../src/core",
+          '-o', $bin,
           "$FindBin::Bin/unit/redirect.c",
-          "$FindBin::Bin/../src/ngx_http_osint_redirect.c", '-lcurl');
+          "$FindBin::Bin/../src/core/ngx_http_osint_redirect.c", '-lcurl');
 
 is(system(@cc), 0, 'the unit test of the classifier compiles');
 my $out = qx($bin);
