@@ -81,7 +81,7 @@ bench-summary: $(BUILD)/nginx/objs/Makefile
 	cc -O2 -g -Wall -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
 	    -Isrc/core -Isrc/formats -Ifuzz -o $(BUILD)/bench_summary \
 	    bench/summary.c \
-	    $(FUZZ_SRCS_summary) fuzz/ngx_stubs.c $(FUZZ_LIBS)
+	    $(PURE_SRCS) fuzz/ngx_stubs.c $(FUZZ_LIBS)
 	$(BUILD)/bench_summary
 
 clean:
@@ -114,35 +114,15 @@ FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -Wall \
                    -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
                    -Isrc/core -Isrc/formats -Ifuzz
-FUZZ_LIBS       := -lcjson -lm
+FUZZ_LIBS       := -lcjson -lcurl -lm
 
 FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/core/*.h \
                    src/formats/*.h)
 FORMATS_SRCS    := $(wildcard src/formats/*.c)
-# the file that holds the cache value format, wherever it lives
-CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
-
-FUZZ_SRCS_target       := src/core/ngx_http_osint_target.c
-FUZZ_SRCS_template     := src/core/ngx_http_osint_template.c \
-                          src/core/ngx_http_osint_target.c
-FUZZ_SRCS_field        := src/core/ngx_http_osint_field.c
-FUZZ_SRCS_summary      := src/core/ngx_http_osint_summary.c \
-                          $(wildcard src/core/ngx_http_osint_verdict.c) \
-                          $(FORMATS_SRCS)
-FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS) \
-                          src/core/ngx_http_osint_json.c \
-                          src/core/ngx_http_osint_answer.c
-FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
-FUZZ_SRCS_formats      := $(FORMATS_SRCS)
-FUZZ_SRCS_resilience   := src/core/ngx_http_osint_resilience.c
-FUZZ_SRCS_batch_body   := src/core/ngx_http_osint_batch_body.c
-FUZZ_SRCS_args         := src/core/ngx_http_osint_args.c \
-                          src/core/ngx_http_osint_target.c
-FUZZ_SRCS_conf_args    := src/core/ngx_http_osint_conf_parse.c
-FUZZ_SRCS_answer       := src/core/ngx_http_osint_answer.c \
-                          src/core/ngx_http_osint_target.c
-FUZZ_SRCS_json         := src/core/ngx_http_osint_json.c \
-                          src/core/ngx_http_osint_answer.c
+# every target links the whole pure code: src/core/ and src/formats/,
+# compiled once, with the fuzzer's coverage
+PURE_SRCS       := $(wildcard src/core/*.c) $(FORMATS_SRCS)
+PURE_OBJS       := $(patsubst src/%.c,$(FUZZ_BUILD)/pure/%.o,$(PURE_SRCS))
 
 .PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
 
@@ -163,16 +143,20 @@ $(FUZZ_BUILD)/stubs/%.o: fuzz/%.c $(FUZZ_HEADERS) \
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
 
-.SECONDARY: $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_cache_decode)
+$(FUZZ_BUILD)/pure/%.o: src/%.c $(FUZZ_HEADERS) $(BUILD)/nginx/objs/Makefile
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+.SECONDARY: $(FUZZ_BUILD)/stubs/ngx_stubs.o $(PURE_OBJS)
 
 define FUZZ_RULE
-$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) \
-        $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_$(1)) $(FUZZ_HEADERS) \
+$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).c $(PURE_OBJS) \
+        $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_HEADERS) \
         $(BUILD)/nginx/objs/Makefile
 	@mkdir -p $$(dir $$@)
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $$@ \
-	    fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) \
-	    $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_$(1)) $(FUZZ_LIBS)
+	    fuzz/fuzz_$(1).c $(PURE_OBJS) \
+	    $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_LIBS)
 endef
 
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))

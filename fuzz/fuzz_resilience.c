@@ -47,27 +47,6 @@ static uint32_t fuzz_u32(const uint8_t *p);
 static void fuzz_quota(time_t now, ngx_uint_t unit);
 
 
-/* ngx_gmtime() of nginx core, for quota months: gmtime_r(), nginx's fields */
-
-void
-ngx_gmtime(time_t t, ngx_tm_t *tp)
-{
-    struct tm  tm;
-
-    if (gmtime_r(&t, &tm) == NULL) {
-        abort();
-    }
-
-    tp->ngx_tm_sec = tm.tm_sec;
-    tp->ngx_tm_min = tm.tm_min;
-    tp->ngx_tm_hour = tm.tm_hour;
-    tp->ngx_tm_mday = tm.tm_mday;
-    tp->ngx_tm_mon = tm.tm_mon + 1;
-    tp->ngx_tm_year = tm.tm_year + 1900;
-    tp->ngx_tm_wday = tm.tm_wday;
-}
-
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
