@@ -55,8 +55,9 @@ ngx_http_osint_err_kind(ngx_http_osint_err_e err)
 cJSON *
 ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk)
 {
-    cJSON       *doc, *providers, *item;
-    ngx_uint_t   i;
+    cJSON                        *doc, *providers, *item;
+    ngx_uint_t                    i;
+    ngx_http_osint_summary_in_t  *in;
 
     doc = cJSON_CreateObject();
     if (doc == NULL) {
@@ -76,7 +77,19 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk)
         goto failed;
     }
 
-    item = ngx_http_osint_summary(lk, lk->request->pool);
+    in = ngx_palloc(lk->request->pool,
+                    lk->ncalls * sizeof(ngx_http_osint_summary_in_t));
+    if (in == NULL) {
+        goto failed;
+    }
+
+    for (i = 0; i < lk->ncalls; i++) {
+        in[i].provider = lk->calls[i].provider;
+        in[i].status = lk->calls[i].status;
+        in[i].data = lk->calls[i].data;
+    }
+
+    item = ngx_http_osint_summary(in, lk->ncalls, lk->request->pool);
 
     if (item == NULL || !cJSON_AddItemToObject(doc, "summary", item)) {
         cJSON_Delete(item);

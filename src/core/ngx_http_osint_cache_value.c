@@ -15,7 +15,7 @@
 
 #include <math.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 
 
 /* version of the value format; a different one is a miss */

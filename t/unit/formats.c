@@ -18,7 +18,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 #include "tap.h"
 #include "formats/ngx_http_osint_format.h"
 #include "ngx_http_osint_verdict.h"
