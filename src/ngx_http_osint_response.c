@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * JSON answers: the lookup document of INTERFACE.md, error documents, and
+ * JSON answers: the lookup document of docs/document.md, error documents, and
  * sending a cJSON tree as a response.
  */
 

@@ -47,7 +47,7 @@ typedef enum {
 } ngx_http_osint_status_e;
 
 
-/* error.kind of INTERFACE.md; the order is that of ngx_http_osint_kinds[] */
+/* error.kind of docs/document.md; the order of ngx_http_osint_kinds[] */
 typedef enum {
     NGX_HTTP_OSINT_ERR_NONE = 0,
     NGX_HTTP_OSINT_ERR_TIMEOUT,
