@@ -132,9 +132,14 @@ struct ngx_http_osint_fetch_s {
 /* one provider's part of one lookup */
 
 typedef struct ngx_http_osint_lookup_s  ngx_http_osint_lookup_t;
+typedef struct ngx_http_osint_call_s  ngx_http_osint_call_t;
 
-typedef struct {
+/* a call has ended for good: its lookup's report, set by the lookup */
+typedef void (*ngx_http_osint_call_done_pt)(ngx_http_osint_call_t *call);
+
+struct ngx_http_osint_call_s {
     ngx_http_osint_lookup_t    *lookup;
+    ngx_http_osint_call_done_pt done;
     ngx_http_osint_provider_t  *provider;
     ngx_http_osint_fetch_t      fetch;
 
@@ -162,13 +167,20 @@ typedef struct {
     unsigned                    locked:1;   /* holds the L1 update lock */
     unsigned                    fresh:1;    /* retry on a new connection */
     unsigned                    waiting:1;  /* waits for another's answer */
-} ngx_http_osint_call_t;
+};
 
 
 typedef struct ngx_http_osint_batch_s  ngx_http_osint_batch_t;
 
+/*
+ * A lookup has ended (every call, or the deadline): who started it
+ * answers, the GET handler or the batch.
+ */
+typedef void (*ngx_http_osint_lookup_done_pt)(ngx_http_osint_lookup_t *lk);
+
 struct ngx_http_osint_lookup_s {
     ngx_http_request_t         *request;
+    ngx_http_osint_lookup_done_pt  done;
     ngx_http_osint_batch_t     *batch;              /* NULL: GET */
     ngx_pool_t                 *pool;       /* a GET: r->pool; a batch's
                                                target: its own, freed with
@@ -307,11 +319,15 @@ void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
 
 curl_off_t ngx_http_osint_retry_after(u_char *value, size_t len);
 
-/* the lookup */
+/* the door of osint_lookup: GET or POST */
 ngx_int_t ngx_http_osint_lookup_handler(ngx_http_request_t *r);
+
+/* the lookup */
 ngx_http_osint_lookup_t *ngx_http_osint_lookup_new(ngx_http_request_t *r);
 ngx_http_osint_lookup_t *ngx_http_osint_lookup_create(ngx_http_request_t *r,
     ngx_pool_t *pool);
+ngx_int_t ngx_http_osint_lookup_args(ngx_http_osint_lookup_t *lk,
+    ngx_str_t *providers);
 ngx_int_t ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk,
     ngx_uint_t *want, ngx_str_t *providers);
 ngx_int_t ngx_http_osint_lookup_target(ngx_http_osint_lookup_t *lk,
@@ -325,8 +341,20 @@ void ngx_http_osint_check_broken(ngx_http_request_t *r);
 
 /* POST /lookup: a batch streamed as NDJSON */
 ngx_int_t ngx_http_osint_batch_handler(ngx_http_request_t *r);
-void ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk);
-double ngx_http_osint_now_ms(void);
+
+
+/* the monotonic clock of latencies and elapsed_ms, in ms */
+
+static ngx_inline double
+ngx_http_osint_now_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1000000.0;
+}
+
 
 /*
  * The Redis L2 cache (src/ngx_http_osint_redis.c): one hiredis async
@@ -399,13 +427,13 @@ ngx_int_t ngx_http_osint_add_header(ngx_http_request_t *r, char *name,
     ngx_http_osint_add_header(r, name, (u_char *) text, sizeof(text) - 1)
 ngx_int_t ngx_http_osint_private_headers(ngx_http_request_t *r);
 cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
-const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
 
 
 /* the zone */
 char *ngx_http_osint_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 void ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
     ngx_uint_t type, ngx_uint_t result);
+void ngx_http_osint_count_invalid(ngx_http_request_t *r);
 void ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_msec_t max_wait,
     ngx_http_osint_admission_t *a, ngx_log_t *log);
@@ -429,7 +457,6 @@ void ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, const char *message);
 void ngx_http_osint_call_error(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, ngx_int_t http_status, const char *message);
-void ngx_http_osint_lookup_call_done(ngx_http_osint_lookup_t *lk);
 
 
 #endif /* _NGX_HTTP_OSINT_H_INCLUDED_ */

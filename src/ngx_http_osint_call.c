@@ -432,7 +432,7 @@ static void
 ngx_http_osint_call_end(ngx_http_osint_call_t *call)
 {
     ngx_http_osint_call_settle(call);
-    ngx_http_osint_lookup_call_done(call->lookup);
+    call->done(call);
 }
 
 

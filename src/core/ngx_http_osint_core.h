@@ -43,11 +43,12 @@ typedef enum {
     NGX_HTTP_OSINT_OK,
     NGX_HTTP_OSINT_NOT_FOUND,
     NGX_HTTP_OSINT_ERROR,
-    NGX_HTTP_OSINT_SKIPPED
+    NGX_HTTP_OSINT_SKIPPED,
+    NGX_HTTP_OSINT_STATUSES         /* the count */
 } ngx_http_osint_status_e;
 
 
-/* error.kind of docs/document.md; the order of ngx_http_osint_kinds[] */
+/* error.kind of docs/document.md; labels in ngx_http_osint_labels.c */
 typedef enum {
     NGX_HTTP_OSINT_ERR_NONE = 0,
     NGX_HTTP_OSINT_ERR_TIMEOUT,
@@ -61,7 +62,8 @@ typedef enum {
     NGX_HTTP_OSINT_ERR_DEADLINE,
     NGX_HTTP_OSINT_ERR_DISABLED,
     NGX_HTTP_OSINT_ERR_INTERNAL,    /* the worker's own, not the provider's */
-    NGX_HTTP_OSINT_ERR_REDIRECT
+    NGX_HTTP_OSINT_ERR_REDIRECT,
+    NGX_HTTP_OSINT_ERR_KINDS        /* the count */
 } ngx_http_osint_err_e;
 
 
@@ -451,6 +453,10 @@ ngx_msec_t ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max,
     ngx_uint_t attempt, uint32_t random);
 time_t ngx_http_osint_quota_period(time_t now, ngx_uint_t unit);
 time_t ngx_http_osint_quota_reset(time_t start, ngx_uint_t unit);
+
+/* the labels of the enums, src/core/ngx_http_osint_labels.c */
+const char *ngx_http_osint_status_name(ngx_http_osint_status_e status);
+const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
 
 
 #endif /* _NGX_HTTP_OSINT_CORE_H_INCLUDED_ */
