@@ -4,7 +4,8 @@
 # function calls between files outside the edge limiter's wing
 # (src/limit/), and finds one where there is; the pure code (src/core/,
 # src/formats/) includes neither ngx_http.h nor the glue's header; config
-# builds every source file and lists every header in ngx_module_deps.
+# builds every source file and lists every header in ngx_module_deps;
+# README's layout names every source file.
 
 use strict;
 use warnings;
@@ -78,6 +79,16 @@ for my $f (glob("$top/src/*.h $top/src/*/*.h")) {
     (my $name = $f) =~ s/^\Q$top\E\///;
     like($deps // '', qr/\$ngx_addon_dir\/\Q$name\E\b/,
          "ngx_module_deps lists $name");
+}
+
+
+# README's layout names every source file
+
+my $readme = read_file("$top/README.md");
+
+for my $f (glob("$top/src/*.c $top/src/*/*.c")) {
+    (my $short = $f) =~ s/^.*ngx_http_osint//;
+    like($readme, qr/`\Q$short\E`/, "README's layout names $short");
 }
 
 done_testing();
