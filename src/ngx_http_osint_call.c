@@ -897,14 +897,14 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
 
     if (bad) {
         ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
-                      "osint provider \"%V\": %ui bytes of ill-formed "
+                      "osint: provider \"%V\": %ui bytes of ill-formed "
                       "UTF-8 in the answer replaced with U+FFFD",
                       &call->provider->name, bad);
     }
 
     if (ngx_http_osint_answer_redact(&body, &call->provider->api_key)) {
         ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
-                      "osint provider \"%V\": its API key in the answer "
+                      "osint: provider \"%V\": its API key in the answer "
                       "redacted", &call->provider->name);
     }
 
