@@ -155,7 +155,7 @@ struct ngx_http_osint_call_s {
 
     ngx_event_t                 timer;      /* token wait, backoff, cache lock */
 
-    const char                 *cache;      /* l1, redis, miss, stale, bypass */
+    ngx_http_osint_source_e     cache;      /* where the answer came from */
     ngx_str_t                   stale;      /* a stale answer to fall back on */
     ngx_http_osint_status_e     stale_status;
     ngx_http_osint_err_e        stale_reason;
@@ -218,17 +218,11 @@ typedef struct {
 
 /* the osint zone: header of the shared memory */
 
-/* osint_cache_requests_total: tiers and results */
-#define NGX_HTTP_OSINT_TIER_L1       0
-#define NGX_HTTP_OSINT_TIER_REDIS    1
-#define NGX_HTTP_OSINT_CACHE_HIT     0
-#define NGX_HTTP_OSINT_CACHE_MISS    1
-#define NGX_HTTP_OSINT_CACHE_STALE   2
-#define NGX_HTTP_OSINT_CACHE_ERROR   3
-
 typedef struct {
-    ngx_atomic_t                lookups[7][4];  /* [type bit or 6][result] */
-    ngx_atomic_t                cache[2][4];    /* [tier][result] */
+    ngx_atomic_t                lookups[NGX_HTTP_OSINT_TYPE_ROWS]
+                                       [NGX_HTTP_OSINT_RESULTS];
+    ngx_atomic_t                cache[NGX_HTTP_OSINT_TIERS]
+                                     [NGX_HTTP_OSINT_CACHE_RESULTS];
     /*
      * Redis connections up, one entry a process slot (ngx_process_slot):
      * the pid of the worker while connected, else 0.  Only the owner
@@ -279,13 +273,6 @@ typedef struct {
     ngx_slab_pool_t            *shpool;
     ngx_http_osint_main_conf_t *omcf;
 } ngx_http_osint_shm_t;
-
-
-/* lookup result for osint_lookups_total */
-#define NGX_HTTP_OSINT_RESULT_OK       0
-#define NGX_HTTP_OSINT_RESULT_PARTIAL  1
-#define NGX_HTTP_OSINT_RESULT_FAILED   2
-#define NGX_HTTP_OSINT_RESULT_INVALID  3
 
 
 extern ngx_module_t  ngx_http_osint_module;

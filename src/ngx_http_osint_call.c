@@ -32,7 +32,8 @@ static ngx_int_t ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call,
 static void ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *value,
     size_t len);
 static void ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
-    ngx_http_osint_status_e status, ngx_str_t *value, const char *tier);
+    ngx_http_osint_status_e status, ngx_str_t *value,
+    ngx_http_osint_source_e tier);
 static void ngx_http_osint_call_settle(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_store(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
@@ -58,7 +59,8 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 
     /* the first pass, and each look for another call's answer (waiting) */
 
-    if (call->cache == NULL && ngx_http_osint_call_cache(call) != NGX_DECLINED)
+    if (call->cache == NGX_HTTP_OSINT_SRC_NONE
+        && ngx_http_osint_call_cache(call) != NGX_DECLINED)
     {
         return;
     }
@@ -91,12 +93,12 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
     if (lk->bypass) {
-        call->cache = "bypass";
+        call->cache = NGX_HTTP_OSINT_SRC_BYPASS;
         return NGX_DECLINED;
     }
 
     if (p->cache_ttl == 0) {
-        call->cache = "miss";
+        call->cache = NGX_HTTP_OSINT_SRC_MISS;
         return NGX_DECLINED;
     }
 
@@ -112,7 +114,8 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         case NGX_HTTP_OSINT_L1_FRESH:
             ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_HIT);
-            ngx_http_osint_call_serve(call, status, &value, "l1");
+            ngx_http_osint_call_serve(call, status, &value,
+                                      NGX_HTTP_OSINT_SRC_L1);
             return NGX_DONE;
 
         case NGX_HTTP_OSINT_L1_BUSY:
@@ -137,7 +140,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         }
     }
 
-    call->cache = "miss";
+    call->cache = NGX_HTTP_OSINT_SRC_MISS;
 
     if (omcf->redis == NULL) {
         return NGX_DECLINED;
@@ -242,7 +245,8 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
             call->locked = 0;
         }
 
-        ngx_http_osint_call_serve(call, status, &value, "redis");
+        ngx_http_osint_call_serve(call, status, &value,
+                                  NGX_HTTP_OSINT_SRC_REDIS);
 
     } else {
         ngx_http_osint_call_admit(call);
@@ -256,7 +260,8 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
 
 static void
 ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
-    ngx_http_osint_status_e status, ngx_str_t *value, const char *tier)
+    ngx_http_osint_status_e status, ngx_str_t *value,
+    ngx_http_osint_source_e tier)
 {
     call->cache = tier;
     call->status = status;
@@ -364,7 +369,7 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
 
     } else if (call->waiting) {
         call->waiting = 0;
-        call->cache = NULL;
+        call->cache = NGX_HTTP_OSINT_SRC_NONE;
         ngx_http_osint_call_begin(call);
 
     } else {
@@ -474,7 +479,7 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
                                    NGX_HTTP_OSINT_CACHE_STALE);
 
         call->stale_reason = call->err;
-        call->cache = "stale";
+        call->cache = NGX_HTTP_OSINT_SRC_STALE;
         call->status = call->stale_status;
         call->err = NGX_HTTP_OSINT_ERR_NONE;
         call->data = cJSON_ParseWithLength((char *) call->stale.data,

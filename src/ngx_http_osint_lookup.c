@@ -698,10 +698,9 @@ ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk)
 
         counted++;
 
-        if (call->cache
-            && (ngx_strcmp(call->cache, "l1") == 0
-                || ngx_strcmp(call->cache, "redis") == 0
-                || ngx_strcmp(call->cache, "stale") == 0))
+        if (call->cache == NGX_HTTP_OSINT_SRC_L1
+            || call->cache == NGX_HTTP_OSINT_SRC_REDIS
+            || call->cache == NGX_HTTP_OSINT_SRC_STALE)
         {
             cached++;
         }

@@ -105,7 +105,7 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
     if (!cJSON_AddStringToObject(item, "status",
                                  ngx_http_osint_status_name(call->status))
         || !cJSON_AddStringToObject(item, "cache",
-                                    call->cache ? call->cache : "miss")
+                                    ngx_http_osint_sources[call->cache])
         || !cJSON_AddItemToObject(item, "latency_ms",
                                   ngx_http_osint_ms(call->latency))
         || !cJSON_AddNumberToObject(item, "attempts",

@@ -606,7 +606,7 @@ ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
         return;
     }
 
-    for (row = 0; row < 6; row++) {
+    for (row = 0; row < NGX_HTTP_OSINT_TYPES; row++) {
         if (type == ((ngx_uint_t) 1 << row)) {
             break;
         }

@@ -33,6 +33,10 @@
 #define NGX_HTTP_OSINT_IP             (NGX_HTTP_OSINT_IPV4|NGX_HTTP_OSINT_IPV6)
 #define NGX_HTTP_OSINT_ANY            0x3f
 
+/* the type bits, and the rows of osint_lookups_total: them, then unknown */
+#define NGX_HTTP_OSINT_TYPES          6
+#define NGX_HTTP_OSINT_TYPE_ROWS      (NGX_HTTP_OSINT_TYPES + 1)
+
 /* longest target accepted, in bytes after percent-decoding */
 #define NGX_HTTP_OSINT_TARGET_MAX     2048
 
@@ -170,9 +174,12 @@ typedef struct {
 } ngx_http_osint_bucket_t;
 
 /* values of the osint_breaker_state gauge */
-#define NGX_HTTP_OSINT_BREAKER_CLOSED     0
-#define NGX_HTTP_OSINT_BREAKER_OPEN       1
-#define NGX_HTTP_OSINT_BREAKER_HALF_OPEN  2
+typedef enum {
+    NGX_HTTP_OSINT_BREAKER_CLOSED = 0,
+    NGX_HTTP_OSINT_BREAKER_OPEN,
+    NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
+    NGX_HTTP_OSINT_BREAKER_STATES   /* the count */
+} ngx_http_osint_breaker_state_e;
 
 /*
  * The breaker counts failures of distinct targets: the hashes of the
@@ -242,7 +249,8 @@ typedef struct {
     ngx_atomic_t                calls[NGX_HTTP_OSINT_OUTCOMES];
     ngx_atomic_t                skipped[NGX_HTTP_OSINT_SKIP_REASONS];
     ngx_atomic_t                retries;
-    ngx_atomic_t                transitions[3];  /* by state entered */
+    ngx_atomic_t                transitions[NGX_HTTP_OSINT_BREAKER_STATES];
+                                                /* by state entered */
     ngx_atomic_t                latency[NGX_HTTP_OSINT_LATENCY_BUCKETS + 1];
     ngx_atomic_t                latency_sum_us;
 
@@ -454,7 +462,58 @@ ngx_msec_t ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max,
 time_t ngx_http_osint_quota_period(time_t now, ngx_uint_t unit);
 time_t ngx_http_osint_quota_reset(time_t start, ngx_uint_t unit);
 
-/* the labels of the enums, src/core/ngx_http_osint_labels.c */
+/* result label of osint_lookups_total */
+typedef enum {
+    NGX_HTTP_OSINT_RESULT_OK = 0,
+    NGX_HTTP_OSINT_RESULT_PARTIAL,
+    NGX_HTTP_OSINT_RESULT_FAILED,
+    NGX_HTTP_OSINT_RESULT_INVALID,
+    NGX_HTTP_OSINT_RESULTS          /* the count */
+} ngx_http_osint_result_e;
+
+/* osint_cache_requests_total: tiers and results */
+typedef enum {
+    NGX_HTTP_OSINT_TIER_L1 = 0,
+    NGX_HTTP_OSINT_TIER_REDIS,
+    NGX_HTTP_OSINT_TIERS            /* the count */
+} ngx_http_osint_tier_e;
+
+typedef enum {
+    NGX_HTTP_OSINT_CACHE_HIT = 0,
+    NGX_HTTP_OSINT_CACHE_MISS,
+    NGX_HTTP_OSINT_CACHE_STALE,
+    NGX_HTTP_OSINT_CACHE_ERROR,
+    NGX_HTTP_OSINT_CACHE_RESULTS    /* the count */
+} ngx_http_osint_cache_result_e;
+
+/*
+ * providers.NAME.cache: where a call's answer came from.  NONE: the
+ * caches not asked yet (a call's first pass), written as a miss.
+ */
+typedef enum {
+    NGX_HTTP_OSINT_SRC_NONE = 0,
+    NGX_HTTP_OSINT_SRC_L1,
+    NGX_HTTP_OSINT_SRC_REDIS,
+    NGX_HTTP_OSINT_SRC_MISS,
+    NGX_HTTP_OSINT_SRC_STALE,
+    NGX_HTTP_OSINT_SRC_BYPASS,
+    NGX_HTTP_OSINT_SOURCES          /* the count */
+} ngx_http_osint_source_e;
+
+
+/*
+ * The labels of the enums, src/core/ngx_http_osint_labels.c: each table
+ * as long as its enum's count (in the comment), or the build fails.
+ */
+extern const char  *ngx_http_osint_type_rows[];        /* TYPE_ROWS */
+extern const char  *ngx_http_osint_results[];          /* RESULTS */
+extern const char  *ngx_http_osint_outcomes[];         /* OUTCOMES */
+extern const char  *ngx_http_osint_skip_reasons[];     /* SKIP_REASONS */
+extern const char  *ngx_http_osint_breaker_states[];   /* BREAKER_STATES */
+extern const char  *ngx_http_osint_tiers[];            /* TIERS */
+extern const char  *ngx_http_osint_cache_results[];    /* CACHE_RESULTS */
+extern const char  *ngx_http_osint_sources[];          /* SOURCES */
+
 const char *ngx_http_osint_status_name(ngx_http_osint_status_e status);
 const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
 
