@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The summary merge (src/ngx_http_osint_summary.c) of two providers whose
+ * The summary merge (src/core/ngx_http_osint_summary.c) of two providers whose
  * answers are as wide as osint_max_body lets them be: 100 000 members
  * each, of the same names and other values, and arrays of 100 000
  * elements, all different.  Prints the time of each merge; `make

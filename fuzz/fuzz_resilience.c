@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The arithmetic of resilience (src/ngx_http_osint_resilience.c): token
+ * The arithmetic of resilience (src/core/ngx_http_osint_resilience.c): token
  * bucket, circuit breaker, backoff, quota periods, driven by arbitrary
  * sequences of operations.  (Rate, size and time arguments are parsed by
  * nginx's own ngx_parse_time()/ngx_atoi(): not fuzzed here.)

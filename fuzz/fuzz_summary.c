@@ -2,8 +2,8 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The summary merge (src/ngx_http_osint_summary.c) over arbitrary
- * provider data, and the verdict (src/ngx_http_osint_verdict.c) it adds
+ * The summary merge (src/core/ngx_http_osint_summary.c) over arbitrary
+ * provider data, and the verdict (src/core/ngx_http_osint_verdict.c) it adds
  * from the providers of built-in formats.
  *
  * Input: one record per provider call, records separated by RS (0x1e);

@@ -111,7 +111,7 @@ typedef struct {
 
 
 /*
- * A built-in format (src/ngx_http_osint_formats.c, src/formats/): turns a
+ * A built-in format (src/formats/): turns a
  * provider's 2xx JSON answer into stable `data` fields.  Pure: cJSON in,
  * cJSON out, no nginx, so each is unit-tested and fuzzed alone.
  *   NGX_OK        *data is a new object the caller owns
@@ -319,7 +319,7 @@ u_char *ngx_http_osint_tpl_expand(ngx_pool_t *pool,
     ngx_str_t *api_key, size_t *len);
 
 /*
- * directive values (src/ngx_http_osint_conf_parse.c), within bounds that
+ * directive values (src/core/ngx_http_osint_conf_parse.c), within bounds that
  * keep every sum of them exact and every buffer they size in reason
  */
 #define NGX_HTTP_OSINT_RATE_MAX         1000000
@@ -402,7 +402,7 @@ const char *ngx_http_osint_redirect_check(const char *from, const char *next,
     ngx_uint_t foreign, ngx_uint_t repost, ngx_str_t *api_key,
     ngx_uint_t *same);
 
-/* the query arguments of /lookup (src/ngx_http_osint_args.c) */
+/* the query arguments of /lookup (src/core/ngx_http_osint_args.c) */
 #define NGX_HTTP_OSINT_PARAM_MAX  (3 * NGX_HTTP_OSINT_TARGET_MAX)
 
 ngx_int_t ngx_http_osint_arg_decode(ngx_pool_t *pool, ngx_str_t *raw,

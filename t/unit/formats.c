@@ -1,7 +1,7 @@
 
 /*
  * Unit tests of the built-in normalisers (src/formats/) and the verdict
- * (src/ngx_http_osint_verdict.c).  Prints TAP.
+ * (src/core/ngx_http_osint_verdict.c).  Prints TAP.
  *
  * Usage: formats BODIES_DIR   (t/lib/bodies: the canned provider answers
  * the end-to-end tests serve, so both read the same bodies)
