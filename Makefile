@@ -12,7 +12,8 @@ NGINX_SRC  ?= /usr/share/nginx/src
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_osint_module.so
 SOURCES    := config ngx_http_osint_module.c $(wildcard src/*.c src/*.h \
-              src/formats/*.c src/formats/*.h)
+              src/core/*.c src/core/*.h src/formats/*.c src/formats/*.h \
+              src/limit/*.c src/limit/*.h)
 
 # Debian packages: to build, and to run the tests
 DEPS       := nginx nginx-dev libcurl4-openssl-dev libhiredis-dev \
@@ -78,8 +79,9 @@ bench: test-deps build
 # the summary merge of two 100 000-member answers, timed (bench/summary.c)
 bench-summary: $(BUILD)/nginx/objs/Makefile
 	cc -O2 -g -Wall -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
-	    -Isrc/formats -Ifuzz -o $(BUILD)/bench_summary bench/summary.c \
-	    $(FUZZ_SRCS_summary) fuzz/ngx_stubs.c $(FUZZ_LIBS)
+	    -Isrc/core -Isrc/formats -Ifuzz -o $(BUILD)/bench_summary \
+	    bench/summary.c \
+	    $(PURE_SRCS) fuzz/ngx_stubs.c $(FUZZ_LIBS)
 	$(BUILD)/bench_summary
 
 clean:
@@ -111,35 +113,16 @@ FUZZ_NGX_INCS   := $(addprefix -I$(BUILD)/nginx/,src/core src/event \
 FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -Wall \
                    -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
-                   -Isrc/formats -Ifuzz
-FUZZ_LIBS       := -lcjson -lm
+                   -Isrc/core -Isrc/formats -Ifuzz
+FUZZ_LIBS       := -lcjson -lcurl -lm
 
-FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/formats/*.h)
-FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c)
-# the file that holds the cache value format, wherever it lives
-CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
-
-FUZZ_SRCS_target       := src/ngx_http_osint_target.c
-FUZZ_SRCS_template     := src/ngx_http_osint_template.c \
-                          src/ngx_http_osint_target.c
-FUZZ_SRCS_field        := src/ngx_http_osint_field.c
-FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c \
-                          $(wildcard src/ngx_http_osint_verdict.c) \
-                          $(FORMATS_SRCS)
-FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS) \
-                          src/ngx_http_osint_json.c \
-                          src/ngx_http_osint_answer.c
-FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
-FUZZ_SRCS_formats      := $(FORMATS_SRCS)
-FUZZ_SRCS_resilience   := src/ngx_http_osint_resilience.c
-FUZZ_SRCS_batch_body   := src/ngx_http_osint_batch_body.c
-FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
-                          src/ngx_http_osint_target.c
-FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
-FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c \
-                          src/ngx_http_osint_target.c
-FUZZ_SRCS_json         := src/ngx_http_osint_json.c \
-                          src/ngx_http_osint_answer.c
+FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/core/*.h \
+                   src/formats/*.h)
+FORMATS_SRCS    := $(wildcard src/formats/*.c)
+# every target links the whole pure code: src/core/ and src/formats/,
+# compiled once, with the fuzzer's coverage
+PURE_SRCS       := $(wildcard src/core/*.c) $(FORMATS_SRCS)
+PURE_OBJS       := $(patsubst src/%.c,$(FUZZ_BUILD)/pure/%.o,$(PURE_SRCS))
 
 .PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
 
@@ -160,16 +143,20 @@ $(FUZZ_BUILD)/stubs/%.o: fuzz/%.c $(FUZZ_HEADERS) \
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
 
-.SECONDARY: $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_cache_decode)
+$(FUZZ_BUILD)/pure/%.o: src/%.c $(FUZZ_HEADERS) $(BUILD)/nginx/objs/Makefile
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+.SECONDARY: $(FUZZ_BUILD)/stubs/ngx_stubs.o $(PURE_OBJS)
 
 define FUZZ_RULE
-$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) \
-        $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_$(1)) $(FUZZ_HEADERS) \
+$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).c $(PURE_OBJS) \
+        $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_HEADERS) \
         $(BUILD)/nginx/objs/Makefile
 	@mkdir -p $$(dir $$@)
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $$@ \
-	    fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) \
-	    $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_$(1)) $(FUZZ_LIBS)
+	    fuzz/fuzz_$(1).c $(PURE_OBJS) \
+	    $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_LIBS)
 endef
 
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))

@@ -574,6 +574,19 @@ ngx_http_osint_count_retry(ngx_http_osint_provider_t *p)
 }
 
 
+/* a request refused as bad input: osint_lookups_total{result="invalid"} */
+
+void
+ngx_http_osint_count_invalid(ngx_http_request_t *r)
+{
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    ngx_http_osint_count_lookup(omcf, 0, NGX_HTTP_OSINT_RESULT_INVALID);
+}
+
+
 /* counts lookups for osint_lookups_total; lock-free, all workers */
 
 void
@@ -593,7 +606,7 @@ ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
         return;
     }
 
-    for (row = 0; row < 6; row++) {
+    for (row = 0; row < NGX_HTTP_OSINT_TYPES; row++) {
         if (type == ((ngx_uint_t) 1 << row)) {
             break;
         }

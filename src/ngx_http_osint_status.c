@@ -39,34 +39,6 @@ static double ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps,
 static size_t ngx_http_osint_zone_used(ngx_http_osint_shm_t *ctx);
 
 
-static const char  *ngx_http_osint_outcomes[] = {
-    "ok", "not_found", "timeout", "connect", "http_4xx", "http_5xx",
-    "rate_limited", "bad_response", "too_large"
-};
-
-static const char  *ngx_http_osint_skip_reasons[] = {
-    "breaker_open", "rate_limited", "disabled", "deadline"
-};
-
-static const char  *ngx_http_osint_breaker_states[] = {
-    "closed", "open", "half_open"
-};
-
-static const char  *ngx_http_osint_tiers[] = { "l1", "redis" };
-
-static const char  *ngx_http_osint_cache_results[] = {
-    "hit", "miss", "stale", "error"
-};
-
-static const char  *ngx_http_osint_results[] = {
-    "ok", "partial", "failed", "invalid"
-};
-
-/* rows of the lookups counter: the type bits in order, then "unknown" */
-static const char  *ngx_http_osint_type_rows[] = {
-    "ipv4", "ipv6", "domain", "email", "url", "hash", "unknown"
-};
-
 /* upper bounds of osint_provider_latency_seconds, as Prometheus writes */
 static const char  *ngx_http_osint_le[] = {
     "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
@@ -228,8 +200,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     ngx_http_osint_help(p, last, "osint_lookups_total", "counter",
                         "Lookups answered, by target type and result.");
 
-    for (i = 0; ctx && i < 7; i++) {
-        for (j = 0; j < 4; j++) {
+    for (i = 0; ctx && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
+        for (j = 0; j < NGX_HTTP_OSINT_RESULTS; j++) {
             p = ngx_slprintf(p, last,
                              "osint_lookups_total{type=\"%s\",result=\"%s\"}"
                              " %uA\n", ngx_http_osint_type_rows[i],
@@ -318,7 +290,10 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
                         "entered.");
 
     for (i = 0; i < n; i++) {
-        for (j = 0; prov[i].state && j < 3; j++) {
+        for (j = 0;
+             prov[i].state && j < NGX_HTTP_OSINT_BREAKER_STATES;
+             j++)
+        {
             p = ngx_slprintf(p, last, "osint_breaker_transitions_total"
                              "{provider=\"%V\",state=\"%s\"} %uA\n",
                              &prov[i].name, ngx_http_osint_breaker_states[j],
@@ -391,8 +366,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     ngx_http_osint_help(p, last, "osint_cache_requests_total", "counter",
                         "Cache lookups, by tier and result.");
 
-    for (i = 0; ctx && i < 2; i++) {
-        for (j = 0; j < 4; j++) {
+    for (i = 0; ctx && i < NGX_HTTP_OSINT_TIERS; i++) {
+        for (j = 0; j < NGX_HTTP_OSINT_CACHE_RESULTS; j++) {
             p = ngx_slprintf(p, last, "osint_cache_requests_total{tier=\"%s\","
                              "result=\"%s\"} %uA\n", ngx_http_osint_tiers[i],
                              ngx_http_osint_cache_results[j],
@@ -482,10 +457,10 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
 
     obj = cJSON_AddObjectToObject(doc, "cache");
 
-    for (i = 0; obj && ctx && i < 2; i++) {
+    for (i = 0; obj && ctx && i < NGX_HTTP_OSINT_TIERS; i++) {
         row = cJSON_AddObjectToObject(obj, ngx_http_osint_tiers[i]);
 
-        for (j = 0; row && j < 4; j++) {
+        for (j = 0; row && j < NGX_HTTP_OSINT_CACHE_RESULTS; j++) {
             cJSON_AddNumberToObject(row, ngx_http_osint_cache_results[j],
                                     (double) ctx->sh->counters.cache[i][j]);
         }
@@ -498,10 +473,10 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
 
     obj = cJSON_AddObjectToObject(doc, "lookups");
 
-    for (i = 0; obj && ctx && i < 7; i++) {
+    for (i = 0; obj && ctx && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
         row = cJSON_AddObjectToObject(obj, ngx_http_osint_type_rows[i]);
 
-        for (j = 0; row && j < 4; j++) {
+        for (j = 0; row && j < NGX_HTTP_OSINT_RESULTS; j++) {
             cJSON_AddNumberToObject(row, ngx_http_osint_results[j],
                                     (double) ctx->sh->counters.lookups[i][j]);
         }
@@ -555,7 +530,7 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 
     arr = cJSON_AddArrayToObject(item, "types");
 
-    for (j = 0; arr && j < 6; j++) {
+    for (j = 0; arr && j < NGX_HTTP_OSINT_TYPES; j++) {
         if (p->types & (1 << j)) {
             cJSON_AddItemToArray(arr, cJSON_CreateString(
                                      ngx_http_osint_type_rows[j]));

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 
 # GET /status and /healthz: exact counters in the Prometheus text, summed
-# over both workers and kept across reload; every metric of INTERFACE.md
+# over both workers and kept across reload; every metric of docs/metrics.md
 # with HELP and TYPE; cumulative histogram buckets; `promtool check
 # metrics`; a real Prometheus server scraping /status and answering PromQL;
 # the JSON carrying the same numbers; the HTML ops page rendered by
@@ -377,7 +377,7 @@ ok(val($P, 'osint_bucket_tokens', provider => 'A') > 0
    && val($P, 'osint_bucket_tokens', provider => 'A') <= 50,
    'prometheus: bucket tokens of A within (0, 50]');
 
-# the metrics of INTERFACE.md, with HELP and TYPE
+# the metrics of docs/metrics.md, with HELP and TYPE
 my %iface = (
     osint_lookups_total            => 'counter',
     osint_provider_calls_total     => 'counter',

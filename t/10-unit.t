@@ -9,28 +9,18 @@ use warnings;
 
 use FindBin;
 
-my $top = "$FindBin::Bin/..";
-my $ngx = "$top/build/nginx";
-my $out = "$top/build/unit";
+use lib "$FindBin::Bin/lib";
+use OsintUnit qw(unit_build);
 
-unless (-f "$ngx/objs/ngx_auto_config.h") {
-    print "Bail out! $ngx is not configured: run make build\n";
-    exit 255;
-}
+my $out = "$FindBin::Bin/../build/unit";
 
 mkdir $out;
 
-my @inc = map { "-I$ngx/$_" }
-    qw(src/core src/event src/event/modules src/os/unix objs src/http
-       src/http/modules src/http/v2);
-
 my $bin = "$out/resilience";
-my @cc = ('cc', '-O1', '-g', '-Wall', '-Werror', '-Wno-unused-parameter',
-          @inc, "-I$top/src", '-o', $bin, "$top/t/unit/resilience.c",
-          "$top/src/ngx_http_osint_resilience.c");
+my $err = unit_build('resilience', $bin);
 
-if (system(@cc) != 0) {
-    print "Bail out! cannot compile the unit tests: @cc\n";
+if ($err) {
+    print "Bail out! cannot compile the unit tests: $err\n";
     exit 255;
 }
 

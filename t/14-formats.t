@@ -13,33 +13,20 @@ use warnings;
 use FindBin;
 use File::Temp qw(tempdir);
 
-my $top = "$FindBin::Bin/..";
-my $ngx = "$top/build/nginx";
-my $out = "$top/build/unit";
+use lib "$FindBin::Bin/lib";
+use OsintUnit qw(unit_build);
 
-unless (-f "$ngx/objs/ngx_auto_config.h") {
-    print "Bail out! $ngx is not configured: run make build\n";
-    exit 255;
-}
+my $top = "$FindBin::Bin/..";
+my $out = "$top/build/unit";
 
 mkdir $out;
 
-my @inc = map { "-I$ngx/$_" }
-    qw(src/core src/event src/event/modules src/os/unix objs src/http
-       src/http/modules src/http/v2);
-
-my @src = ("$top/t/unit/formats.c", glob("$top/src/formats/*.c"),
-           "$top/src/ngx_http_osint_formats.c",
-           "$top/src/ngx_http_osint_verdict.c");
-
 my @san = sanitizers();
 my $bin = "$out/formats";
-my @cc = ('cc', '-O1', '-g', '-W', '-Wall', '-Wpointer-arith', '-Werror',
-          '-Wno-unused-parameter', @san, @inc, "-I$top/src", '-o', $bin,
-          @src, '-lcjson');
+my $err = unit_build('formats', $bin, @san);
 
-if (system(@cc) != 0) {
-    print "Bail out! cannot compile the unit tests: @cc\n";
+if ($err) {
+    print "Bail out! cannot compile the unit tests: $err\n";
     exit 255;
 }
 

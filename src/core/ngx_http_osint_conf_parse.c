@@ -10,9 +10,8 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 
 
 /* "name=value" parameters: NGX_OK and the value when arg is one */

@@ -25,7 +25,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 
 
 /* steps of redaction per byte of the secret, at each position */

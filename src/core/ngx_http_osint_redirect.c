@@ -15,7 +15,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include <curl/curl.h>
+
+#include "ngx_http_osint_core.h"
 
 
 static ngx_uint_t ngx_http_osint_ipv4_public(const u_char *a);

@@ -26,7 +26,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 
 
 /* "%1.17g" of a double: sign, 17 digits, ".", "e-308" */

@@ -12,7 +12,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 #include "ngx_http_osint_verdict.h"
 
 
@@ -63,8 +63,8 @@ static uint64_t ngx_http_osint_summary_hash(uint64_t h, const void *p,
 static uint64_t ngx_http_osint_summary_hash_value(cJSON *item);
 static ngx_uint_t ngx_http_osint_summary_equal(cJSON *a, cJSON *b);
 static cJSON *ngx_http_osint_summary_value(cJSON *item);
-static ngx_int_t ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk,
-    cJSON *summary);
+static ngx_int_t ngx_http_osint_summary_verdict(
+    ngx_http_osint_summary_in_t *in, ngx_uint_t n, cJSON *summary);
 
 
 /*
@@ -74,11 +74,12 @@ static ngx_int_t ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk,
  */
 
 cJSON *
-ngx_http_osint_summary(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
+ngx_http_osint_summary(ngx_http_osint_summary_in_t *in, ngx_uint_t n,
+    ngx_pool_t *pool)
 {
     cJSON                         *field;
     ngx_int_t                      rc;
-    ngx_uint_t                     i, n;
+    ngx_uint_t                     i, k;
     ngx_http_osint_summary_ctx_t   ctx;
 
     ngx_memzero(&ctx, sizeof(ngx_http_osint_summary_ctx_t));
@@ -91,17 +92,15 @@ ngx_http_osint_summary(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
 
     rc = ngx_http_osint_summary_grow(&ctx, 64);
 
-    for (i = 0; rc == NGX_OK && i < lk->ncalls; i++) {
+    for (i = 0; rc == NGX_OK && i < n; i++) {
 
-        if (lk->calls[i].status != NGX_HTTP_OSINT_OK
-            || !cJSON_IsObject(lk->calls[i].data))
-        {
+        if (in[i].status != NGX_HTTP_OSINT_OK || !cJSON_IsObject(in[i].data)) {
             continue;
         }
 
-        for (field = lk->calls[i].data->child, n = 0;
-             field && n < NGX_HTTP_OSINT_SUMMARY_MEMBERS && rc == NGX_OK;
-             field = field->next, n++)
+        for (field = in[i].data->child, k = 0;
+             field && k < NGX_HTTP_OSINT_SUMMARY_MEMBERS && rc == NGX_OK;
+             field = field->next, k++)
         {
             rc = ngx_http_osint_summary_add(&ctx, field);
         }
@@ -112,7 +111,7 @@ ngx_http_osint_summary(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
     }
 
     if (rc != NGX_OK
-        || ngx_http_osint_summary_verdict(lk, ctx.summary) != NGX_OK)
+        || ngx_http_osint_summary_verdict(in, n, ctx.summary) != NGX_OK)
     {
         cJSON_Delete(ctx.summary);
         return NULL;
@@ -129,49 +128,49 @@ ngx_http_osint_summary(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
  */
 
 static ngx_int_t
-ngx_http_osint_summary_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
+ngx_http_osint_summary_verdict(ngx_http_osint_summary_in_t *in, ngx_uint_t n,
+    cJSON *summary)
 {
-    cJSON                      *in, *entry, *verdict;
+    cJSON                      *judged, *entry, *verdict;
     ngx_uint_t                  i;
     ngx_http_osint_provider_t  *p;
 
-    in = cJSON_CreateObject();
-    if (in == NULL) {
+    judged = cJSON_CreateObject();
+    if (judged == NULL) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < lk->ncalls; i++) {
-        p = lk->calls[i].provider;
+    for (i = 0; i < n; i++) {
+        p = in[i].provider;
 
-        if (lk->calls[i].status != NGX_HTTP_OSINT_OK
+        if (in[i].status != NGX_HTTP_OSINT_OK
             || ngx_http_osint_formats[p->format].normalise == NULL
-            || !cJSON_IsObject(lk->calls[i].data))
+            || !cJSON_IsObject(in[i].data))
         {
             continue;
         }
 
         /* a reference: deleting the input leaves the call's data alone */
 
-        entry = cJSON_AddObjectToObject(in, (char *) p->name.data);
+        entry = cJSON_AddObjectToObject(judged, (char *) p->name.data);
 
         if (entry == NULL
             || !cJSON_AddStringToObject(entry, "format",
                                         ngx_http_osint_formats[p->format].name)
-            || !cJSON_AddItemReferenceToObject(entry, "data",
-                                               lk->calls[i].data))
+            || !cJSON_AddItemReferenceToObject(entry, "data", in[i].data))
         {
-            cJSON_Delete(in);
+            cJSON_Delete(judged);
             return NGX_ERROR;
         }
     }
 
-    if (in->child == NULL) {
-        cJSON_Delete(in);
+    if (judged->child == NULL) {
+        cJSON_Delete(judged);
         return NGX_OK;
     }
 
-    verdict = ngx_http_osint_verdict(in);
-    cJSON_Delete(in);
+    verdict = ngx_http_osint_verdict(judged);
+    cJSON_Delete(judged);
 
     if (verdict == NULL) {
         return NGX_ERROR;

@@ -10,7 +10,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 
 
 static ngx_int_t ngx_http_osint_field_step(ngx_http_osint_field_t *f,

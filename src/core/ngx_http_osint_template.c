@@ -12,7 +12,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 
 
 typedef struct {
