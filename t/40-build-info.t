@@ -16,7 +16,7 @@ use OsintTest;
 my $ROOT = "$FindBin::Bin/..";
 
 my ($header) = grep { /NGX_HTTP_OSINT_VERSION\s+"/ }
-               do { open my $fh, '<', "$ROOT/src/ngx_http_osint.h" or die $!;
+               do { open my $fh, '<', "$ROOT/src/core/ngx_http_osint_core.h" or die $!;
                     <$fh> };
 my ($version) = $header =~ /"([^"]+)"/;
 like($version, qr/^\d+\.\d+\.\d+$/, "the module's version: $version");
