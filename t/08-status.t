@@ -26,7 +26,7 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use lib "$FindBin::Bin/lib";
 use OsintTest;
-use OsintProm;
+use OsintTest::Prometheus;
 
 my $PROMTOOL   = $ENV{OSINT_PROMTOOL}   || '/usr/bin/promtool';
 my $PROMETHEUS = $ENV{OSINT_PROMETHEUS} || '/usr/bin/prometheus';
@@ -589,7 +589,7 @@ SKIP: {
     skip "$PROMETHEUS missing (OSINT_ALLOW_SKIP)", 2
         unless need($PROMETHEUS, 'Debian package prometheus');
 
-    my $prom = OsintProm->start($t, '/status');
+    my $prom = OsintTest::Prometheus->start($t, '/status');
     my $query = sub {
         my $res = $prom->query($_[0]) || [];
         return @$res ? $res->[0]{value}[1] : undef;

@@ -17,13 +17,13 @@ use FindBin;
 use JSON::PP ();
 use lib "$FindBin::Bin/lib";
 use OsintTest;
-use OsintProm;
+use OsintTest::Prometheus;
 
 plan(skip_all => 'redis-server not installed') unless OsintTest::have_redis();
 
 my $ROOT       = "$FindBin::Bin/..";
 my $PROMTOOL   = $ENV{OSINT_PROMTOOL}   || '/usr/bin/promtool';
-my $PROMETHEUS = $OsintProm::PROMETHEUS;
+my $PROMETHEUS = $OsintTest::Prometheus::PROMETHEUS;
 my $RULES      = "$ROOT/contrib/prometheus/osint-alerts.yml";
 my $DASHBOARD  = "$ROOT/contrib/grafana/osint-dashboard.json";
 
@@ -129,7 +129,7 @@ sub load_round {
 }
 
 # Prometheus on loopback, scraping every second
-my $prom = OsintProm->start($t, '/status');
+my $prom = OsintTest::Prometheus->start($t, '/status');
 my $dir = $t->testdir;
 sub query { $prom->query(@_) }
 

@@ -5,7 +5,8 @@
 # (src/limit/), and finds one where there is; the pure code (src/core/,
 # src/formats/) includes neither ngx_http.h nor the glue's header; config
 # builds every source file and lists every header in ngx_module_deps;
-# README's layout names every source file.
+# README's layout names every source file; the Perl harness of t/lib/ has
+# one package per file, named after its path.
 
 use strict;
 use warnings;
@@ -89,6 +90,21 @@ my $readme = read_file("$top/README.md");
 for my $f (glob("$top/src/*.c $top/src/*/*.c")) {
     (my $short = $f) =~ s/^.*ngx_http_osint//;
     like($readme, qr/`\Q$short\E`/, "README's layout names $short");
+}
+
+
+# t/lib: one package per file, OsintTest/Fixture.pm is OsintTest::Fixture
+
+my @pm = map { glob("$top/t/lib/$_") } qw(*.pm */*.pm */*/*.pm);
+
+ok(@pm >= 4, 't/lib holds the harness') or diag("@pm");
+
+for my $f (@pm) {
+    (my $name = $f) =~ s/^\Q$top\E\/t\/lib\///;
+    (my $package = $name) =~ s/\.pm$//;
+    $package =~ s/\//::/g;
+    my @packages = read_file($f) =~ /^\s*package\s+([\w:]+)/mg;
+    is("@packages", $package, "t/lib/$name declares package $package only");
 }
 
 done_testing();

@@ -1,10 +1,10 @@
-package OsintProm;
+package OsintTest::Prometheus;
 
 # A real Prometheus server for the tests: on 127.0.0.1, scraping one nginx's
 # status location every second, its storage in the test directory; stopped
 # by its PID when the object goes (or at exit).
 #
-#   my $p = OsintProm->start($t, '/status');
+#   my $p = OsintTest::Prometheus->start($t, '/status');
 #   my $result = $p->query('osint_redis_up');   # arrayref, undef on error
 #   $p->stop;
 
