@@ -30,7 +30,7 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OsintTest;
-use OsintUnit qw(unit_build);
+use OsintUnit qw(unit_run);
 use JSON::PP ();
 
 OsintTest->require_module;
@@ -359,14 +359,7 @@ is($fx->by_path->{'/p2/'} // 0, 0, '... and never asked');
 ###############################################################################
 # Part 4: the address classifier, every range
 
-my $bin = "$dir/unit-redirect";
-my $err = unit_build('redirect', $bin);
-
-is($err, undef, 'the unit test of the classifier compiles');
-my $out = qx($bin);
-is($?, 0, 'the classifier unit test passes') or diag($out);
-like($out, qr/^1\.\.(\d+)$/m, '... and reports its plan');
-unlike($out, qr/^not ok/m, '... every case ok');
+unit_run('redirect');
 
 
 ###############################################################################
