@@ -85,7 +85,7 @@ sub _relay {
     close $tap;
 
     Test::More::is($?, 0, "$name exits 0");
-    Test::More::is($plan, $ran, "$name's plan is the $ran tests it ran");
+    Test::More::is($plan, $ran, "${name}'s plan is the $ran tests it ran");
 
     return Test::More::done_testing();
 }
