@@ -236,6 +236,12 @@ typedef struct {
      */
     ngx_pid_t                   redis_up[NGX_MAX_PROCESSES];
     ngx_atomic_t                redis_writes_dropped;
+
+    /* whole lookups answered: osint_lookup_duration_seconds */
+    ngx_atomic_t                lookup_latency[NGX_HTTP_OSINT_LATENCY_BUCKETS
+                                               + 1];
+    ngx_atomic_t                lookup_latency_sum_us;
+    time_t                      start;          /* the counters' start */
 } ngx_http_osint_counters_t;
 
 
@@ -423,6 +429,8 @@ cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
 
 /* the zone */
 char *ngx_http_osint_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_osint_count_duration(ngx_http_osint_main_conf_t *omcf,
+    double ms);
 void ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
     ngx_uint_t type, ngx_uint_t result);
 void ngx_http_osint_count_invalid(ngx_http_request_t *r);

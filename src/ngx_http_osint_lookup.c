@@ -500,6 +500,7 @@ ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
                                 ok == 0 ? NGX_HTTP_OSINT_RESULT_FAILED
                                 : failed ? NGX_HTTP_OSINT_RESULT_PARTIAL
                                 : NGX_HTTP_OSINT_RESULT_OK);
+    ngx_http_osint_count_duration(omcf, ngx_http_osint_now_ms() - lk->started);
 
     return ok ? NGX_HTTP_OK : NGX_HTTP_BAD_GATEWAY;
 }
