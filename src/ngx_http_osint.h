@@ -194,6 +194,9 @@ struct ngx_http_osint_lookup_s {
     ngx_str_t                   target;             /* canonical form */
     ngx_uint_t                  type;
     ngx_str_t                   request_id;
+    ngx_str_t                   traceparent;        /* valid, or empty */
+    ngx_str_t                   tracestate;         /* valid, or empty */
+    ngx_str_t                   verdict;            /* its level */
 
     ngx_http_osint_call_t      *calls;
     ngx_uint_t                  ncalls;
@@ -408,6 +411,8 @@ void ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh);
 
 /* variables */
 ngx_int_t ngx_http_osint_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_osint_header_in(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
 
 /* status and health */
 ngx_int_t ngx_http_osint_status_handler(ngx_http_request_t *r);
