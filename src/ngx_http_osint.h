@@ -194,6 +194,9 @@ struct ngx_http_osint_lookup_s {
     ngx_str_t                   target;             /* canonical form */
     ngx_uint_t                  type;
     ngx_str_t                   request_id;
+    ngx_str_t                   traceparent;        /* valid, or empty */
+    ngx_str_t                   tracestate;         /* valid, or empty */
+    ngx_str_t                   verdict;            /* its level */
 
     ngx_http_osint_call_t      *calls;
     ngx_uint_t                  ncalls;
@@ -236,6 +239,12 @@ typedef struct {
      */
     ngx_pid_t                   redis_up[NGX_MAX_PROCESSES];
     ngx_atomic_t                redis_writes_dropped;
+
+    /* whole lookups answered: osint_lookup_duration_seconds */
+    ngx_atomic_t                lookup_latency[NGX_HTTP_OSINT_LATENCY_BUCKETS
+                                               + 1];
+    ngx_atomic_t                lookup_latency_sum_us;
+    time_t                      start;          /* the counters' start */
 } ngx_http_osint_counters_t;
 
 
@@ -402,6 +411,8 @@ void ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh);
 
 /* variables */
 ngx_int_t ngx_http_osint_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_osint_header_in(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
 
 /* status and health */
 ngx_int_t ngx_http_osint_status_handler(ngx_http_request_t *r);
@@ -423,6 +434,8 @@ cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
 
 /* the zone */
 char *ngx_http_osint_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_osint_count_duration(ngx_http_osint_main_conf_t *omcf,
+    double ms);
 void ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
     ngx_uint_t type, ngx_uint_t result);
 void ngx_http_osint_count_invalid(ngx_http_request_t *r);

@@ -25,6 +25,8 @@
 
 static void ngx_http_osint_call_fetch(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_done(ngx_http_osint_fetch_t *f);
+static ngx_int_t ngx_http_osint_call_header(ngx_http_osint_call_t *call,
+    char *name, ngx_str_t *value);
 static ngx_http_osint_outcome_e ngx_http_osint_call_classify(
     ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_timer(ngx_event_t *ev);
@@ -666,18 +668,16 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
         }
     }
 
-    if (lk->request_id.len) {
-        line = ngx_pnalloc(lk->pool, sizeof("X-Request-ID: ")
-                                     + lk->request_id.len);
-        if (line == NULL) {
-            goto failed;
-        }
+    /* correlation; ngx_http_osint_fetch drops them off the origin */
 
-        (void) ngx_sprintf(line, "X-Request-ID: %V%Z", &lk->request_id);
-
-        if (ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK) {
-            goto failed;
-        }
+    if (ngx_http_osint_call_header(call, "X-Request-ID", &lk->request_id)
+        != NGX_OK
+        || ngx_http_osint_call_header(call, "traceparent", &lk->traceparent)
+           != NGX_OK
+        || ngx_http_osint_call_header(call, "tracestate", &lk->tracestate)
+           != NGX_OK)
+    {
+        goto failed;
     }
 
     /* the lookup's deadline ends every attempt that outlives it */
@@ -718,6 +718,30 @@ failed:
  * nothing.  A token or quota unit taken stays taken: the request may have
  * reached the provider.  No retry: the shortage is likely still there.
  */
+
+/* "name: value" for the provider, unless the value is empty */
+
+static ngx_int_t
+ngx_http_osint_call_header(ngx_http_osint_call_t *call, char *name,
+    ngx_str_t *value)
+{
+    u_char  *line;
+
+    if (value->len == 0) {
+        return NGX_OK;
+    }
+
+    line = ngx_pnalloc(call->lookup->pool,
+                       ngx_strlen(name) + sizeof(": ") + value->len);
+    if (line == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(line, "%s: %V%Z", name, value);
+
+    return ngx_http_osint_fetch_add_header(&call->fetch, (char *) line);
+}
+
 
 static void
 ngx_http_osint_call_local(ngx_http_osint_call_t *call, const char *message)

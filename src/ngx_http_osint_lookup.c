@@ -21,6 +21,8 @@ static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name,
 static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
     const char *kind, const char *fmt, ...);
 
+static void ngx_http_osint_lookup_trace(ngx_http_osint_lookup_t *lk,
+    ngx_http_request_t *r);
 static void ngx_http_osint_lookup_deadline(ngx_event_t *ev);
 static void ngx_http_osint_lookup_call_done(ngx_http_osint_call_t *call);
 static void ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk);
@@ -64,7 +66,36 @@ ngx_http_osint_lookup_create(ngx_http_request_t *r, ngx_pool_t *pool)
         lk->request_id.len = vv->len;
     }
 
+    ngx_http_osint_lookup_trace(lk, r->main);
+
     return lk;
+}
+
+
+/*
+ * The client's trace context, for the providers: a tracestate only with a
+ * traceparent, each well-formed and sent once; nothing else is passed on.
+ */
+
+static void
+ngx_http_osint_lookup_trace(ngx_http_osint_lookup_t *lk,
+    ngx_http_request_t *r)
+{
+    ngx_str_t  tp, ts;
+
+    if (ngx_http_osint_header_in(r, "traceparent", &tp) != NGX_OK
+        || !ngx_http_osint_traceparent_valid(tp.data, tp.len))
+    {
+        return;
+    }
+
+    lk->traceparent = tp;
+
+    if (ngx_http_osint_header_in(r, "tracestate", &ts) == NGX_OK
+        && ngx_http_osint_tracestate_valid(ts.data, ts.len))
+    {
+        lk->tracestate = ts;
+    }
 }
 
 
@@ -500,6 +531,7 @@ ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
                                 ok == 0 ? NGX_HTTP_OSINT_RESULT_FAILED
                                 : failed ? NGX_HTTP_OSINT_RESULT_PARTIAL
                                 : NGX_HTTP_OSINT_RESULT_OK);
+    ngx_http_osint_count_duration(omcf, ngx_http_osint_now_ms() - lk->started);
 
     return ok ? NGX_HTTP_OK : NGX_HTTP_BAD_GATEWAY;
 }

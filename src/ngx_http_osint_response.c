@@ -18,6 +18,8 @@
 static cJSON *ngx_http_osint_call_document(ngx_http_osint_call_t *call);
 static cJSON *ngx_http_osint_string(ngx_str_t *s);
 static cJSON *ngx_http_osint_ms(double ms);
+static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
+    cJSON *summary);
 
 
 cJSON *
@@ -64,6 +66,10 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk)
         goto failed;
     }
 
+    if (ngx_http_osint_keep_verdict(lk, item) != NGX_OK) {
+        goto failed;
+    }
+
     providers = cJSON_AddObjectToObject(doc, "providers");
     if (providers == NULL) {
         goto failed;
@@ -89,6 +95,33 @@ failed:
     cJSON_Delete(doc);
 
     return NULL;
+}
+
+
+/* summary.verdict.level for $osint_verdict: the document goes first */
+
+static ngx_int_t
+ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
+{
+    cJSON  *level;
+
+    level = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(summary, "verdict"), "level");
+
+    if (!cJSON_IsString(level)) {
+        return NGX_OK;
+    }
+
+    lk->verdict.len = ngx_strlen(level->valuestring);
+    lk->verdict.data = ngx_pnalloc(lk->pool, lk->verdict.len);
+
+    if (lk->verdict.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(lk->verdict.data, level->valuestring, lk->verdict.len);
+
+    return NGX_OK;
 }
 
 

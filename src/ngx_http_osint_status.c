@@ -37,9 +37,11 @@ static cJSON *ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 static double ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps,
     double q);
 static size_t ngx_http_osint_zone_used(ngx_http_osint_shm_t *ctx);
+static u_char *ngx_http_osint_prom_lookups(u_char *p, u_char *last,
+    ngx_http_osint_shm_t *ctx);
 
 
-/* upper bounds of osint_provider_latency_seconds, as Prometheus writes */
+/* upper bounds of the latency histograms, as Prometheus writes them */
 static const char  *ngx_http_osint_le[] = {
     "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
     "10", "+Inf"
@@ -192,23 +194,13 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     /* nginx's version as built against: a module loads in no other */
 
     ngx_http_osint_help(p, last, "osint_build_info", "gauge",
-                        "The module's version and nginx's, always 1.");
+                        "Always 1; the module's version and nginx's "
+                        "as labels.");
     p = ngx_slprintf(p, last, "osint_build_info{version=\""
                      NGX_HTTP_OSINT_VERSION "\",nginx=\"" NGINX_VERSION
                      "\"} 1\n");
 
-    ngx_http_osint_help(p, last, "osint_lookups_total", "counter",
-                        "Lookups answered, by target type and result.");
-
-    for (i = 0; ctx && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
-        for (j = 0; j < NGX_HTTP_OSINT_RESULTS; j++) {
-            p = ngx_slprintf(p, last,
-                             "osint_lookups_total{type=\"%s\",result=\"%s\"}"
-                             " %uA\n", ngx_http_osint_type_rows[i],
-                             ngx_http_osint_results[j],
-                             ctx->sh->counters.lookups[i][j]);
-        }
-    }
+    p = ngx_http_osint_prom_lookups(p, last, ctx);
 
     ngx_http_osint_help(p, last, "osint_provider_calls_total", "counter",
                         "Network attempts to providers, by outcome.");
@@ -247,7 +239,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 
     ngx_http_osint_help(p, last, "osint_provider_latency_seconds",
                         "histogram",
-                        "Latency of network attempts to providers.");
+                        "Duration of network attempts to providers, "
+                        "in seconds.");
 
     for (i = 0; i < n; i++) {
         ps = prov[i].state;
@@ -302,7 +295,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     }
 
     ngx_http_osint_help(p, last, "osint_bucket_tokens", "gauge",
-                        "Tokens left in the provider's rate limit.");
+                        "Tokens left in the provider's rate limit "
+                        "bucket.");
 
     if (ctx) {
         ngx_shmtx_lock(&ctx->shpool->mutex);
@@ -335,9 +329,10 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
         }
     }
 
-    ngx_http_osint_help(p, last, "osint_provider_quota_reset_seconds",
-                        "gauge", "Unix time when the provider's quota "
-                        "period ends.");
+    ngx_http_osint_help(p, last,
+                        "osint_provider_quota_reset_timestamp_seconds",
+                        "gauge", "Unix time in seconds when the provider's "
+                        "quota period ends.");
 
     for (i = 0; i < n; i++) {
         if (prov[i].state && prov[i].quota.limit) {
@@ -346,8 +341,9 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
                                                     prov[i].quota.unit),
                         prov[i].quota.unit);
 
-            p = ngx_slprintf(p, last, "osint_provider_quota_reset_seconds"
-                             "{provider=\"%V\"} %T\n", &prov[i].name, reset);
+            p = ngx_slprintf(p, last, "osint_provider_quota_reset_timestamp"
+                             "_seconds{provider=\"%V\"} %T\n", &prov[i].name,
+                             reset);
         }
     }
 
@@ -356,7 +352,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     }
 
     ngx_http_osint_help(p, last, "osint_provider_disabled", "gauge",
-                        "1 when the provider lacks its api key.");
+                        "1 when the provider is disabled, its api key "
+                        "missing; else 0.");
 
     for (i = 0; i < n; i++) {
         p = ngx_slprintf(p, last, "osint_provider_disabled{provider=\"%V\"}"
@@ -376,7 +373,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     }
 
     ngx_http_osint_help(p, last, "osint_redis_up", "gauge",
-                        "Workers connected to the Redis L2 cache, of all.");
+                        "1 when a worker is connected to the Redis L2 "
+                        "cache, else 0.");
 
     if (ctx && omcf->redis) {
         p = ngx_slprintf(p, last, "osint_redis_up %d\n",
@@ -397,12 +395,14 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 
     if (ctx) {
         ngx_http_osint_help(p, last, "osint_zone_size_bytes", "gauge",
-                            "Size of the osint shared memory zone.");
+                            "Size of the osint shared memory zone, in "
+                            "bytes.");
         p = ngx_slprintf(p, last, "osint_zone_size_bytes %uz\n",
                          (size_t) omcf->shm_size);
 
         ngx_http_osint_help(p, last, "osint_zone_used_bytes", "gauge",
-                            "Bytes of the osint zone in use.");
+                            "Bytes of the osint shared memory zone in "
+                            "use.");
         p = ngx_slprintf(p, last, "osint_zone_used_bytes %uz\n",
                          ngx_http_osint_zone_used(ctx));
     }
@@ -410,6 +410,65 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     return ngx_http_osint_send_text(r, NGX_HTTP_OK,
                                     "text/plain; version=0.0.4; "
                                     "charset=utf-8", text, p - text);
+}
+
+
+/*
+ * Lookups: how they ended, how long the answered ones took, and since
+ * when the counters count (a new zone, not a reload, starts them again).
+ */
+
+static u_char *
+ngx_http_osint_prom_lookups(u_char *p, u_char *last,
+    ngx_http_osint_shm_t *ctx)
+{
+    ngx_uint_t                  i, j, cumulative;
+    ngx_http_osint_counters_t  *c;
+
+    c = ctx ? &ctx->sh->counters : NULL;
+
+    ngx_http_osint_help(p, last, "osint_start_time_seconds", "gauge",
+                        "Unix time in seconds when the counters started: "
+                        "the osint zone's creation.");
+
+    if (c) {
+        p = ngx_slprintf(p, last, "osint_start_time_seconds %T\n", c->start);
+    }
+
+    ngx_http_osint_help(p, last, "osint_lookups_total", "counter",
+                        "Lookups ended, by target type and result; "
+                        "refused as bad input: invalid.");
+
+    for (i = 0; c && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
+        for (j = 0; j < NGX_HTTP_OSINT_RESULTS; j++) {
+            p = ngx_slprintf(p, last,
+                             "osint_lookups_total{type=\"%s\",result=\"%s\"}"
+                             " %uA\n", ngx_http_osint_type_rows[i],
+                             ngx_http_osint_results[j], c->lookups[i][j]);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_lookup_duration_seconds",
+                        "histogram", "Duration of the lookups answered, "
+                        "from their start to their answer, in seconds.");
+
+    if (c == NULL) {
+        return p;
+    }
+
+    cumulative = 0;
+
+    for (j = 0; j <= NGX_HTTP_OSINT_LATENCY_BUCKETS; j++) {
+        cumulative += c->lookup_latency[j];
+        p = ngx_slprintf(p, last, "osint_lookup_duration_seconds_bucket"
+                         "{le=\"%s\"} %ui\n", ngx_http_osint_le[j],
+                         cumulative);
+    }
+
+    return ngx_slprintf(p, last, "osint_lookup_duration_seconds_sum %.6f\n"
+                        "osint_lookup_duration_seconds_count %ui\n",
+                        (double) c->lookup_latency_sum_us / 1000000.0,
+                        cumulative);
 }
 
 

@@ -518,4 +518,13 @@ const char *ngx_http_osint_status_name(ngx_http_osint_status_e status);
 const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
 
 
+
+/* correlation headers, src/core/ngx_http_osint_trace.c */
+#define NGX_HTTP_OSINT_REQUEST_ID_MAX   64
+#define NGX_HTTP_OSINT_TRACESTATE_MAX   512
+
+ngx_uint_t ngx_http_osint_request_id_valid(u_char *p, size_t len);
+ngx_uint_t ngx_http_osint_traceparent_valid(u_char *p, size_t len);
+ngx_uint_t ngx_http_osint_tracestate_valid(u_char *p, size_t len);
+
 #endif /* _NGX_HTTP_OSINT_CORE_H_INCLUDED_ */
