@@ -12,7 +12,8 @@ NGINX_SRC  ?= /usr/share/nginx/src
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_osint_module.so
 SOURCES    := config ngx_http_osint_module.c $(wildcard src/*.c src/*.h \
-              src/formats/*.c src/formats/*.h)
+              src/core/*.c src/core/*.h src/formats/*.c src/formats/*.h \
+              src/limit/*.c src/limit/*.h)
 
 # Debian packages: to build, and to run the tests
 DEPS       := nginx nginx-dev libcurl4-openssl-dev libhiredis-dev \
@@ -78,8 +79,9 @@ bench: test-deps build
 # the summary merge of two 100 000-member answers, timed (bench/summary.c)
 bench-summary: $(BUILD)/nginx/objs/Makefile
 	cc -O2 -g -Wall -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
-	    -Isrc/formats -Ifuzz -o $(BUILD)/bench_summary bench/summary.c \
-	    $(FUZZ_SRCS_summary) fuzz/ngx_stubs.c $(FUZZ_LIBS)
+	    -Isrc/core -Isrc/formats -Ifuzz -o $(BUILD)/bench_summary \
+	    bench/summary.c \
+	    $(PURE_SRCS) fuzz/ngx_stubs.c $(FUZZ_LIBS)
 	$(BUILD)/bench_summary
 
 clean:
@@ -111,38 +113,16 @@ FUZZ_NGX_INCS   := $(addprefix -I$(BUILD)/nginx/,src/core src/event \
 FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -Wall \
                    -Wno-unused-parameter $(FUZZ_NGX_INCS) -Isrc \
-                   -Isrc/formats -Ifuzz
-FUZZ_LIBS       := -lcjson -lm
+                   -Isrc/core -Isrc/formats -Ifuzz
+FUZZ_LIBS       := -lcjson -lcurl -lm
 
-FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/formats/*.h)
-FORMATS_SRCS    := src/ngx_http_osint_formats.c $(wildcard src/formats/*.c)
-# the file that holds the cache value format, wherever it lives
-CACHE_VALUE_SRC := $(shell grep -l '^ngx_http_osint_cache_decode[^_a-z]' src/*.c)
-
-# the E.164 parser and calling codes, which targets and summaries use
-PHONE_SRC              := src/ngx_http_osint_phone.c
-
-FUZZ_SRCS_target       := src/ngx_http_osint_target.c $(PHONE_SRC)
-FUZZ_SRCS_template     := src/ngx_http_osint_template.c \
-                          src/ngx_http_osint_target.c $(PHONE_SRC)
-FUZZ_SRCS_field        := src/ngx_http_osint_field.c
-FUZZ_SRCS_summary      := src/ngx_http_osint_summary.c $(PHONE_SRC) \
-                          $(wildcard src/ngx_http_osint_verdict.c) \
-                          $(FORMATS_SRCS)
-FUZZ_SRCS_cache_decode := $(CACHE_VALUE_SRC) $(FORMATS_SRCS) \
-                          src/ngx_http_osint_json.c \
-                          src/ngx_http_osint_answer.c
-FUZZ_OBJS_cache_decode := $(FUZZ_BUILD)/stubs/stubs_cache.o
-FUZZ_SRCS_formats      := $(FORMATS_SRCS)
-FUZZ_SRCS_resilience   := src/ngx_http_osint_resilience.c
-FUZZ_SRCS_batch_body   := src/ngx_http_osint_batch_body.c
-FUZZ_SRCS_args         := src/ngx_http_osint_args.c \
-                          src/ngx_http_osint_target.c $(PHONE_SRC)
-FUZZ_SRCS_conf_args    := src/ngx_http_osint_conf_parse.c
-FUZZ_SRCS_answer       := src/ngx_http_osint_answer.c \
-                          src/ngx_http_osint_target.c $(PHONE_SRC)
-FUZZ_SRCS_json         := src/ngx_http_osint_json.c \
-                          src/ngx_http_osint_answer.c
+FUZZ_HEADERS    := fuzz/fuzz.h $(wildcard src/*.h src/core/*.h \
+                   src/formats/*.h)
+FORMATS_SRCS    := $(wildcard src/formats/*.c)
+# every target links the whole pure code: src/core/ and src/formats/,
+# compiled once, with the fuzzer's coverage
+PURE_SRCS       := $(wildcard src/core/*.c) $(FORMATS_SRCS)
+PURE_OBJS       := $(patsubst src/%.c,$(FUZZ_BUILD)/pure/%.o,$(PURE_SRCS))
 
 .PHONY: harden-deps fuzz-build fuzz fuzz-ci test-asan test-valgrind
 
@@ -163,16 +143,20 @@ $(FUZZ_BUILD)/stubs/%.o: fuzz/%.c $(FUZZ_HEADERS) \
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
 
-.SECONDARY: $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_cache_decode)
+$(FUZZ_BUILD)/pure/%.o: src/%.c $(FUZZ_HEADERS) $(BUILD)/nginx/objs/Makefile
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+.SECONDARY: $(FUZZ_BUILD)/stubs/ngx_stubs.o $(PURE_OBJS)
 
 define FUZZ_RULE
-$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) \
-        $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_$(1)) $(FUZZ_HEADERS) \
+$(FUZZ_BUILD)/fuzz_$(1): fuzz/fuzz_$(1).c $(PURE_OBJS) \
+        $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_HEADERS) \
         $(BUILD)/nginx/objs/Makefile
 	@mkdir -p $$(dir $$@)
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $$@ \
-	    fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) \
-	    $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_OBJS_$(1)) $(FUZZ_LIBS)
+	    fuzz/fuzz_$(1).c $(PURE_OBJS) \
+	    $(FUZZ_BUILD)/stubs/ngx_stubs.o $(FUZZ_LIBS)
 endef
 
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
@@ -229,3 +213,69 @@ VALGRIND_TESTS  ?= t/01-config.t t/02-input.t t/04-lifecycle.t t/05-tls.t \
 
 test-valgrind: test-deps harden-deps build
 	fuzz/test-valgrind.sh $(VALGRIND_TESTS)
+
+
+# Packaging (README "Install").
+#
+#   make deb        the Debian package libnginx-mod-http-osint from debian/
+#                   (dpkg-buildpackage, dh-sequence-nginx), in build/deb/
+#   make test-deb   build it, install it into this machine's nginx, run it
+#                   with Debian's stock nginx.conf and the drop-ins, purge
+#                   it (packaging/test-deb.sh; root, needs nginx not running)
+#   make install    the .so into $(DESTDIR)<nginx -V's --modules-path>
+
+PKG_DEPS        := dpkg-dev debhelper fakeroot
+DEB_BUILD       := $(BUILD)/deb
+DEB_VERSION     := $(shell dpkg-parsechangelog -l debian/changelog \
+                     -S Version 2>/dev/null)
+DEB_FILE        := $(DEB_BUILD)/libnginx-mod-http-osint_$(DEB_VERSION)_$(shell \
+                     dpkg --print-architecture).deb
+NGX_MODULES_DIR ?= $(shell nginx -V 2>&1 | tr ' ' '\n' \
+                     | sed -n 's/^--modules-path=//p')
+INSTALL_DIR     := $(DESTDIR)$(or $(NGX_MODULES_DIR),/usr/lib/nginx/modules)
+
+.PHONY: pkg-deps deb test-deb install
+
+# the packages of $(1) not installed yet, installed with apt-get
+define apt_ensure
+@missing=$$(for p in $(1); do \
+    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+        | grep -q 'ok installed' || echo $$p; done); \
+if [ -n "$$missing" ]; then \
+    apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+fi
+endef
+
+pkg-deps: deps
+	$(call apt_ensure,$(PKG_DEPS))
+
+# in a copy of the tree: dpkg-buildpackage writes its results next to the
+# source directory, which must be build/deb, not the checkout's parent
+deb: pkg-deps
+	rm -rf $(DEB_BUILD)
+	mkdir -p $(DEB_BUILD)/src
+	tar -c --exclude=./build --exclude=./.git --exclude='./obj-*' . \
+	    | tar -x -C $(DEB_BUILD)/src
+	cd $(DEB_BUILD)/src && dpkg-buildpackage -us -uc -b
+	@ls -l $(DEB_FILE)
+
+test-deb: deb test-deps
+	packaging/test-deb.sh $(DEB_FILE)
+
+install: build
+	install -d $(INSTALL_DIR)
+	install -m 0644 $(MODULE) $(INSTALL_DIR)/ngx_http_osint_module.so
+
+# Other nginx releases (README "Install"): NGINX_GIT is a clone of
+# github.com/nginx/nginx; each tag of NGINX_TAGS is built with its own nginx
+# binary and the NGINX_SMOKE tests are run on it
+NGINX_GIT   ?= $(HOME)/src/nginx/.git
+NGINX_TAGS  ?= release-1.24.0 release-1.26.3 release-1.30.4
+NGINX_SMOKE ?= t/00-harness.t t/03-lookup.t t/08-status.t
+
+.PHONY: test-nginx-versions
+
+test-nginx-versions: deps
+	packaging/test-nginx-versions.sh $(NGINX_GIT) "$(NGINX_TAGS)" \
+	    "$(NGINX_SMOKE)"

@@ -249,7 +249,7 @@ ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_uint_t                  i;
     ngx_http_osint_provider_t  *p;
 
-    ngx_str_t  name = ngx_string("request_id");
+    ngx_str_t  name = ngx_string("osint_request_id");
 
     ngx_conf_init_msec_value(omcf->deadline, 5000);
     ngx_conf_init_msec_value(omcf->cache_ttl, 3600000);

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The summary merge (src/ngx_http_osint_summary.c) of two providers whose
+ * The summary merge (src/core/ngx_http_osint_summary.c) of two providers whose
  * answers are as wide as osint_max_body lets them be: 100 000 members
  * each, of the same names and other values, and arrays of 100 000
  * elements, all different.  Prints the time of each merge; `make
@@ -23,6 +23,9 @@
 static cJSON *bench_answer(ngx_uint_t offset);
 
 
+static ngx_str_t  target = ngx_string("192.0.2.1");
+
+
 int
 main(void)
 {
@@ -31,11 +34,9 @@ main(void)
     ngx_uint_t                  i, members, elements;
     ngx_pool_t                 *pool;
     struct timespec             t0, t1;
-    ngx_http_osint_call_t       calls[2];
-    ngx_http_osint_lookup_t     lk;
+    ngx_http_osint_summary_in_t calls[2];
     ngx_http_osint_provider_t   providers[2];
 
-    ngx_memzero(&lk, sizeof(lk));
     ngx_memzero(calls, sizeof(calls));
     ngx_memzero(providers, sizeof(providers));
 
@@ -51,15 +52,14 @@ main(void)
         }
     }
 
-    lk.calls = calls;
-    lk.ncalls = 2;
     worst = 0;
 
     for (i = 0; i < BENCH_ROUNDS; i++) {
         pool = fuzz_pool();
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        summary = ngx_http_osint_summary(&lk, pool);
+        summary = ngx_http_osint_summary(&target, NGX_HTTP_OSINT_IPV4, calls, 2,
+                                         pool);
         clock_gettime(CLOCK_MONOTONIC, &t1);
 
         if (summary == NULL) {

@@ -19,15 +19,13 @@ out=$dir/coverage
 mkdir -p "$out"
 
 for t in "$@"; do
-    srcs=$(make -s --no-print-directory -f Makefile -f - fuzz-srcs-of \
-               FUZZ_SRCS_OF="$t" <<'EOF'
-fuzz-srcs-of:
-	@echo $(FUZZ_SRCS_$(FUZZ_SRCS_OF))
+    srcs=$(make -s --no-print-directory -f Makefile -f - pure-srcs <<'EOF'
+pure-srcs:
+	@echo $(PURE_SRCS)
 EOF
     )
 
     objs=(fuzz/ngx_stubs.c)
-    [ "$t" = cache_decode ] && objs+=(fuzz/stubs_cache.c)
 
     incs=$(make -s --no-print-directory -f Makefile -f - fuzz-cflags <<'EOF'
 fuzz-cflags:
@@ -38,7 +36,7 @@ EOF
     # shellcheck disable=SC2086
     clang $incs -fsanitize=fuzzer -fprofile-instr-generate \
         -fcoverage-mapping -o "$out/fuzz_$t" "fuzz/fuzz_$t.c" $srcs \
-        "${objs[@]}" -lcjson -lm
+        "${objs[@]}" -lcjson -lcurl -lm
 
     mkdir -p "$dir/corpus/$t"
     rm -f "$out/$t.profraw"

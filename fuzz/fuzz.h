@@ -14,12 +14,11 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 
 
 /*

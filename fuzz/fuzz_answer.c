@@ -3,7 +3,7 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * What a provider's answer goes through before it is parsed
- * (src/ngx_http_osint_answer.c): ngx_http_osint_utf8_repair() and
+ * (src/core/ngx_http_osint_answer.c): ngx_http_osint_utf8_repair() and
  * ngx_http_osint_answer_redact().
  *
  * Input: byte 0 is the length of the secret (mod 33), taken from the

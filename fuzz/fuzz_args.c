@@ -3,7 +3,7 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * The module's reading of the query arguments of /lookup
- * (src/ngx_http_osint_args.c): ngx_http_osint_arg_decode() (the length
+ * (src/core/ngx_http_osint_args.c): ngx_http_osint_arg_decode() (the length
  * limit, then nginx's ngx_unescape_uri(), stubbed), type=
  * (ngx_http_osint_type_parse()), refresh= (ngx_http_osint_refresh_parse())
  * and providers= (ngx_http_osint_providers_parse()) over 64 configured

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The body of POST /lookup (src/ngx_http_osint_batch_body.c):
+ * The body of POST /lookup (src/core/ngx_http_osint_batch_body.c):
  * ngx_http_osint_batch_body_parse() against an answer worked out here
  * from cJSON's own NUL-terminated parser.
  *

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The value both cache tiers store (src/ngx_http_osint_cache.c):
+ * The value both cache tiers store (src/core/ngx_http_osint_cache_value.c):
  * ngx_http_osint_cache_decode() of whatever a Redis server may hold, and
  * the encode/decode round trip.  The provider's fingerprint is 1a2b3c4d,
  * which the seeds carry.

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The values of the module's directives (src/ngx_http_osint_conf_parse.c):
+ * The values of the module's directives (src/core/ngx_http_osint_conf_parse.c):
  * rate_parse() ("rate" of osint_provider, "rate=" of osint_limit_zone),
  * quota_parse(), zone_name_valid(), and the "name=" parameters param(),
  * param_num(), param_msec() of rate, retries, breaker and cache_ttl.

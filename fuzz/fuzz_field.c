@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * `field NAME $.path` of format json (src/ngx_http_osint_field.c):
+ * `field NAME $.path` of format json (src/core/ngx_http_osint_field.c):
  * compiling paths and mapping them over arbitrary JSON.
  *
  * Input: up to 8 paths, then the provider's body, separated by RS (0x1e):

@@ -3,7 +3,7 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * Every built-in normaliser of ngx_http_osint_formats[]
- * (src/ngx_http_osint_formats.c, src/formats/) fed arbitrary provider
+ * (src/formats/) fed arbitrary provider
  * bodies.  The table is walked at run time, so the target covers the
  * formats that exist when it is built.
  *

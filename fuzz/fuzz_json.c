@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * ngx_http_osint_json_print() (src/ngx_http_osint_json.c) against the
+ * ngx_http_osint_json_print() (src/core/ngx_http_osint_json.c) against the
  * reference it replaces, cJSON_PrintUnformatted(): byte for byte the same
  * text, or both refuse, but for what the printer does on purpose and the
  * reference is made to do here (fuzz_utf8()): each byte that begins no

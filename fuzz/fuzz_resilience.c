@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The arithmetic of resilience (src/ngx_http_osint_resilience.c): token
+ * The arithmetic of resilience (src/core/ngx_http_osint_resilience.c): token
  * bucket, circuit breaker, backoff, quota periods, driven by arbitrary
  * sequences of operations.  (Rate, size and time arguments are parsed by
  * nginx's own ngx_parse_time()/ngx_atoi(): not fuzzed here.)
@@ -45,27 +45,6 @@ static void fuzz_forget(ngx_uint_t *trial, ngx_uint_t *gone, ngx_uint_t j,
     ngx_uint_t last);
 static uint32_t fuzz_u32(const uint8_t *p);
 static void fuzz_quota(time_t now, ngx_uint_t unit);
-
-
-/* ngx_gmtime() of nginx core, for quota months: gmtime_r(), nginx's fields */
-
-void
-ngx_gmtime(time_t t, ngx_tm_t *tp)
-{
-    struct tm  tm;
-
-    if (gmtime_r(&t, &tm) == NULL) {
-        abort();
-    }
-
-    tp->ngx_tm_sec = tm.tm_sec;
-    tp->ngx_tm_min = tm.tm_min;
-    tp->ngx_tm_hour = tm.tm_hour;
-    tp->ngx_tm_mday = tm.tm_mday;
-    tp->ngx_tm_mon = tm.tm_mon + 1;
-    tp->ngx_tm_year = tm.tm_year + 1900;
-    tp->ngx_tm_wday = tm.tm_wday;
-}
 
 
 int

@@ -2,8 +2,8 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * The summary merge (src/ngx_http_osint_summary.c) over arbitrary
- * provider data, and the verdict (src/ngx_http_osint_verdict.c) it adds
+ * The summary merge (src/core/ngx_http_osint_summary.c) over arbitrary
+ * provider data, and the verdict (src/core/ngx_http_osint_verdict.c) it adds
  * from the providers of built-in formats.
  *
  * Input: one record per provider call, records separated by RS (0x1e);
@@ -13,9 +13,9 @@
  * target type (b / (5 * formats) mod 6); the rest is the provider's JSON
  * answer.  As in a lookup, an answer of a built-in format becomes the
  * normaliser's `data` (its NGX_DECLINED a not_found call, its NGX_ERROR
- * an error), one of format json is `data` as it is.  The lookup is a
- * fake one: ncalls, and per call status, data and a provider with a
- * name ("p0", "p1", ...) and a format.  Checked:
+ * an error), one of format json is `data` as it is.  The summary's
+ * input is, per call, its status, data and a provider with a name
+ * ("p0", "p1", ...) and a format.  Checked:
  *   - the summary is an object; the calls' data are left as they were;
  *   - every member of every ok call's object data, of its first
  *     NGX_HTTP_OSINT_SUMMARY_MEMBERS, is in the summary, and its value
@@ -44,6 +44,9 @@ static ngx_uint_t  fuzz_types[] = {
 };
 
 
+static ngx_str_t  fuzz_target = ngx_string("192.0.2.1");
+
+
 static ngx_uint_t fuzz_holds(cJSON *have, cJSON *value);
 static ngx_uint_t fuzz_is_copy(cJSON *have, cJSON *value);
 
@@ -61,12 +64,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char                 *message;
     ngx_http_osint_format_t    *fmt;
     const u_char               *p;
-    ngx_http_osint_call_t       calls[FUZZ_CALLS];
-    ngx_http_osint_lookup_t     lk;
+    ngx_http_osint_summary_in_t calls[FUZZ_CALLS];
     ngx_http_osint_provider_t   providers[FUZZ_CALLS];
     u_char                      names[FUZZ_CALLS][8];
 
-    ngx_memzero(&lk, sizeof(lk));
     ngx_memzero(calls, sizeof(calls));
     ngx_memzero(providers, sizeof(providers));
 
@@ -120,11 +121,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n++;
     }
 
-    lk.calls = calls;
-    lk.ncalls = n;
 
     pool = fuzz_pool();
-    summary = ngx_http_osint_summary(&lk, pool);
+    /* not a phone: the summary's members all come from the calls */
+
+    summary = ngx_http_osint_summary(&fuzz_target, NGX_HTTP_OSINT_IPV4,
+                                     calls, n, pool);
 
     fuzz_check(cJSON_IsObject(summary), "summary is not an object");
 

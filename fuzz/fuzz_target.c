@@ -3,7 +3,7 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * Target parsing, type detection and percent-encoding
- * (src/ngx_http_osint_target.c).
+ * (src/core/ngx_http_osint_target.c).
  *
  * Input: byte 0 chooses the `want` mask (0: "any"),
  * the rest is the target as a client sends it.  Checked:

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * url, header and body templates (src/ngx_http_osint_template.c).
+ * url, header and body templates (src/core/ngx_http_osint_template.c).
  *
  * Input: byte 0 chooses the target type (bits 0..6) and a header
  * template (bit 7), then template RS target RS api key (RS is 0x1e).

@@ -21,6 +21,9 @@
  *
  * Logging: ngx_log_error_core() and ngx_conf_log_error() format their
  * message into a buffer (so bad arguments still crash) and drop it.
+ *
+ * Every fuzz target links the whole of src/core/ and src/formats/ with
+ * these, so whatever one pure file calls is here.
  */
 
 
@@ -242,6 +245,13 @@ ngx_strlow(u_char *dst, u_char *src, size_t n)
         *dst++ = ngx_tolower(*src);
         src++;
     }
+}
+
+
+ngx_int_t
+ngx_strcasecmp(u_char *s1, u_char *s2)
+{
+    return ngx_strncasecmp(s1, s2, (size_t) -1);
 }
 
 
@@ -939,6 +949,62 @@ ngx_slprintf(u_char *buf, u_char *last, const char *fmt, ...)
     va_end(args);
 
     return p;
+}
+
+
+/*
+ * The cycle (for its log, ngx_cycle->log), ngx_gmtime() with gmtime_r()
+ * for quota months, and the CRC-32 tables, computed as
+ * ngx_crc32_table_init() does, for the cache value's fingerprint.
+ */
+
+static ngx_cycle_t  fuzz_cycle = { .log = &fuzz_log };
+
+volatile ngx_cycle_t  *ngx_cycle = &fuzz_cycle;
+
+static uint32_t  fuzz_crc32_short[16];
+uint32_t        *ngx_crc32_table_short = fuzz_crc32_short;
+uint32_t         ngx_crc32_table256[256];
+
+
+void
+ngx_gmtime(time_t t, ngx_tm_t *tp)
+{
+    struct tm  tm;
+
+    if (gmtime_r(&t, &tm) == NULL) {
+        abort();
+    }
+
+    tp->ngx_tm_sec = tm.tm_sec;
+    tp->ngx_tm_min = tm.tm_min;
+    tp->ngx_tm_hour = tm.tm_hour;
+    tp->ngx_tm_mday = tm.tm_mday;
+    tp->ngx_tm_mon = tm.tm_mon + 1;
+    tp->ngx_tm_year = tm.tm_year + 1900;
+    tp->ngx_tm_wday = tm.tm_wday;
+}
+
+
+__attribute__((constructor)) static void
+fuzz_crc32_init(void)
+{
+    uint32_t    c;
+    ngx_uint_t  i, k;
+
+    for (i = 0; i < 256; i++) {
+        c = (uint32_t) i;
+
+        for (k = 0; k < 8; k++) {
+            c = (c & 1) ? 0xedb88320 ^ (c >> 1) : c >> 1;
+        }
+
+        ngx_crc32_table256[i] = c;
+    }
+
+    for (i = 0; i < 16; i++) {
+        fuzz_crc32_short[i] = ngx_crc32_table256[i * 16];
+    }
 }
 
 

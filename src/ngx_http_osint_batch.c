@@ -67,6 +67,7 @@ static void ngx_http_osint_batch_start(ngx_http_osint_batch_t *batch,
     cJSON *item);
 static cJSON *ngx_http_osint_batch_error(ngx_pool_t *pool, ngx_str_t *target,
     const char *kind, ngx_str_t *reason);
+static void ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_batch_forget(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch,
     cJSON *doc);
@@ -105,6 +106,8 @@ ngx_http_osint_batch_handler(ngx_http_request_t *r)
     rc = ngx_http_osint_lookup_params(lk, &batch->want, &batch->providers);
 
     if (rc == NGX_DECLINED) {
+        ngx_http_osint_count_invalid(r);
+
         return ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
                                          lk->reject_kind, "%V", &lk->reject);
     }
@@ -155,6 +158,7 @@ ngx_http_osint_batch_body(ngx_http_request_t *r)
     rc = ngx_http_osint_batch_parse(batch, &reason);
 
     if (rc == NGX_DECLINED) {
+        ngx_http_osint_count_invalid(r);
         ngx_http_finalize_request(r,
             ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
                                       "invalid_parameter", "%V", &reason));
@@ -406,6 +410,7 @@ ngx_http_osint_batch_start(ngx_http_osint_batch_t *batch, cJSON *item)
         return;
     }
 
+    lk->done = ngx_http_osint_batch_done;
     lk->batch = batch;
     lk->bypass = batch->bypass;
     ngx_queue_insert_tail(&batch->lookups, &lk->queue);
@@ -495,9 +500,9 @@ ngx_http_osint_batch_error(ngx_pool_t *pool, ngx_str_t *target,
 }
 
 
-/* a lookup of the batch has ended: its line, then the next targets */
+/* lk->done of a batch's lookup: its line, then the next targets */
 
-void
+static void
 ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk)
 {
     ngx_http_osint_batch_t  *batch;
@@ -509,8 +514,8 @@ ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk)
     ngx_http_osint_batch_emit(batch, ngx_http_osint_lookup_document(lk));
 
     /*
-     * Nothing of lk is touched once ngx_http_osint_lookup_call_done()
-     * returns (a GET's request may be freed by then too): its pool goes.
+     * Nothing of lk is touched once lk->done returns (a GET's request
+     * may be freed by then too): its pool goes.
      */
 
     ngx_http_osint_batch_forget(lk);

@@ -6,16 +6,14 @@
  * configuration's fingerprint, canonical target), in an rbtree with an
  * LRU queue, shared by all workers and kept across reloads.  An entry
  * also carries the update lock that coalesces concurrent misses across
- * workers (as proxy_cache_lock does).  And the value format both tiers
- * store, so a Redis value is checked as strictly as an L1 entry.
+ * workers (as proxy_cache_lock does).  The value format both tiers
+ * store is in src/core/ngx_http_osint_cache_value.c.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-
-#include <math.h>
 
 #include "ngx_http_osint.h"
 
@@ -34,9 +32,6 @@
  */
 #define NGX_HTTP_OSINT_EVICT_MAX        16
 #define NGX_HTTP_OSINT_L1_SHARE         8
-
-/* version of the value format; a different one is a miss */
-#define NGX_HTTP_OSINT_CACHE_VERSION    1
 
 
 static size_t ngx_http_osint_l1_key(u_char *key,
@@ -458,164 +453,4 @@ ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf, ngx_uint_t tier,
     ctx = omcf->shm_zone->data;
 
     (void) ngx_atomic_fetch_add(&ctx->sh->counters.cache[tier][result], 1);
-}
-
-
-/* what makes a provider's answers what they are: url, format, fields */
-
-uint32_t
-ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p)
-{
-    uint32_t                    crc;
-    ngx_uint_t                  i, j;
-    ngx_http_osint_tpl_t       *tpl;
-    ngx_http_osint_field_t     *f;
-    ngx_http_osint_tpl_part_t  *part;
-
-    ngx_crc32_init(crc);
-
-    ngx_crc32_update(&crc, p->url_source.data, p->url_source.len);
-    ngx_crc32_update(&crc, p->body_source.data, p->body_source.len);
-    ngx_crc32_update(&crc, (u_char *) ngx_http_osint_formats[p->format].name,
-                     ngx_strlen(ngx_http_osint_formats[p->format].name) + 1);
-
-    tpl = p->headers.elts;
-
-    for (i = 0; i < p->headers.nelts; i++) {
-        part = tpl[i].parts.elts;
-
-        for (j = 0; j < tpl[i].parts.nelts; j++) {
-            ngx_crc32_update(&crc, (u_char *) &part[j].type,
-                             sizeof(part[j].type));
-            ngx_crc32_update(&crc, part[j].text.data, part[j].text.len);
-        }
-    }
-
-    f = p->fields.elts;
-
-    for (i = 0; i < p->fields.nelts; i++) {
-        ngx_crc32_update(&crc, f[i].name.data, f[i].name.len + 1);
-        ngx_crc32_update(&crc, f[i].source.data, f[i].source.len);
-    }
-
-    ngx_http_osint_found_fingerprint(p, &crc);
-
-    ngx_crc32_final(crc);
-
-    return crc;
-}
-
-
-/*
- * The value Redis holds: readable JSON, self-describing and checked on
- * the way back:
- *   {"v":1,"fp":"1a2b3c4d","status":"ok","fresh_until":1700000000,"data":{..}}
- */
-
-u_char *
-ngx_http_osint_cache_encode(ngx_http_osint_provider_t *p,
-    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
-    size_t *len)
-{
-    u_char  *text, *last;
-    size_t   size;
-
-    size = sizeof("{\"v\":,\"fp\":\"\",\"status\":\"not_found\","
-                  "\"fresh_until\":,\"data\":}") + NGX_INT_T_LEN * 2 + 8
-           + (value->len ? value->len : 4);
-
-    text = ngx_alloc(size, ngx_cycle->log);
-    if (text == NULL) {
-        return NULL;
-    }
-
-    last = ngx_snprintf(text, size, "{\"v\":%d,\"fp\":\"%08xD\",\"status\":"
-                        "\"%s\",\"fresh_until\":%T,\"data\":",
-                        NGX_HTTP_OSINT_CACHE_VERSION, p->fingerprint,
-                        status == NGX_HTTP_OSINT_OK ? "ok" : "not_found",
-                        fresh_until);
-
-    if (value->len) {
-        last = ngx_cpymem(last, value->data, value->len);
-
-    } else {
-        last = ngx_cpymem(last, "null", 4);
-    }
-
-    *last++ = '}';
-    *len = last - text;
-
-    return text;
-}
-
-
-/* NGX_OK, or NGX_DECLINED for anything not written by this provider */
-
-ngx_int_t
-ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
-    size_t len, ngx_pool_t *pool, ngx_str_t *value,
-    ngx_http_osint_status_e *status, time_t *fresh_until)
-{
-    char      fp[9];
-    cJSON    *root, *v, *data;
-    ngx_int_t rc;
-
-    root = cJSON_ParseWithLength((char *) text, len);
-    if (root == NULL) {
-        return NGX_DECLINED;
-    }
-
-    rc = NGX_DECLINED;
-
-    (void) ngx_sprintf((u_char *) fp, "%08xD%Z", p->fingerprint);
-
-    v = cJSON_GetObjectItemCaseSensitive(root, "v");
-    if (!cJSON_IsNumber(v) || v->valuedouble != NGX_HTTP_OSINT_CACHE_VERSION) {
-        goto done;
-    }
-
-    v = cJSON_GetObjectItemCaseSensitive(root, "fp");
-    if (!cJSON_IsString(v) || ngx_strcmp(v->valuestring, fp) != 0) {
-        goto done;
-    }
-
-    /* a time a cast can hold: anything else was not written by us */
-
-    v = cJSON_GetObjectItemCaseSensitive(root, "fresh_until");
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0)
-        || v->valuedouble > (double) NGX_MAX_INT32_VALUE * 1024)
-    {
-        goto done;
-    }
-
-    *fresh_until = (time_t) v->valuedouble;
-
-    v = cJSON_GetObjectItemCaseSensitive(root, "status");
-    data = cJSON_GetObjectItemCaseSensitive(root, "data");
-
-    /* a number beyond a double (1e999) reads as infinity and prints null */
-
-    if (cJSON_IsString(v) && ngx_strcmp(v->valuestring, "ok") == 0
-        && data && !cJSON_IsNull(data)
-        && !(cJSON_IsNumber(data) && !isfinite(data->valuedouble)))
-    {
-        if (ngx_http_osint_json_print(pool, data, 1, value) == NGX_OK) {
-            value->data[value->len] = '\0';
-            *status = NGX_HTTP_OSINT_OK;
-            rc = NGX_OK;
-        }
-
-    } else if (cJSON_IsString(v) && ngx_strcmp(v->valuestring, "not_found") == 0)
-    {
-        value->data = (u_char *) "";
-        value->len = 0;
-        *status = NGX_HTTP_OSINT_NOT_FOUND;
-        rc = NGX_OK;
-    }
-
-done:
-
-    cJSON_Delete(root);
-
-    return rc;
 }

@@ -25,6 +25,8 @@
 
 static void ngx_http_osint_call_fetch(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_done(ngx_http_osint_fetch_t *f);
+static ngx_int_t ngx_http_osint_call_header(ngx_http_osint_call_t *call,
+    char *name, ngx_str_t *value);
 static ngx_http_osint_outcome_e ngx_http_osint_call_classify(
     ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_timer(ngx_event_t *ev);
@@ -35,7 +37,8 @@ static ngx_int_t ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call,
 static void ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *value,
     size_t len);
 static void ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
-    ngx_http_osint_status_e status, ngx_str_t *value, const char *tier);
+    ngx_http_osint_status_e status, ngx_str_t *value,
+    ngx_http_osint_source_e tier);
 static void ngx_http_osint_call_settle(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_store(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
@@ -80,7 +83,8 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 
     /* the first pass, and each look for another call's answer (waiting) */
 
-    if (call->cache == NULL && ngx_http_osint_call_cache(call) != NGX_DECLINED)
+    if (call->cache == NGX_HTTP_OSINT_SRC_NONE
+        && ngx_http_osint_call_cache(call) != NGX_DECLINED)
     {
         return;
     }
@@ -113,12 +117,12 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
 
     if (lk->bypass) {
-        call->cache = "bypass";
+        call->cache = NGX_HTTP_OSINT_SRC_BYPASS;
         return NGX_DECLINED;
     }
 
     if (p->cache_ttl == 0) {
-        call->cache = "miss";
+        call->cache = NGX_HTTP_OSINT_SRC_MISS;
         return NGX_DECLINED;
     }
 
@@ -134,7 +138,8 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         case NGX_HTTP_OSINT_L1_FRESH:
             ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_HIT);
-            ngx_http_osint_call_serve(call, status, &value, "l1");
+            ngx_http_osint_call_serve(call, status, &value,
+                                      NGX_HTTP_OSINT_SRC_L1);
             return NGX_DONE;
 
         case NGX_HTTP_OSINT_L1_BUSY:
@@ -158,7 +163,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         }
     }
 
-    call->cache = "miss";
+    call->cache = NGX_HTTP_OSINT_SRC_MISS;
 
     if (omcf->redis == NULL) {
         return NGX_DECLINED;
@@ -263,7 +268,8 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
             ngx_http_osint_call_release(call);
         }
 
-        ngx_http_osint_call_serve(call, status, &value, "redis");
+        ngx_http_osint_call_serve(call, status, &value,
+                                  NGX_HTTP_OSINT_SRC_REDIS);
 
     } else {
         ngx_http_osint_call_admit(call);
@@ -277,7 +283,8 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
 
 static void
 ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
-    ngx_http_osint_status_e status, ngx_str_t *value, const char *tier)
+    ngx_http_osint_status_e status, ngx_str_t *value,
+    ngx_http_osint_source_e tier)
 {
     call->cache = tier;
     call->status = status;
@@ -391,7 +398,7 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
                                    : "looks again (poll)");
 
         (void) ngx_http_osint_call_unwait(call);
-        call->cache = NULL;
+        call->cache = NGX_HTTP_OSINT_SRC_NONE;
         ngx_http_osint_call_begin(call);
 
     } else {
@@ -469,7 +476,7 @@ static void
 ngx_http_osint_call_end(ngx_http_osint_call_t *call)
 {
     ngx_http_osint_call_settle(call);
-    ngx_http_osint_lookup_call_done(call->lookup);
+    call->done(call);
 }
 
 
@@ -511,7 +518,7 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
                                    NGX_HTTP_OSINT_CACHE_STALE);
 
         call->stale_reason = call->err;
-        call->cache = "stale";
+        call->cache = NGX_HTTP_OSINT_SRC_STALE;
         call->status = call->stale_status;
         call->err = NGX_HTTP_OSINT_ERR_NONE;
         call->data = cJSON_ParseWithLength((char *) call->stale.data,
@@ -661,18 +668,16 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
         }
     }
 
-    if (lk->request_id.len) {
-        line = ngx_pnalloc(lk->pool, sizeof("X-Request-ID: ")
-                                     + lk->request_id.len);
-        if (line == NULL) {
-            goto failed;
-        }
+    /* correlation; ngx_http_osint_fetch drops them off the origin */
 
-        (void) ngx_sprintf(line, "X-Request-ID: %V%Z", &lk->request_id);
-
-        if (ngx_http_osint_fetch_add_header(f, (char *) line) != NGX_OK) {
-            goto failed;
-        }
+    if (ngx_http_osint_call_header(call, "X-Request-ID", &lk->request_id)
+        != NGX_OK
+        || ngx_http_osint_call_header(call, "traceparent", &lk->traceparent)
+           != NGX_OK
+        || ngx_http_osint_call_header(call, "tracestate", &lk->tracestate)
+           != NGX_OK)
+    {
+        goto failed;
     }
 
     /* the lookup's deadline ends every attempt that outlives it */
@@ -713,6 +718,30 @@ failed:
  * nothing.  A token or quota unit taken stays taken: the request may have
  * reached the provider.  No retry: the shortage is likely still there.
  */
+
+/* "name: value" for the provider, unless the value is empty */
+
+static ngx_int_t
+ngx_http_osint_call_header(ngx_http_osint_call_t *call, char *name,
+    ngx_str_t *value)
+{
+    u_char  *line;
+
+    if (value->len == 0) {
+        return NGX_OK;
+    }
+
+    line = ngx_pnalloc(call->lookup->pool,
+                       ngx_strlen(name) + sizeof(": ") + value->len);
+    if (line == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(line, "%s: %V%Z", name, value);
+
+    return ngx_http_osint_fetch_add_header(&call->fetch, (char *) line);
+}
+
 
 static void
 ngx_http_osint_call_local(ngx_http_osint_call_t *call, const char *message)
@@ -934,14 +963,14 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
 
     if (bad) {
         ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
-                      "osint provider \"%V\": %ui bytes of ill-formed "
+                      "osint: provider \"%V\": %ui bytes of ill-formed "
                       "UTF-8 in the answer replaced with U+FFFD",
                       &call->provider->name, bad);
     }
 
     if (ngx_http_osint_answer_redact(&body, &call->provider->api_key)) {
         ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
-                      "osint provider \"%V\": its API key in the answer "
+                      "osint: provider \"%V\": its API key in the answer "
                       "redacted", &call->provider->name);
     }
 

@@ -2,8 +2,10 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * GET /lookup: validate the target, fan out to every provider that fits,
- * in parallel, and answer once the last call ends or the deadline fires.
+ * One lookup: validate the target, fan out to every provider that fits,
+ * in parallel, and end through lk->done once the last call ends or the
+ * deadline fires.  Started by the GET handler (ngx_http_osint_handler.c)
+ * or by a batch (ngx_http_osint_batch.c), which set lk->done.
  */
 
 
@@ -14,112 +16,20 @@
 #include "ngx_http_osint.h"
 
 
-static ngx_int_t ngx_http_osint_lookup_args(ngx_http_request_t *r,
-    ngx_http_osint_lookup_t *lk, ngx_str_t *providers);
 static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name,
     ngx_str_t *value);
 static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
     const char *kind, const char *fmt, ...);
 
+static void ngx_http_osint_lookup_trace(ngx_http_osint_lookup_t *lk,
+    ngx_http_request_t *r);
 static void ngx_http_osint_lookup_deadline(ngx_event_t *ev);
+static void ngx_http_osint_lookup_call_done(ngx_http_osint_call_t *call);
 static void ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk);
-static ngx_int_t ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk);
 static const char *ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_lookup_cleanup(void *data);
 static ngx_uint_t ngx_http_osint_no_cache(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_osint_bypass_allowed(ngx_http_request_t *r);
-
-
-double
-ngx_http_osint_now_ms(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1000000.0;
-}
-
-
-ngx_int_t
-ngx_http_osint_lookup_handler(ngx_http_request_t *r)
-{
-    ngx_int_t                 rc;
-    ngx_str_t                 filter;
-    ngx_table_elt_t          *h;
-    ngx_http_osint_ctx_t     *ctx;
-    ngx_http_osint_lookup_t  *lk;
-
-    if (r->method == NGX_HTTP_POST) {
-        return ngx_http_osint_batch_handler(r);
-    }
-
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, HEAD, POST");
-
-        return ngx_http_osint_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                         "invalid_parameter",
-                                         "method not allowed: use GET, or "
-                                         "POST for a batch");
-    }
-
-    rc = ngx_http_discard_request_body(r);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    lk = ngx_http_osint_lookup_new(r);
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_osint_ctx_t));
-
-    if (lk == NULL || ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->lookup = lk;
-    ngx_http_set_ctx(r, ctx, ngx_http_osint_module);
-
-    rc = ngx_http_osint_lookup_args(r, lk, &filter);
-
-    if (rc == NGX_OK) {
-        rc = ngx_http_osint_lookup_select(lk, &filter);
-    }
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_osint_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                         lk->reject_kind, "%V",
-                                         &lk->reject);
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = ngx_http_osint_lookup_run(lk);
-
-    if (rc == NGX_OK) {
-        return ngx_http_osint_lookup_respond(lk);
-    }
-
-    if (rc != NGX_AGAIN) {
-        return rc;
-    }
-
-    if (!r->discard_body) {
-        r->read_event_handler = ngx_http_osint_check_broken;
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
 
 
 ngx_http_osint_lookup_t *
@@ -156,7 +66,36 @@ ngx_http_osint_lookup_create(ngx_http_request_t *r, ngx_pool_t *pool)
         lk->request_id.len = vv->len;
     }
 
+    ngx_http_osint_lookup_trace(lk, r->main);
+
     return lk;
+}
+
+
+/*
+ * The client's trace context, for the providers: a tracestate only with a
+ * traceparent, each well-formed and sent once; nothing else is passed on.
+ */
+
+static void
+ngx_http_osint_lookup_trace(ngx_http_osint_lookup_t *lk,
+    ngx_http_request_t *r)
+{
+    ngx_str_t  tp, ts;
+
+    if (ngx_http_osint_header_in(r, "traceparent", &tp) != NGX_OK
+        || !ngx_http_osint_traceparent_valid(tp.data, tp.len))
+    {
+        return;
+    }
+
+    lk->traceparent = tp;
+
+    if (ngx_http_osint_header_in(r, "tracestate", &ts) == NGX_OK
+        && ngx_http_osint_tracestate_valid(ts.data, ts.len))
+    {
+        lk->tracestate = ts;
+    }
 }
 
 
@@ -235,9 +174,10 @@ ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk)
 }
 
 
-static ngx_int_t
-ngx_http_osint_lookup_args(ngx_http_request_t *r, ngx_http_osint_lookup_t *lk,
-    ngx_str_t *providers)
+/* the arguments of a GET: target=, then those of every target */
+
+ngx_int_t
+ngx_http_osint_lookup_args(ngx_http_osint_lookup_t *lk, ngx_str_t *providers)
 {
     ngx_int_t   rc;
     ngx_str_t   target;
@@ -464,6 +404,7 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
 
         call = &lk->calls[lk->ncalls++];
         call->lookup = lk;
+        call->done = ngx_http_osint_lookup_call_done;
         call->provider = &prov[i];
 
         if (prov[i].disabled) {
@@ -512,11 +453,15 @@ ngx_http_osint_lookup_deadline(ngx_event_t *ev)
 }
 
 
-/* a call has ended for good: the last one answers the client */
+/* a call has ended for good (call->done): the last one ends the lookup */
 
-void
-ngx_http_osint_lookup_call_done(ngx_http_osint_lookup_t *lk)
+static void
+ngx_http_osint_lookup_call_done(ngx_http_osint_call_t *call)
 {
+    ngx_http_osint_lookup_t  *lk;
+
+    lk = call->lookup;
+
     if (--lk->pending == 0 && !lk->starting && !lk->finished) {
         ngx_http_osint_lookup_finish(lk);
     }
@@ -540,12 +485,9 @@ ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk)
         ngx_del_timer(&lk->deadline);
     }
 
-    if (lk->batch) {
-        ngx_http_osint_batch_done(lk);
+    /* who started the lookup answers: the GET handler or the batch */
 
-    } else {
-        ngx_http_finalize_request(r, ngx_http_osint_lookup_respond(lk));
-    }
+    lk->done(lk);
 
     ngx_http_run_posted_requests(c);
 }
@@ -597,40 +539,9 @@ ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
                                 ok == 0 ? NGX_HTTP_OSINT_RESULT_FAILED
                                 : failed ? NGX_HTTP_OSINT_RESULT_PARTIAL
                                 : NGX_HTTP_OSINT_RESULT_OK);
+    ngx_http_osint_count_duration(omcf, ngx_http_osint_now_ms() - lk->started);
 
     return ok ? NGX_HTTP_OK : NGX_HTTP_BAD_GATEWAY;
-}
-
-
-static ngx_int_t
-ngx_http_osint_lookup_respond(ngx_http_osint_lookup_t *lk)
-{
-    cJSON               *doc;
-    ngx_uint_t           status;
-    ngx_table_elt_t     *h;
-    ngx_http_request_t  *r;
-
-    r = lk->request;
-
-    status = ngx_http_osint_lookup_status(lk);
-
-    doc = ngx_http_osint_lookup_document(lk);
-    if (doc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        cJSON_Delete(doc);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Cache-Status");
-    h->value.data = (u_char *) lk->cache_status;
-    h->value.len = ngx_strlen(lk->cache_status);
-
-    return ngx_http_osint_send_json(r, status, doc);
 }
 
 
@@ -827,10 +738,9 @@ ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk)
 
         counted++;
 
-        if (call->cache
-            && (ngx_strcmp(call->cache, "l1") == 0
-                || ngx_strcmp(call->cache, "redis") == 0
-                || ngx_strcmp(call->cache, "stale") == 0))
+        if (call->cache == NGX_HTTP_OSINT_SRC_L1
+            || call->cache == NGX_HTTP_OSINT_SRC_REDIS
+            || call->cache == NGX_HTTP_OSINT_SRC_STALE)
         {
             cached++;
         }

@@ -2,8 +2,9 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * JSON answers: the lookup document of INTERFACE.md, error documents, and
- * sending a cJSON tree as a response.
+ * JSON answers: the lookup document of docs/document.md, error
+ * documents, and sending a cJSON tree as a response.  A sender only
+ * sends: what an answer counts is counted by who answers.
  */
 
 
@@ -17,46 +18,16 @@
 static cJSON *ngx_http_osint_call_document(ngx_http_osint_call_t *call);
 static cJSON *ngx_http_osint_string(ngx_str_t *s);
 static cJSON *ngx_http_osint_ms(double ms);
-
-
-static const char  *ngx_http_osint_kinds[] = {
-    "none",
-    "timeout",
-    "connect",
-    "http_status",
-    "bad_response",
-    "too_large",
-    "rate_limited",
-    "breaker_open",
-    "auth",
-    "deadline",
-    "disabled",
-    "internal",
-    "redirect"
-};
-
-
-static const char  *ngx_http_osint_statuses[] = {
-    "pending",
-    "ok",
-    "not_found",
-    "error",
-    "skipped"
-};
-
-
-const char *
-ngx_http_osint_err_kind(ngx_http_osint_err_e err)
-{
-    return ngx_http_osint_kinds[err];
-}
+static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
+    cJSON *summary);
 
 
 cJSON *
 ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk)
 {
-    cJSON       *doc, *providers, *item;
-    ngx_uint_t   i;
+    cJSON                        *doc, *providers, *item;
+    ngx_uint_t                    i;
+    ngx_http_osint_summary_in_t  *in;
 
     doc = cJSON_CreateObject();
     if (doc == NULL) {
@@ -76,10 +47,27 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk)
         goto failed;
     }
 
-    item = ngx_http_osint_summary(lk, lk->request->pool);
+    in = ngx_palloc(lk->request->pool,
+                    lk->ncalls * sizeof(ngx_http_osint_summary_in_t));
+    if (in == NULL) {
+        goto failed;
+    }
+
+    for (i = 0; i < lk->ncalls; i++) {
+        in[i].provider = lk->calls[i].provider;
+        in[i].status = lk->calls[i].status;
+        in[i].data = lk->calls[i].data;
+    }
+
+    item = ngx_http_osint_summary(&lk->target, lk->type, in, lk->ncalls,
+                                  lk->request->pool);
 
     if (item == NULL || !cJSON_AddItemToObject(doc, "summary", item)) {
         cJSON_Delete(item);
+        goto failed;
+    }
+
+    if (ngx_http_osint_keep_verdict(lk, item) != NGX_OK) {
         goto failed;
     }
 
@@ -111,6 +99,33 @@ failed:
 }
 
 
+/* summary.verdict.level for $osint_verdict: the document goes first */
+
+static ngx_int_t
+ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
+{
+    cJSON  *level;
+
+    level = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(summary, "verdict"), "level");
+
+    if (!cJSON_IsString(level)) {
+        return NGX_OK;
+    }
+
+    lk->verdict.len = ngx_strlen(level->valuestring);
+    lk->verdict.data = ngx_pnalloc(lk->pool, lk->verdict.len);
+
+    if (lk->verdict.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(lk->verdict.data, level->valuestring, lk->verdict.len);
+
+    return NGX_OK;
+}
+
+
 static cJSON *
 ngx_http_osint_call_document(ngx_http_osint_call_t *call)
 {
@@ -122,9 +137,9 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
     }
 
     if (!cJSON_AddStringToObject(item, "status",
-                                 ngx_http_osint_statuses[call->status])
+                                 ngx_http_osint_status_name(call->status))
         || !cJSON_AddStringToObject(item, "cache",
-                                    call->cache ? call->cache : "miss")
+                                    ngx_http_osint_sources[call->cache])
         || !cJSON_AddItemToObject(item, "latency_ms",
                                   ngx_http_osint_ms(call->latency))
         || !cJSON_AddNumberToObject(item, "attempts",
@@ -134,8 +149,9 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
     }
 
     if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE
-        && !cJSON_AddStringToObject(item, "stale_reason",
-                                    ngx_http_osint_kinds[call->stale_reason]))
+        && !cJSON_AddStringToObject(
+               item, "stale_reason",
+               ngx_http_osint_err_kind(call->stale_reason)))
     {
         goto failed;
     }
@@ -155,7 +171,7 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
 
         if (error == NULL
             || !cJSON_AddStringToObject(error, "kind",
-                                        ngx_http_osint_kinds[call->err])
+                                        ngx_http_osint_err_kind(call->err))
             || !cJSON_AddItemToObject(error, "message",
                                       ngx_http_osint_string(&call->message))
             || !cJSON_AddItemToObject(error, "http_status",
@@ -329,13 +345,6 @@ ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
     if (ngx_http_osint_private_headers(r) != NGX_OK) {
         cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (status == NGX_HTTP_BAD_REQUEST) {
-        ngx_http_osint_main_conf_t  *omcf;
-
-        omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
-        ngx_http_osint_count_lookup(omcf, 0, NGX_HTTP_OSINT_RESULT_INVALID);
     }
 
     return ngx_http_osint_send_json(r, status, doc);

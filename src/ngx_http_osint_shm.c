@@ -34,6 +34,9 @@ static ngx_int_t ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
     ngx_http_osint_shm_t *octx);
 static void ngx_http_osint_carry_state(ngx_http_osint_shm_t *octx,
     ngx_http_osint_pstate_t *from, ngx_http_osint_pstate_t *to);
+static ngx_uint_t ngx_http_osint_latency_bucket(double ms);
+static ngx_http_osint_counters_t *ngx_http_osint_counters(
+    ngx_http_osint_main_conf_t *omcf);
 
 
 char *
@@ -123,6 +126,7 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     ctx->sh->signature = NGX_HTTP_OSINT_SHM_SIGNATURE;
+    ctx->sh->counters.start = ngx_time();
     ngx_queue_init(&ctx->sh->providers);
     ngx_http_osint_init_cache(ctx->sh);
     ctx->shpool->data = ctx->sh;
@@ -288,6 +292,12 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
         ngx_memcpy((void *) sh->counters.cache,
                    (void *) octx->sh->counters.cache,
                    sizeof(sh->counters.cache));
+        ngx_memcpy((void *) sh->counters.lookup_latency,
+                   (void *) octx->sh->counters.lookup_latency,
+                   sizeof(sh->counters.lookup_latency));
+        sh->counters.lookup_latency_sum_us =
+                                     octx->sh->counters.lookup_latency_sum_us;
+        sh->counters.start = octx->sh->counters.start;
         ngx_shmtx_unlock(&octx->shpool->mutex);
     }
 
@@ -459,22 +469,13 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_shm_t     *ctx;
     ngx_http_osint_pstate_t  *ps;
 
-    static ngx_msec_t  bounds[NGX_HTTP_OSINT_LATENCY_BUCKETS] = {
-        5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
-    };
-
     ctx = omcf->shm_zone->data;
     ps = p->state;
     now = ngx_current_msec;
 
     (void) ngx_atomic_fetch_add(&ps->calls[outcome], 1);
 
-    for (i = 0; i < NGX_HTTP_OSINT_LATENCY_BUCKETS; i++) {
-        if (latency_ms <= (double) bounds[i]) {
-            break;
-        }
-    }
-
+    i = ngx_http_osint_latency_bucket(latency_ms);
     (void) ngx_atomic_fetch_add(&ps->latency[i], 1);
     (void) ngx_atomic_fetch_add(&ps->latency_sum_us,
                                 (ngx_atomic_int_t) (latency_ms * 1000.0));
@@ -574,32 +575,100 @@ ngx_http_osint_count_retry(ngx_http_osint_provider_t *p)
 }
 
 
+/* a request refused as bad input: osint_lookups_total{result="invalid"} */
+
+void
+ngx_http_osint_count_invalid(ngx_http_request_t *r)
+{
+    ngx_http_osint_main_conf_t  *omcf;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+
+    ngx_http_osint_count_lookup(omcf, 0, NGX_HTTP_OSINT_RESULT_INVALID);
+}
+
+
+/* a latency's bucket of the histograms; upper bounds as in status */
+
+static ngx_uint_t
+ngx_http_osint_latency_bucket(double ms)
+{
+    ngx_uint_t  i;
+
+    static ngx_msec_t  bounds[NGX_HTTP_OSINT_LATENCY_BUCKETS] = {
+        5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
+    };
+
+    for (i = 0; i < NGX_HTTP_OSINT_LATENCY_BUCKETS; i++) {
+        if (ms <= (double) bounds[i]) {
+            break;
+        }
+    }
+
+    return i;
+}
+
+
+/* the zone's counters, all workers'; NULL without a zone */
+
+static ngx_http_osint_counters_t *
+ngx_http_osint_counters(ngx_http_osint_main_conf_t *omcf)
+{
+    ngx_http_osint_shm_t  *ctx;
+
+    if (omcf->shm_zone == NULL) {
+        return NULL;
+    }
+
+    ctx = omcf->shm_zone->data;
+
+    return ctx->sh ? &ctx->sh->counters : NULL;
+}
+
+
+/* a lookup answered, for osint_lookup_duration_seconds; lock-free */
+
+void
+ngx_http_osint_count_duration(ngx_http_osint_main_conf_t *omcf, double ms)
+{
+    ngx_uint_t                  i;
+    ngx_http_osint_counters_t  *c;
+
+    c = ngx_http_osint_counters(omcf);
+
+    if (c == NULL) {
+        return;
+    }
+
+    i = ngx_http_osint_latency_bucket(ms);
+    (void) ngx_atomic_fetch_add(&c->lookup_latency[i], 1);
+    (void) ngx_atomic_fetch_add(&c->lookup_latency_sum_us,
+                                (ngx_atomic_int_t) (ms * 1000.0));
+}
+
+
 /* counts lookups for osint_lookups_total; lock-free, all workers */
 
 void
 ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
     ngx_uint_t type, ngx_uint_t result)
 {
-    ngx_uint_t             row;
-    ngx_http_osint_shm_t  *ctx;
+    ngx_uint_t                  row;
+    ngx_http_osint_counters_t  *c;
 
-    if (omcf->shm_zone == NULL) {
+    c = ngx_http_osint_counters(omcf);
+
+    if (c == NULL) {
         return;
     }
 
-    ctx = omcf->shm_zone->data;
-
-    if (ctx->sh == NULL) {
-        return;
-    }
-
-    for (row = 0; row < NGX_HTTP_OSINT_TYPE_ROWS - 1; row++) {
+    for (row = 0; row < NGX_HTTP_OSINT_TYPES; row++) {
         if (type == ((ngx_uint_t) 1 << row)) {
             break;
         }
     }
 
-    (void) ngx_atomic_fetch_add(&ctx->sh->counters.lookups[row][result], 1);
+    (void) ngx_atomic_fetch_add(&c->lookups[row][result], 1);
 }
 
 

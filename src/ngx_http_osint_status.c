@@ -37,38 +37,11 @@ static cJSON *ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 static double ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps,
     double q);
 static size_t ngx_http_osint_zone_used(ngx_http_osint_shm_t *ctx);
+static u_char *ngx_http_osint_prom_lookups(u_char *p, u_char *last,
+    ngx_http_osint_shm_t *ctx);
 
 
-static const char  *ngx_http_osint_outcomes[] = {
-    "ok", "not_found", "timeout", "connect", "http_4xx", "http_5xx",
-    "rate_limited", "bad_response", "too_large"
-};
-
-static const char  *ngx_http_osint_skip_reasons[] = {
-    "breaker_open", "rate_limited", "disabled", "deadline"
-};
-
-static const char  *ngx_http_osint_breaker_states[] = {
-    "closed", "open", "half_open"
-};
-
-static const char  *ngx_http_osint_tiers[] = { "l1", "redis" };
-
-static const char  *ngx_http_osint_cache_results[] = {
-    "hit", "miss", "stale", "error"
-};
-
-static const char  *ngx_http_osint_results[] = {
-    "ok", "partial", "failed", "invalid"
-};
-
-/* rows of the lookups counter: the type bits in order, then "unknown" */
-static const char  *ngx_http_osint_type_rows[] = {
-    "ipv4", "ipv6", "domain", "email", "url", "hash", "phone", "username",
-    "unknown"
-};
-
-/* upper bounds of osint_provider_latency_seconds, as Prometheus writes */
+/* upper bounds of the latency histograms, as Prometheus writes them */
 static const char  *ngx_http_osint_le[] = {
     "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
     "10", "+Inf"
@@ -218,18 +191,16 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     last = text + size;
     now = ngx_current_msec;
 
-    ngx_http_osint_help(p, last, "osint_lookups_total", "counter",
-                        "Lookups answered, by target type and result.");
+    /* nginx's version as built against: a module loads in no other */
 
-    for (i = 0; ctx && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
-        for (j = 0; j < 4; j++) {
-            p = ngx_slprintf(p, last,
-                             "osint_lookups_total{type=\"%s\",result=\"%s\"}"
-                             " %uA\n", ngx_http_osint_type_rows[i],
-                             ngx_http_osint_results[j],
-                             ctx->sh->counters.lookups[i][j]);
-        }
-    }
+    ngx_http_osint_help(p, last, "osint_build_info", "gauge",
+                        "Always 1; the module's version and nginx's "
+                        "as labels.");
+    p = ngx_slprintf(p, last, "osint_build_info{version=\""
+                     NGX_HTTP_OSINT_VERSION "\",nginx=\"" NGINX_VERSION
+                     "\"} 1\n");
+
+    p = ngx_http_osint_prom_lookups(p, last, ctx);
 
     ngx_http_osint_help(p, last, "osint_provider_calls_total", "counter",
                         "Network attempts to providers, by outcome.");
@@ -268,7 +239,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 
     ngx_http_osint_help(p, last, "osint_provider_latency_seconds",
                         "histogram",
-                        "Latency of network attempts to providers.");
+                        "Duration of network attempts to providers, "
+                        "in seconds.");
 
     for (i = 0; i < n; i++) {
         ps = prov[i].state;
@@ -311,7 +283,10 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
                         "entered.");
 
     for (i = 0; i < n; i++) {
-        for (j = 0; prov[i].state && j < 3; j++) {
+        for (j = 0;
+             prov[i].state && j < NGX_HTTP_OSINT_BREAKER_STATES;
+             j++)
+        {
             p = ngx_slprintf(p, last, "osint_breaker_transitions_total"
                              "{provider=\"%V\",state=\"%s\"} %uA\n",
                              &prov[i].name, ngx_http_osint_breaker_states[j],
@@ -320,7 +295,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     }
 
     ngx_http_osint_help(p, last, "osint_bucket_tokens", "gauge",
-                        "Tokens left in the provider's rate limit.");
+                        "Tokens left in the provider's rate limit "
+                        "bucket.");
 
     if (ctx) {
         ngx_shmtx_lock(&ctx->shpool->mutex);
@@ -353,9 +329,10 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
         }
     }
 
-    ngx_http_osint_help(p, last, "osint_provider_quota_reset_seconds",
-                        "gauge", "Unix time when the provider's quota "
-                        "period ends.");
+    ngx_http_osint_help(p, last,
+                        "osint_provider_quota_reset_timestamp_seconds",
+                        "gauge", "Unix time in seconds when the provider's "
+                        "quota period ends.");
 
     for (i = 0; i < n; i++) {
         if (prov[i].state && prov[i].quota.limit) {
@@ -364,8 +341,9 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
                                                     prov[i].quota.unit),
                         prov[i].quota.unit);
 
-            p = ngx_slprintf(p, last, "osint_provider_quota_reset_seconds"
-                             "{provider=\"%V\"} %T\n", &prov[i].name, reset);
+            p = ngx_slprintf(p, last, "osint_provider_quota_reset_timestamp"
+                             "_seconds{provider=\"%V\"} %T\n", &prov[i].name,
+                             reset);
         }
     }
 
@@ -374,7 +352,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     }
 
     ngx_http_osint_help(p, last, "osint_provider_disabled", "gauge",
-                        "1 when the provider lacks its api key.");
+                        "1 when the provider is disabled, its api key "
+                        "missing; else 0.");
 
     for (i = 0; i < n; i++) {
         p = ngx_slprintf(p, last, "osint_provider_disabled{provider=\"%V\"}"
@@ -384,8 +363,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     ngx_http_osint_help(p, last, "osint_cache_requests_total", "counter",
                         "Cache lookups, by tier and result.");
 
-    for (i = 0; ctx && i < 2; i++) {
-        for (j = 0; j < 4; j++) {
+    for (i = 0; ctx && i < NGX_HTTP_OSINT_TIERS; i++) {
+        for (j = 0; j < NGX_HTTP_OSINT_CACHE_RESULTS; j++) {
             p = ngx_slprintf(p, last, "osint_cache_requests_total{tier=\"%s\","
                              "result=\"%s\"} %uA\n", ngx_http_osint_tiers[i],
                              ngx_http_osint_cache_results[j],
@@ -394,7 +373,8 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     }
 
     ngx_http_osint_help(p, last, "osint_redis_up", "gauge",
-                        "Workers connected to the Redis L2 cache, of all.");
+                        "1 when a worker is connected to the Redis L2 "
+                        "cache, else 0.");
 
     if (ctx && omcf->redis) {
         p = ngx_slprintf(p, last, "osint_redis_up %d\n",
@@ -415,12 +395,14 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 
     if (ctx) {
         ngx_http_osint_help(p, last, "osint_zone_size_bytes", "gauge",
-                            "Size of the osint shared memory zone.");
+                            "Size of the osint shared memory zone, in "
+                            "bytes.");
         p = ngx_slprintf(p, last, "osint_zone_size_bytes %uz\n",
                          (size_t) omcf->shm_size);
 
         ngx_http_osint_help(p, last, "osint_zone_used_bytes", "gauge",
-                            "Bytes of the osint zone in use.");
+                            "Bytes of the osint shared memory zone in "
+                            "use.");
         p = ngx_slprintf(p, last, "osint_zone_used_bytes %uz\n",
                          ngx_http_osint_zone_used(ctx));
     }
@@ -428,6 +410,65 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     return ngx_http_osint_send_text(r, NGX_HTTP_OK,
                                     "text/plain; version=0.0.4; "
                                     "charset=utf-8", text, p - text);
+}
+
+
+/*
+ * Lookups: how they ended, how long the answered ones took, and since
+ * when the counters count (a new zone, not a reload, starts them again).
+ */
+
+static u_char *
+ngx_http_osint_prom_lookups(u_char *p, u_char *last,
+    ngx_http_osint_shm_t *ctx)
+{
+    ngx_uint_t                  i, j, cumulative;
+    ngx_http_osint_counters_t  *c;
+
+    c = ctx ? &ctx->sh->counters : NULL;
+
+    ngx_http_osint_help(p, last, "osint_start_time_seconds", "gauge",
+                        "Unix time in seconds when the counters started: "
+                        "the osint zone's creation.");
+
+    if (c) {
+        p = ngx_slprintf(p, last, "osint_start_time_seconds %T\n", c->start);
+    }
+
+    ngx_http_osint_help(p, last, "osint_lookups_total", "counter",
+                        "Lookups ended, by target type and result; "
+                        "refused as bad input: invalid.");
+
+    for (i = 0; c && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
+        for (j = 0; j < NGX_HTTP_OSINT_RESULTS; j++) {
+            p = ngx_slprintf(p, last,
+                             "osint_lookups_total{type=\"%s\",result=\"%s\"}"
+                             " %uA\n", ngx_http_osint_type_rows[i],
+                             ngx_http_osint_results[j], c->lookups[i][j]);
+        }
+    }
+
+    ngx_http_osint_help(p, last, "osint_lookup_duration_seconds",
+                        "histogram", "Duration of the lookups answered, "
+                        "from their start to their answer, in seconds.");
+
+    if (c == NULL) {
+        return p;
+    }
+
+    cumulative = 0;
+
+    for (j = 0; j <= NGX_HTTP_OSINT_LATENCY_BUCKETS; j++) {
+        cumulative += c->lookup_latency[j];
+        p = ngx_slprintf(p, last, "osint_lookup_duration_seconds_bucket"
+                         "{le=\"%s\"} %ui\n", ngx_http_osint_le[j],
+                         cumulative);
+    }
+
+    return ngx_slprintf(p, last, "osint_lookup_duration_seconds_sum %.6f\n"
+                        "osint_lookup_duration_seconds_count %ui\n",
+                        (double) c->lookup_latency_sum_us / 1000000.0,
+                        cumulative);
 }
 
 
@@ -475,10 +516,10 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
 
     obj = cJSON_AddObjectToObject(doc, "cache");
 
-    for (i = 0; obj && ctx && i < 2; i++) {
+    for (i = 0; obj && ctx && i < NGX_HTTP_OSINT_TIERS; i++) {
         row = cJSON_AddObjectToObject(obj, ngx_http_osint_tiers[i]);
 
-        for (j = 0; row && j < 4; j++) {
+        for (j = 0; row && j < NGX_HTTP_OSINT_CACHE_RESULTS; j++) {
             cJSON_AddNumberToObject(row, ngx_http_osint_cache_results[j],
                                     (double) ctx->sh->counters.cache[i][j]);
         }
@@ -494,7 +535,7 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
     for (i = 0; obj && ctx && i < NGX_HTTP_OSINT_TYPE_ROWS; i++) {
         row = cJSON_AddObjectToObject(obj, ngx_http_osint_type_rows[i]);
 
-        for (j = 0; row && j < 4; j++) {
+        for (j = 0; row && j < NGX_HTTP_OSINT_RESULTS; j++) {
             cJSON_AddNumberToObject(row, ngx_http_osint_results[j],
                                     (double) ctx->sh->counters.lookups[i][j]);
         }
@@ -548,7 +589,7 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 
     arr = cJSON_AddArrayToObject(item, "types");
 
-    for (j = 0; arr && j < NGX_HTTP_OSINT_TYPE_ROWS - 1; j++) {
+    for (j = 0; arr && j < NGX_HTTP_OSINT_TYPES; j++) {
         if (p->types & (1 << j)) {
             cJSON_AddItemToArray(arr, cJSON_CreateString(
                                      ngx_http_osint_type_rows[j]));

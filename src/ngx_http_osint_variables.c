@@ -19,12 +19,19 @@ typedef enum {
     NGX_HTTP_OSINT_VAR_CACHE_STATUS,
     NGX_HTTP_OSINT_VAR_PROVIDERS_OK,
     NGX_HTTP_OSINT_VAR_PROVIDERS_FAILED,
-    NGX_HTTP_OSINT_VAR_UPSTREAM_TIME
+    NGX_HTTP_OSINT_VAR_UPSTREAM_TIME,
+    NGX_HTTP_OSINT_VAR_TARGET,
+    NGX_HTTP_OSINT_VAR_VERDICT,
+    NGX_HTTP_OSINT_VAR_OUTCOMES
 } ngx_http_osint_var_e;
 
 
 static ngx_int_t ngx_http_osint_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_osint_request_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static u_char *ngx_http_osint_outcome_list(ngx_http_request_t *r,
+    ngx_http_osint_lookup_t *lk, size_t *len);
 
 
 static ngx_http_variable_t  ngx_http_osint_vars[] = {
@@ -43,6 +50,20 @@ static ngx_http_variable_t  ngx_http_osint_vars[] = {
 
     { ngx_string("osint_upstream_time"), NULL, ngx_http_osint_variable,
       NGX_HTTP_OSINT_VAR_UPSTREAM_TIME, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("osint_target"), NULL, ngx_http_osint_variable,
+      NGX_HTTP_OSINT_VAR_TARGET, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("osint_verdict"), NULL, ngx_http_osint_variable,
+      NGX_HTTP_OSINT_VAR_VERDICT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("osint_outcomes"), NULL, ngx_http_osint_variable,
+      NGX_HTTP_OSINT_VAR_OUTCOMES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    /* one value a request: the lookups, the answer and the log agree */
+
+    { ngx_string("osint_request_id"), NULL,
+      ngx_http_osint_request_id_variable, 0, 0, 0 },
 
       ngx_http_null_variable
 };
@@ -72,6 +93,7 @@ ngx_http_osint_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
     u_char                   *p;
+    size_t                    len;
     double                    max;
     ngx_uint_t                i, n;
     const char               *s;
@@ -102,6 +124,26 @@ ngx_http_osint_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         s = ngx_http_osint_type_name(lk->type);
         v->data = (u_char *) s;
         v->len = ngx_strlen(s);
+        break;
+
+    case NGX_HTTP_OSINT_VAR_TARGET:
+        v->data = lk->target.data;
+        v->len = lk->target.len;
+        break;
+
+    case NGX_HTTP_OSINT_VAR_VERDICT:
+        v->data = lk->verdict.data;
+        v->len = lk->verdict.len;
+        break;
+
+    case NGX_HTTP_OSINT_VAR_OUTCOMES:
+        v->data = ngx_http_osint_outcome_list(r, lk, &len);
+
+        if (v->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        v->len = len;
         break;
 
     case NGX_HTTP_OSINT_VAR_CACHE_STATUS:
@@ -152,4 +194,127 @@ ngx_http_osint_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * "name:outcome,..." in configuration order: the status of the document
+ * (ok, not_found), else the error's kind (timeout, http_5xx, ...).
+ */
+
+static u_char *
+ngx_http_osint_outcome_list(ngx_http_request_t *r, ngx_http_osint_lookup_t *lk,
+    size_t *len)
+{
+    u_char                 *text, *p;
+    size_t                  size;
+    ngx_uint_t              i;
+    const char             *s;
+    ngx_http_osint_call_t  *call;
+
+    size = 1;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        size += lk->calls[i].provider->name.len + sizeof(":,") + 32;
+    }
+
+    text = ngx_pnalloc(r->pool, size);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    p = text;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        call = &lk->calls[i];
+
+        s = (call->status == NGX_HTTP_OSINT_OK
+             || call->status == NGX_HTTP_OSINT_NOT_FOUND)
+            ? ngx_http_osint_status_name(call->status)
+            : ngx_http_osint_err_kind(call->err);
+
+        p = ngx_slprintf(p, text + size, "%s%V:%s", i ? "," : "",
+                         &call->provider->name, s);
+    }
+
+    *len = p - text;
+
+    return text;
+}
+
+
+/*
+ * The client's X-Request-ID when it is well-formed and sent once, else
+ * nginx's $request_id.
+ */
+
+static ngx_int_t
+ngx_http_osint_request_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                   id;
+    ngx_http_variable_value_t  *vv;
+
+    static ngx_str_t  name = ngx_string("request_id");
+
+    if (ngx_http_osint_header_in(r->main, "X-Request-ID", &id) == NGX_OK
+        && ngx_http_osint_request_id_valid(id.data, id.len))
+    {
+        v->data = id.data;
+        v->len = id.len;
+        v->valid = 1;
+        v->no_cacheable = 0;
+        v->not_found = 0;
+
+        return NGX_OK;
+    }
+
+    vv = ngx_http_get_variable(r, &name, ngx_hash_key(name.data, name.len));
+
+    if (vv == NULL) {
+        return NGX_ERROR;
+    }
+
+    *v = *vv;
+
+    return NGX_OK;
+}
+
+
+/* a request header sent exactly once: NGX_OK; else NGX_DECLINED */
+
+ngx_int_t
+ngx_http_osint_header_in(ngx_http_request_t *r, char *name, ngx_str_t *value)
+{
+    size_t            len;
+    ngx_uint_t        i, found;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    found = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            *value = h[i].value;
+            found++;
+        }
+    }
+
+    return found == 1 ? NGX_OK : NGX_DECLINED;
 }

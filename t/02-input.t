@@ -239,7 +239,7 @@ for my $method (qw(PUT DELETE PATCH)) {
          "method $method: 405 with an Allow header listing GET");
 }
 
-# POST /lookup is the batch of INTERFACE.md: a body that is not JSON is bad
+# POST /lookup is the batch of docs/document.md: a body that is not JSON is bad
 # input (400): a JSON error of kind invalid_parameter, nothing upstream.
 {
     my $res = $t->post('/lookup?target=8.8.8.8', 'not json',

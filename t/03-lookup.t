@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 
 # The lookup: exact merged documents, parallel fan-out, every provider
-# failure kind of INTERFACE.md, 200/502, X-Request-ID to providers and back,
+# failure kind of docs/document.md, 200/502, X-Request-ID to providers and back,
 # and connections to providers kept alive.
 
 use strict;

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 
 # GET /status and /healthz: exact counters in the Prometheus text, summed
-# over both workers and kept across reload; every metric of INTERFACE.md
+# over both workers and kept across reload; every metric of docs/metrics.md
 # with HELP and TYPE; cumulative histogram buckets; `promtool check
 # metrics`; a real Prometheus server scraping /status and answering PromQL;
 # the JSON carrying the same numbers; the HTML ops page rendered by
@@ -26,6 +26,7 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use lib "$FindBin::Bin/lib";
 use OsintTest;
+use OsintTest::Prometheus;
 
 my $PROMTOOL   = $ENV{OSINT_PROMTOOL}   || '/usr/bin/promtool';
 my $PROMETHEUS = $ENV{OSINT_PROMETHEUS} || '/usr/bin/prometheus';
@@ -106,37 +107,6 @@ EOF
 
 $t->run;
 is(scalar $t->worker_pids, 2, 'two workers');
-
-# A process started by this test (Prometheus), stopped by its PID when the
-# guard goes, or at exit should the test die first.
-{
-package OsintTest::StatusGuard;
-
-our %GUARDED;
-
-sub new {
-    my ($class, $pid) = @_;
-    $GUARDED{$pid} = $$;
-    return bless { pid => $pid, owner => $$ }, $class;
-}
-
-sub stop {
-    my ($self) = @_;
-    my $pid = delete $self->{pid} or return;
-    return unless $self->{owner} == $$;
-    delete $GUARDED{$pid};
-    main::stop_pid($pid, 10);
-}
-
-sub DESTROY { $_[0]->stop }
-
-END {
-    for my $pid (keys %GUARDED) {
-        next unless $GUARDED{$pid} == $$;
-        main::stop_pid($pid, 10);
-    }
-}
-}
 
 ###############################################################################
 # helpers
@@ -407,7 +377,7 @@ ok(val($P, 'osint_bucket_tokens', provider => 'A') > 0
    && val($P, 'osint_bucket_tokens', provider => 'A') <= 50,
    'prometheus: bucket tokens of A within (0, 50]');
 
-# the metrics of INTERFACE.md, with HELP and TYPE
+# the metrics of docs/metrics.md, with HELP and TYPE
 my %iface = (
     osint_lookups_total            => 'counter',
     osint_provider_calls_total     => 'counter',
@@ -619,38 +589,9 @@ SKIP: {
     skip "$PROMETHEUS missing (OSINT_ALLOW_SKIP)", 2
         unless need($PROMETHEUS, 'Debian package prometheus');
 
-    my $pport = OsintTest::free_port();
-    my $cfg = "$dir/prometheus.yml";
-    open(my $fh, '>', $cfg) or die "$cfg: $!";
-    printf $fh <<'EOF', $t->port;
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: osint
-    metrics_path: /status
-    static_configs:
-      - targets: ['127.0.0.1:%d']
-EOF
-    close $fh;
-
-    my $ppid = spawn([$PROMETHEUS, "--config.file=$cfg",
-                      "--storage.tsdb.path=$dir/prometheus-data",
-                      "--web.listen-address=127.0.0.1:$pport",
-                      '--log.level=warn'],
-                     undef, "$dir/prometheus.log");
-    my $guard = OsintTest::StatusGuard->new($ppid);
-
-    my $http = HTTP::Tiny->new(timeout => 3);
+    my $prom = OsintTest::Prometheus->start($t, '/status');
     my $query = sub {
-        my ($q) = @_;
-        (my $e = $q) =~ s/([^A-Za-z0-9_.~-])/sprintf('%%%02X', ord $1)/ge;
-        my $r = $http->get("http://127.0.0.1:$pport/api/v1/query?query=$e");
-        my $d = $r->{success}
-                ? OsintTest::decode_json_or_undef($r->{content}) : undef;
-        return undef unless $d && ($d->{status} // '') eq 'success';
-        my $res = $d->{data}{result} || [];
+        my $res = $prom->query($_[0]) || [];
         return @$res ? $res->[0]{value}[1] : undef;
     };
 
@@ -667,7 +608,7 @@ EOF
     $bstate = $query->('osint_breaker_state{provider="B"}');
     is($bstate, 1, 'prometheus server: osint_breaker_state{provider="B"} 1');
 
-    $guard->stop;
+    $prom->stop;
 }
 
 ###############################################################################

@@ -207,7 +207,7 @@ $redis->kill9;
 
 # FIN, or RST when the kernel still held unread bytes
 my $gone = qr/Server closed the connection|Connection reset by peer/;
-ok(wait_lines(down_re($name, $gone), 2, 5, $mark), 'kill -9: down')
+ok(wait_lines(down_re($name, $gone), 2, 15, $mark), 'kill -9: down')
     or diag $t->error_log($mark);
 is(log_pids(log_lines(down_re($name), $mark)), workers(),
    'down once from each worker');
@@ -230,7 +230,7 @@ my @old = $t->worker_pids;
 $mark = $t->log_mark;
 my @new = eval { $t->reload(wait_old => 1) };
 is(scalar @new, 2, 'reload: new workers, old ones gone') or diag $@;
-ok(wait_lines(up_re($name), 2, 5, $mark), 'new workers up');
+ok(wait_lines(up_re($name), 2, 15, $mark), 'new workers up');
 ok(wait_clients($redis, 2), 'CLIENT LIST: still exactly 2 connections')
     or diag explain [ $redis->clients ];
 
@@ -244,7 +244,7 @@ $mark = $t->log_mark;
 $t->write_conf(conf("osint_redis $uname db=3;"));
 $t->reload(wait_old => 1);
 
-ok(wait_lines(up_re($uname), 2, 5, $mark), 'unix socket: up')
+ok(wait_lines(up_re($uname), 2, 15, $mark), 'unix socket: up')
     or diag $t->error_log($mark);
 ok(wait_clients($ured, 2), 'unix socket: 2 connections');
 is(join(',', map { $_->{db} } $ured->clients), '3,3', 'both on db 3');
@@ -265,7 +265,7 @@ SKIP: {
     $t->write_conf(conf("osint_redis $v6name;"));
     $t->reload(wait_old => 1);
 
-    ok(wait_lines(up_re($v6name), 2, 5, $mark), 'IPv6: up')
+    ok(wait_lines(up_re($v6name), 2, 15, $mark), 'IPv6: up')
         or diag $t->error_log($mark);
     ok(wait_clients($v6, 2), 'IPv6: 2 connections');
     is(scalar(grep { $_->{addr} =~ /^\[?::1\]?:/ } $v6->clients), 2,
@@ -283,7 +283,7 @@ $mark = $t->log_mark;
 $t->write_conf(conf("osint_redis $pname password=env:REDIS_PASSWORD;"));
 $t->reload(wait_old => 1);
 
-ok(wait_lines(up_re($pname), 2, 5, $mark), 'AUTH with the password: up')
+ok(wait_lines(up_re($pname), 2, 15, $mark), 'AUTH with the password: up')
     or diag $t->error_log($mark);
 ok(wait_clients($pred, 2), 'AUTH: 2 connections');
 
@@ -291,7 +291,7 @@ $mark = $t->log_mark;
 $t->write_conf(conf("osint_redis $pname password=env:OSINT_T_WRONG_PW;"));
 $t->reload(wait_old => 1);
 
-ok(wait_lines(down_re($pname, qr/AUTH failed: \S.*/), 2, 5, $mark),
+ok(wait_lines(down_re($pname, qr/AUTH failed: \S.*/), 2, 15, $mark),
    'a wrong password: down, AUTH failed')
     or diag $t->error_log($mark);
 is($t->get('/ok')->{status}, 200, 'nginx serves');
@@ -300,7 +300,7 @@ $mark = $t->log_mark;
 $t->write_conf(conf("osint_redis $pname;"));
 $t->reload(wait_old => 1);
 
-ok(wait_lines(down_re($pname, qr/PING failed: NOAUTH.*/), 2, 5, $mark),
+ok(wait_lines(down_re($pname, qr/PING failed: NOAUTH.*/), 2, 15, $mark),
    'no password for a Redis that wants one: down, NOAUTH')
     or diag $t->error_log($mark);
 
@@ -343,7 +343,7 @@ $mark = $t->log_mark;
 $t->write_conf(conf("osint_redis $name timeout=500ms;",
                     extra => 'osint_cache_l1 off;'));
 $t->reload(wait_old => 1);
-ok(wait_lines(up_re($name), 2, 5, $mark), 'back on the first Redis');
+ok(wait_lines(up_re($name), 2, 15, $mark), 'back on the first Redis');
 
 $fx->reset;
 

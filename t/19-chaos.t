@@ -10,7 +10,7 @@
 # Phase A, chaos: while the load runs, redis-server is killed (-9) and
 # started again, nginx reloads every 4 s, and one worker is killed (-9).
 # Every answer must be well-formed JSON (NDJSON for batches) with a
-# status INTERFACE.md allows; a connection may only fail if it was open
+# status docs/document.md allows; a connection may only fail if it was open
 # on the worker killed.  error.log: no worker died on a signal but the
 # one killed; the master's respawn serves, the zone's locks were not held
 # by the dead worker (lookups, the limiter and status all still work), and
@@ -157,7 +157,7 @@ my $PORT = $t->port;
 ###############################################################################
 # the load: forked clients, each a loop of requests until its deadline
 
-# kinds of request, and the statuses INTERFACE.md allows for each
+# kinds of request, and the statuses docs/document.md allows for each
 my %ALLOWED = (
     domain  => { 200 => 1 },
     ipv4    => { 200 => 1 },

@@ -397,6 +397,10 @@ $fx->reset;
     is($doc->{providers}{html}{status}, 'ok',
        'JSON labelled text/html: the body decides');
     is($doc->{providers}{all}{status}, 'ok', 'the others unharmed');
+
+    like(OsintTest::_read_file($t->testdir . '/debug.log') // '',
+         qr/\[info\].*osint: provider "badutf8": \d+ bytes of ill-formed/,
+         'the repair is logged with the module\'s prefix, osint:');
 }
 
 ###############################################################################

@@ -30,6 +30,7 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OsintTest;
+use OsintUnit qw(unit_run);
 use JSON::PP ();
 
 OsintTest->require_module;
@@ -358,21 +359,7 @@ is($fx->by_path->{'/p2/'} // 0, 0, '... and never asked');
 ###############################################################################
 # Part 4: the address classifier, every range
 
-my $ngx = "$FindBin::Bin/../build/nginx";
-my $bin = "$dir/unit-redirect";
-my @inc = map { "-I$ngx/$_" }
-    qw(src/core src/event src/event/modules src/os/unix objs src/http
-       src/http/modules src/http/v2);
-my @cc = ('cc', '-O1', '-g', '-Wall', '-Werror', '-Wno-unused-parameter',
-          @inc, "-I$FindBin::Bin/../src", '-o', $bin,
-          "$FindBin::Bin/unit/redirect.c",
-          "$FindBin::Bin/../src/ngx_http_osint_redirect.c", '-lcurl');
-
-is(system(@cc), 0, 'the unit test of the classifier compiles');
-my $out = qx($bin);
-is($?, 0, 'the classifier unit test passes') or diag($out);
-like($out, qr/^1\.\.(\d+)$/m, '... and reports its plan');
-unlike($out, qr/^not ok/m, '... every case ok');
+unit_run('redirect');
 
 
 ###############################################################################

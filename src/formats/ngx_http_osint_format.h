@@ -30,7 +30,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 
 
 #define NGX_HTTP_OSINT_FMT_LIST_MAX    1000

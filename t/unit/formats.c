@@ -1,7 +1,7 @@
 
 /*
  * Unit tests of the built-in normalisers (src/formats/) and the verdict
- * (src/ngx_http_osint_verdict.c).  Prints TAP.
+ * (src/core/ngx_http_osint_verdict.c).  Prints TAP.
  *
  * Usage: formats BODIES_DIR   (t/lib/bodies: the canned provider answers
  * the end-to-end tests serve, so both read the same bodies)
@@ -18,7 +18,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 #include "tap.h"
 #include "formats/ngx_http_osint_format.h"
 #include "ngx_http_osint_verdict.h"

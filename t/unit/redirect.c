@@ -1,25 +1,19 @@
 
 /*
- * Unit tests of src/ngx_http_osint_redirect.c: which addresses a hop off
+ * Unit tests of src/core/ngx_http_osint_redirect.c: which addresses a hop off
  * the provider's origin may reach (every non-public range, in every form
  * IPv6 can carry an IPv4 address in), and which hops may be made at all.
  * No test may connect to most of these addresses: they are judged here.
- * Prints TAP.  Linked without nginx: ngx_strcasecmp() is stubbed below.
+ * Prints TAP.  Linked without nginx, with the stand-ins of
+ * fuzz/ngx_stubs.c.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 #include "tap.h"
-
-
-ngx_int_t
-ngx_strcasecmp(u_char *s1, u_char *s2)
-{
-    return strcasecmp((char *) s1, (char *) s2);
-}
 
 
 static int

@@ -1,40 +1,21 @@
 
 /*
- * Unit tests of the pure resilience arithmetic (src/ngx_http_osint_resilience.c):
- * token bucket, circuit breaker, backoff, quota periods.  Prints TAP.
- *
- * Linked without nginx: the one nginx core function the file calls,
- * ngx_gmtime(), is stubbed below with gmtime_r() (same fields, nginx's
- * conventions: month 1..12, full year).
+ * Unit tests of the pure resilience arithmetic
+ * (src/core/ngx_http_osint_resilience.c): token bucket, circuit breaker,
+ * backoff, quota periods.  Prints TAP.  Linked without nginx, with the
+ * stand-ins of fuzz/ngx_stubs.c (ngx_gmtime() with gmtime_r()).
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_core.h"
 #include "tap.h"
 
 
 /* osint_deadline of the tests but one: longer than any of their scenes */
 #define DEADLINE  10000
-
-
-void
-ngx_gmtime(time_t t, ngx_tm_t *tp)
-{
-    struct tm  tm;
-
-    gmtime_r(&t, &tm);
-
-    tp->ngx_tm_sec = tm.tm_sec;
-    tp->ngx_tm_min = tm.tm_min;
-    tp->ngx_tm_hour = tm.tm_hour;
-    tp->ngx_tm_mday = tm.tm_mday;
-    tp->ngx_tm_mon = tm.tm_mon + 1;
-    tp->ngx_tm_year = tm.tm_year + 1900;
-    tp->ngx_tm_wday = tm.tm_wday;
-}
 
 
 static void

@@ -1,0 +1,375 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * The arithmetic of resilience: token bucket, circuit breaker, retry
+ * backoff, quota periods.  Pure functions over plain structs: the caller
+ * holds the zone's lock and passes the time in, so they are unit-tested
+ * and fuzzed without nginx.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_osint_core.h"
+
+
+static void ngx_http_osint_breaker_trial(ngx_http_osint_breaker_t *b);
+static ngx_uint_t ngx_http_osint_breaker_counts(ngx_http_osint_breaker_t *b,
+    uint32_t target);
+
+
+/*
+ * Takes one token.  Tokens refill continuously at rate->per_ms up to
+ * burst.  Without a token the caller may reserve the next one: the bucket
+ * goes below zero and the caller waits until its token would have come,
+ * so waiters are served in the order they asked (limit_req's "delay").
+ * Returns the wait in ms, or NGX_DECLINED when it would exceed max_wait.
+ */
+
+ngx_int_t
+ngx_http_osint_bucket_take(ngx_http_osint_bucket_t *b,
+    ngx_http_osint_rate_t *rate, ngx_msec_t now, ngx_msec_t max_wait)
+{
+    double      tokens, need;
+    ngx_msec_t  elapsed, wait;
+
+    if (b->last == 0) {
+        b->tokens = (double) rate->burst;
+        b->last = now;
+    }
+
+    /* a clock that went back (another worker's stale time): no refill */
+
+    elapsed = (ngx_msec_int_t) (now - b->last) > 0 ? now - b->last : 0;
+
+    tokens = b->tokens + (double) elapsed * rate->per_ms;
+
+    if (tokens > (double) rate->burst) {
+        tokens = (double) rate->burst;
+    }
+
+    if (elapsed) {
+        b->last = now;
+    }
+
+    if (tokens >= 1.0) {
+        b->tokens = tokens - 1.0;
+        return 0;
+    }
+
+    need = 1.0 - tokens;
+    wait = (ngx_msec_t) (need / rate->per_ms + 0.999);
+
+    if (wait > max_wait) {
+        b->tokens = tokens;
+        return NGX_DECLINED;
+    }
+
+    b->tokens = tokens - 1.0;
+
+    return (ngx_int_t) wait;
+}
+
+
+/* a 429: no token for anybody until the provider's hold ends */
+
+void
+ngx_http_osint_bucket_drain(ngx_http_osint_bucket_t *b, ngx_msec_t now)
+{
+    if (b->tokens > 0.0) {
+        b->tokens = 0.0;
+    }
+
+    b->last = now;
+}
+
+
+double
+ngx_http_osint_bucket_tokens(ngx_http_osint_bucket_t *b,
+    ngx_http_osint_rate_t *rate, ngx_msec_t now)
+{
+    double      tokens;
+    ngx_msec_t  elapsed;
+
+    if (b->last == 0) {
+        return (double) rate->burst;
+    }
+
+    elapsed = (ngx_msec_int_t) (now - b->last) > 0 ? now - b->last : 0;
+    tokens = b->tokens + (double) elapsed * rate->per_ms;
+
+    return tokens > (double) rate->burst ? (double) rate->burst : tokens;
+}
+
+
+/*
+ * CLOSED: calls pass.  OPEN: none pass until the cooldown has run, then
+ * HALF_OPEN: at most half_open probes pass at a time, all workers
+ * together; their outcome decides between CLOSED and OPEN.
+ *
+ * Each half-open period is a trial, numbered: a probe belongs to the
+ * trial that admitted it (b->trial then), and only probes of the current
+ * trial count and decide.  With half_open > 1 and a cooldown shorter than
+ * the provider's timeout, a probe of an earlier trial may end after its
+ * trial failed and a new one began: it must neither close the breaker on
+ * the new trial's behalf nor free one of its slots.
+ *
+ * No call outlives its lookup's deadline: a live probe has ended, or freed
+ * its slot, by then.  Slots still taken after every probe's deadline were
+ * held by a worker that died (kill -9, a crash) and will never come back;
+ * without a new trial the breaker would stay half-open and refuse every
+ * call for good, the zone outliving reloads.
+ */
+
+ngx_http_osint_admit_e
+ngx_http_osint_breaker_admit(ngx_http_osint_breaker_t *b,
+    ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_msec_t deadline)
+{
+    switch (b->state) {
+
+    case NGX_HTTP_OSINT_BREAKER_CLOSED:
+        return NGX_HTTP_OSINT_ADMIT;
+
+    case NGX_HTTP_OSINT_BREAKER_OPEN:
+        if ((ngx_msec_int_t) (now - b->opened_at) < (ngx_msec_int_t)
+                                                     conf->cooldown)
+        {
+            return NGX_HTTP_OSINT_REJECT;
+        }
+
+        b->state = NGX_HTTP_OSINT_BREAKER_HALF_OPEN;
+        ngx_http_osint_breaker_trial(b);
+        break;
+
+    default: /* NGX_HTTP_OSINT_BREAKER_HALF_OPEN */
+
+        if (b->probes < conf->half_open) {
+            break;
+        }
+
+        if ((ngx_msec_int_t) (now - b->probes_end) < 0) {
+            return NGX_HTTP_OSINT_REJECT;
+        }
+
+        /* the probes' holders are gone: their trial is over */
+
+        ngx_http_osint_breaker_trial(b);
+        break;
+    }
+
+    b->probes++;
+    b->probes_end = now + deadline;
+
+    return NGX_HTTP_OSINT_ADMIT_PROBE;
+}
+
+
+/* a new half-open trial: probes of earlier ones, if any end, decide nothing */
+
+static void
+ngx_http_osint_breaker_trial(ngx_http_osint_breaker_t *b)
+{
+    b->probes = 0;
+    b->trial++;
+
+    if (b->trial == 0) {
+        b->trial = 1;   /* 0 means "not a probe" */
+    }
+}
+
+
+/*
+ * Records the end of an admitted call; "probe" is the trial it probed
+ * (0: an ordinary call), "failed" a transient failure, "target" a hash of
+ * the call's target.  Returns the state entered, or NGX_DECLINED when the
+ * state is unchanged.
+ */
+
+ngx_int_t
+ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
+    ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
+    ngx_uint_t failed, uint32_t target)
+{
+    if (probe != b->trial || b->state != NGX_HTTP_OSINT_BREAKER_HALF_OPEN) {
+        probe = 0;      /* its trial is over: an ordinary late call now */
+    }
+
+    if (probe && b->probes) {
+        b->probes--;
+    }
+
+    switch (b->state) {
+
+    case NGX_HTTP_OSINT_BREAKER_CLOSED:
+        if (!failed) {
+            b->failures = 0;
+            return NGX_DECLINED;
+        }
+
+        if (!ngx_http_osint_breaker_counts(b, target)) {
+            return NGX_DECLINED;
+        }
+
+        if (++b->failures < conf->failures) {
+            return NGX_DECLINED;
+        }
+
+        b->state = NGX_HTTP_OSINT_BREAKER_OPEN;
+        b->opened_at = now;
+        b->opens++;
+
+        return NGX_HTTP_OSINT_BREAKER_OPEN;
+
+    case NGX_HTTP_OSINT_BREAKER_HALF_OPEN:
+
+        /* only probes decide: older calls may still be finishing */
+
+        if (!probe) {
+            return NGX_DECLINED;
+        }
+
+        if (failed) {
+            b->state = NGX_HTTP_OSINT_BREAKER_OPEN;
+            b->opened_at = now;
+            b->opens++;
+            return NGX_HTTP_OSINT_BREAKER_OPEN;
+        }
+
+        b->state = NGX_HTTP_OSINT_BREAKER_CLOSED;
+        b->failures = 0;
+        b->probes = 0;
+
+        return NGX_HTTP_OSINT_BREAKER_CLOSED;
+
+    default: /* OPEN: calls admitted before it opened end here */
+        return NGX_DECLINED;
+    }
+}
+
+
+/*
+ * Whether a failure of this target counts, remembering it if so.  One
+ * client asking again and again for a target the provider is slow on
+ * must not switch the provider off for everybody: only a target not among
+ * the last NGX_HTTP_OSINT_BREAKER_TARGETS failing ones since the count
+ * was last reset counts.  With failures= up to that number, the breaker
+ * opens after failures of exactly that many distinct targets.
+ */
+
+static ngx_uint_t
+ngx_http_osint_breaker_counts(ngx_http_osint_breaker_t *b, uint32_t target)
+{
+    ngx_uint_t  i, n;
+
+    n = ngx_min(b->failures, NGX_HTTP_OSINT_BREAKER_TARGETS);
+
+    for (i = 0; i < n; i++) {
+        if (b->targets[i] == target) {
+            return 0;
+        }
+    }
+
+    b->targets[b->failures % NGX_HTTP_OSINT_BREAKER_TARGETS] = target;
+
+    return 1;
+}
+
+
+/* a probe that never finished (its client went away) frees its slot */
+
+void
+ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b, ngx_uint_t probe)
+{
+    if (probe == b->trial && b->state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN
+        && b->probes)
+    {
+        b->probes--;
+    }
+}
+
+
+/*
+ * Exponential backoff with full jitter: a uniform delay in
+ * [0, min(max, base * 2^(attempt - 1))], attempt counting from 1.
+ */
+
+ngx_msec_t
+ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max, ngx_uint_t attempt,
+    uint32_t random)
+{
+    ngx_msec_t  cap;
+    ngx_uint_t  shift;
+
+    shift = attempt > 1 ? attempt - 1 : 0;
+
+    if (shift > 30 || base > (max >> shift)) {
+        cap = max;
+
+    } else {
+        cap = base << shift;
+    }
+
+    return (ngx_msec_t) ((uint64_t) random % ((uint64_t) cap + 1));
+}
+
+
+/* start of the UTC period that holds "now" */
+
+time_t
+ngx_http_osint_quota_period(time_t now, ngx_uint_t unit)
+{
+    ngx_tm_t  tm;
+
+    switch (unit) {
+
+    case NGX_HTTP_OSINT_QUOTA_HOUR:
+        return now - now % 3600;
+
+    case NGX_HTTP_OSINT_QUOTA_DAY:
+        return now - now % 86400;
+
+    default: /* NGX_HTTP_OSINT_QUOTA_MONTH */
+        ngx_gmtime(now, &tm);
+
+        /* days since the 1st, then back to midnight */
+
+        return now - now % 86400 - (time_t) (tm.ngx_tm_mday - 1) * 86400;
+    }
+}
+
+
+/* start of the next period: when a spent quota comes back */
+
+time_t
+ngx_http_osint_quota_reset(time_t start, ngx_uint_t unit)
+{
+    ngx_tm_t  tm;
+
+    switch (unit) {
+
+    case NGX_HTTP_OSINT_QUOTA_HOUR:
+        return start + 3600;
+
+    case NGX_HTTP_OSINT_QUOTA_DAY:
+        return start + 86400;
+
+    default: /* NGX_HTTP_OSINT_QUOTA_MONTH */
+        ngx_gmtime(start, &tm);
+
+        /* ngx_gmtime(): ngx_tm_mon is 1..12, ngx_tm_year the full year */
+
+        switch (tm.ngx_tm_mon) {
+        case 2:
+            return start + 86400 * ((tm.ngx_tm_year % 4 == 0
+                                     && (tm.ngx_tm_year % 100 != 0
+                                         || tm.ngx_tm_year % 400 == 0))
+                                    ? 29 : 28);
+        case 4: case 6: case 9: case 11:
+            return start + 86400 * 30;
+        default:
+            return start + 86400 * 31;
+        }
+    }
+}
