@@ -343,6 +343,8 @@ fuzz_configure(const uint8_t *p, ngx_http_osint_rate_t *rate,
     rate->burst = (fuzz_u32(p + 4) >> 1) + 1;
     rate->wait = fuzz_u32(p + 8) & 0xffffff;
 
+    ngx_memzero(conf, sizeof(ngx_http_osint_breaker_conf_t));
+    conf->successes = 1;
     conf->failures = (p[12] & 0x1f) + 1;
     conf->half_open = (p[13] & 0x0f) + 1;
     conf->cooldown = ((ngx_msec_t) p[14] << 8 | p[15]) + 1;

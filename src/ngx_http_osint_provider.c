@@ -18,6 +18,8 @@
 #define NGX_HTTP_OSINT_DEFAULT_TIMEOUT      3000
 #define NGX_HTTP_OSINT_DEFAULT_FAILURES     5
 #define NGX_HTTP_OSINT_DEFAULT_COOLDOWN     30000
+#define NGX_HTTP_OSINT_DEFAULT_WINDOW       60000
+#define NGX_HTTP_OSINT_DEFAULT_MIN_CALLS    20
 #define NGX_HTTP_OSINT_DEFAULT_BACKOFF      200
 #define NGX_HTTP_OSINT_DEFAULT_MAX_BACKOFF  5000
 #define NGX_HTTP_OSINT_DEFAULT_REDIRECTS    3       /* without an api_key */
@@ -80,7 +82,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("rate"), 1, 3, ngx_http_osint_sub_rate },
     { ngx_string("quota"), 1, 1, ngx_http_osint_sub_quota },
     { ngx_string("retries"), 1, 3, ngx_http_osint_sub_retries },
-    { ngx_string("breaker"), 1, 3, ngx_http_osint_sub_breaker },
+    { ngx_string("breaker"), 1, 7, ngx_http_osint_sub_breaker },
     { ngx_string("cache_ttl"), 1, 3, ngx_http_osint_sub_cache_ttl },
     { ngx_string("body"), 1, 1, ngx_http_osint_sub_body },
     { ngx_string("redirects"), 1, 1, ngx_http_osint_sub_redirects },
@@ -163,6 +165,9 @@ ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     p->breaker.failures = NGX_HTTP_OSINT_DEFAULT_FAILURES;
     p->breaker.cooldown = NGX_HTTP_OSINT_DEFAULT_COOLDOWN;
     p->breaker.half_open = 1;
+    p->breaker.successes = 1;
+    p->breaker.window = NGX_HTTP_OSINT_DEFAULT_WINDOW;
+    p->breaker.min_calls = NGX_HTTP_OSINT_DEFAULT_MIN_CALLS;
 
     p->file = cf->conf_file->file.name.data;
     p->line = cf->conf_file->line;
@@ -774,14 +779,32 @@ invalid:
 }
 
 
-/* "breaker failures=F cooldown=T half_open=H" or "breaker off" */
+/*
+ * "breaker [failures=F] [rate=P% [window=T] [min=M]] [cooldown=T]
+ * [half_open=H] [successes=S]" or "breaker off".  rate= without failures=
+ * leaves the failure rate as the only trigger.
+ */
 
 static char *
 ngx_http_osint_sub_breaker(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_int_t   rc;
-    ngx_uint_t  i;
+    ngx_int_t                       rc;
+    ngx_uint_t                      i, k, row, windowed;
+    ngx_http_osint_breaker_conf_t  *b;
+
+    b = &p->breaker;
+
+    struct {
+        char        *name;
+        ngx_uint_t   max;
+        ngx_uint_t  *out;
+    } nums[] = {
+        { "failures", NGX_HTTP_OSINT_FAILURES_MAX, &b->failures },
+        { "half_open", NGX_HTTP_OSINT_HALF_OPEN_MAX, &b->half_open },
+        { "successes", NGX_HTTP_OSINT_SUCCESSES_MAX, &b->successes },
+        { "min", NGX_HTTP_OSINT_MIN_CALLS_MAX, &b->min_calls }
+    };
 
     if (p->breaker_set) {
         return "is duplicate";
@@ -791,48 +814,68 @@ ngx_http_osint_sub_breaker(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
     if (n == 1 && value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0)
     {
-        p->breaker.failures = 0;
+        b->failures = 0;
         return NGX_CONF_OK;
     }
 
+    row = 0;
+    windowed = 0;
+
     for (i = 1; i <= n; i++) {
 
-        rc = ngx_http_osint_param_num(&value[i], "failures",
-                                      NGX_HTTP_OSINT_FAILURES_MAX,
-                                      &p->breaker.failures);
-
-        if (rc != NGX_DECLINED) {
-            if (rc != NGX_OK) {
-                goto invalid;
+        for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
+            rc = ngx_http_osint_param_num(&value[i], nums[k].name,
+                                          nums[k].max, nums[k].out);
+            if (rc != NGX_DECLINED) {
+                break;
             }
-
-            continue;
         }
 
-        rc = ngx_http_osint_param_num(&value[i], "half_open",
-                                      NGX_HTTP_OSINT_HALF_OPEN_MAX,
-                                      &p->breaker.half_open);
-
-        if (rc != NGX_DECLINED) {
-            if (rc != NGX_OK) {
-                goto invalid;
-            }
-
-            continue;
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_osint_param_msec(&value[i], "cooldown", 1,
+                                           &b->cooldown);
+            k = 4;
         }
 
-        rc = ngx_http_osint_param_msec(&value[i], "cooldown", 1,
-                                       &p->breaker.cooldown);
-
-        if (rc != NGX_DECLINED) {
-            if (rc != NGX_OK) {
-                goto invalid;
-            }
-
-            continue;
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_osint_param_msec(&value[i], "window", 1,
+                                           &b->window);
+            k = 5;
         }
 
-        goto invalid;
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_osint_param_percent(&value[i], "rate", &b->rate);
+            k = 6;
+        }
+
+        if (rc != NGX_OK) {
+            goto invalid;
+        }
+
+        row |= (k == 0);
+        windowed |= (k == 3 || k == 5);
+    }
+
+    if (b->window < NGX_HTTP_OSINT_WINDOW_MIN
+        || b->window > NGX_HTTP_OSINT_WINDOW_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"window\" of \"breaker\" of osint_provider "
+                           "\"%V\" must be 1s..1h", &p->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (b->rate == 0) {
+        if (windowed) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"window\" and \"min\" of \"breaker\" of "
+                               "osint_provider \"%V\" require \"rate\"",
+                               &p->name);
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (!row) {
+        b->failures = 0;    /* the failure rate alone */
     }
 
     return NGX_CONF_OK;

@@ -363,7 +363,7 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
         goto done;
     }
 
-    if (p->breaker.failures) {
+    if (ngx_http_osint_breaker_on(&p->breaker)) {
         state = ps->breaker.state;
         trial = ps->breaker.trial;
 
@@ -464,7 +464,8 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_str_t *request_id)
 {
     ngx_int_t                 entered;
-    ngx_uint_t                i, failed, failures, was;
+    ngx_uint_t                i, failed, failures, was, opened_calls,
+                              opened_fails;
     ngx_msec_t                now;
     ngx_http_osint_shm_t     *ctx;
     ngx_http_osint_pstate_t  *ps;
@@ -506,10 +507,13 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
 
     was = ps->breaker.state;
 
-    if (p->breaker.failures) {
+    if (ngx_http_osint_breaker_on(&p->breaker)) {
         entered = ngx_http_osint_breaker_record(&ps->breaker, &p->breaker,
                                                 now, probe, failed, target);
     }
+
+    opened_calls = ps->breaker.opened_calls;
+    opened_fails = ps->breaker.opened_fails;
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
@@ -530,6 +534,15 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
                       "probe failed (%s), request %V", &p->name,
                       p->breaker.cooldown, ngx_http_osint_err_kind(err),
                       request_id);
+
+    } else if (opened_calls) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "osint: provider \"%V\" breaker opened for %M ms "
+                      "after %ui of %ui calls in %M ms failed (last: %s), "
+                      "request %V",
+                      &p->name, p->breaker.cooldown, opened_fails,
+                      opened_calls, p->breaker.window,
+                      ngx_http_osint_err_kind(err), request_id);
 
     } else {
         ngx_log_error(NGX_LOG_WARN, log, 0,

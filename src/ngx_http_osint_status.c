@@ -573,7 +573,7 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 {
     cJSON                    *item, *obj, *arr;
     time_t                    start;
-    ngx_uint_t                j, count, used;
+    ngx_uint_t                j, count, used, calls, fails;
     ngx_msec_t                now;
     ngx_http_osint_pstate_t  *ps;
 
@@ -621,13 +621,35 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 
     if (obj) {
         cJSON_AddStringToObject(obj, "state",
-                                p->breaker.failures
+                                ngx_http_osint_breaker_on(&p->breaker)
                                 ? ngx_http_osint_breaker_states[
                                       ps->breaker.state]
                                 : "off");
         cJSON_AddNumberToObject(obj, "failures", (double) ps->breaker.failures);
         cJSON_AddNumberToObject(obj, "threshold", (double) p->breaker.failures);
         cJSON_AddNumberToObject(obj, "opens", (double) ps->breaker.opens);
+        cJSON_AddNumberToObject(obj, "successes",
+                                (double) ps->breaker.successes);
+        cJSON_AddNumberToObject(obj, "successes_needed",
+                                (double) p->breaker.successes);
+
+        if (p->breaker.rate) {
+            ngx_http_osint_breaker_window_counts(&ps->breaker.window,
+                                                 p->breaker.window, now,
+                                                 &calls, &fails);
+
+            obj = cJSON_AddObjectToObject(obj, "window");
+
+            if (obj) {
+                cJSON_AddNumberToObject(obj, "calls", (double) calls);
+                cJSON_AddNumberToObject(obj, "failures", (double) fails);
+                cJSON_AddNumberToObject(obj, "rate", (double) p->breaker.rate);
+                cJSON_AddNumberToObject(obj, "seconds",
+                                        (double) p->breaker.window / 1000);
+                cJSON_AddNumberToObject(obj, "min", (double)
+                                        p->breaker.min_calls);
+            }
+        }
     }
 
     if (p->rate.per_ms > 0.0) {
@@ -848,7 +870,7 @@ ngx_http_osint_health_handler(ngx_http_request_t *r)
 
         enabled++;
 
-        if (prov[i].breaker.failures
+        if (ngx_http_osint_breaker_on(&prov[i].breaker)
             && prov[i].state->breaker.state == NGX_HTTP_OSINT_BREAKER_OPEN)
         {
             open++;

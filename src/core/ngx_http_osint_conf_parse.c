@@ -96,6 +96,34 @@ ngx_http_osint_param_msec(ngx_str_t *arg, char *name, ngx_uint_t positive,
 }
 
 
+/* "name=P%", 0 < P <= 100: as ngx_http_osint_param_msec() */
+
+ngx_int_t
+ngx_http_osint_param_percent(ngx_str_t *arg, char *name, ngx_uint_t *out)
+{
+    ngx_int_t  num;
+    ngx_str_t  v;
+
+    if (ngx_http_osint_param(arg, name, &v) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (v.len < 2 || v.data[v.len - 1] != '%') {
+        return NGX_ERROR;
+    }
+
+    num = ngx_atoi(v.data, v.len - 1);
+
+    if (num <= 0 || num > 100) {
+        return NGX_ERROR;
+    }
+
+    *out = (ngx_uint_t) num;
+
+    return NGX_OK;
+}
+
+
 /* "name=N", 0 < N <= max: as ngx_http_osint_param_msec() */
 
 ngx_int_t

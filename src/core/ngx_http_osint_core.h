@@ -172,10 +172,19 @@ typedef struct {
 } ngx_http_osint_retry_t;
 
 typedef struct {
-    ngx_uint_t                  failures;       /* 0: no breaker */
+    ngx_uint_t                  failures;       /* 0: no such trigger */
     ngx_msec_t                  cooldown;
     ngx_uint_t                  half_open;
+    ngx_uint_t                  successes;      /* probes that close it */
+    ngx_uint_t                  rate;           /* failure %, 0: no such
+                                                   trigger */
+    ngx_msec_t                  window;
+    ngx_uint_t                  min_calls;
 } ngx_http_osint_breaker_conf_t;
+
+/* a breaker exists when either trigger is configured */
+#define ngx_http_osint_breaker_on(conf)                                      \
+    ((conf)->failures || (conf)->rate)
 
 
 /* resilience: the state of one provider, in the zone */
@@ -200,11 +209,32 @@ typedef enum {
  */
 #define NGX_HTTP_OSINT_BREAKER_TARGETS    16
 
+/*
+ * The failure-rate trigger counts calls and failures over the last
+ * window in this many slots, so a call leaves the count at most
+ * window / NGX_HTTP_OSINT_BREAKER_SLOTS late.
+ */
+#define NGX_HTTP_OSINT_BREAKER_SLOTS      10
+
+typedef struct {
+    ngx_msec_t                  start;          /* of the current slot */
+    ngx_uint_t                  slot;
+    ngx_uint_t                  started;
+    uint32_t                    calls[NGX_HTTP_OSINT_BREAKER_SLOTS];
+    uint32_t                    fails[NGX_HTTP_OSINT_BREAKER_SLOTS];
+    ngx_uint_t                  seen;           /* failing targets so far */
+    uint32_t                    targets[NGX_HTTP_OSINT_BREAKER_TARGETS];
+} ngx_http_osint_breaker_window_t;
+
 typedef struct {
     ngx_uint_t                  state;
     ngx_uint_t                  failures;       /* consecutive, transient,
                                                    of distinct targets */
     uint32_t                    targets[NGX_HTTP_OSINT_BREAKER_TARGETS];
+    ngx_uint_t                  successes;      /* probes of this trial */
+    ngx_uint_t                  opened_calls;   /* the window when the rate */
+    ngx_uint_t                  opened_fails;   /* trigger opened it, or 0 */
+    ngx_http_osint_breaker_window_t  window;
     ngx_uint_t                  probes;         /* in flight, all workers */
     ngx_uint_t                  trial;          /* half-opens so far */
     ngx_uint_t                  opens;
@@ -347,6 +377,10 @@ u_char *ngx_http_osint_tpl_expand(ngx_pool_t *pool,
 #define NGX_HTTP_OSINT_QUOTA_MAX        1000000000
 #define NGX_HTTP_OSINT_FAILURES_MAX     1000
 #define NGX_HTTP_OSINT_HALF_OPEN_MAX    100
+#define NGX_HTTP_OSINT_SUCCESSES_MAX    100
+#define NGX_HTTP_OSINT_MIN_CALLS_MAX    100000
+#define NGX_HTTP_OSINT_WINDOW_MIN       1000
+#define NGX_HTTP_OSINT_WINDOW_MAX       3600000
 #define NGX_HTTP_OSINT_MAX_BODY_MAX     (64 * 1024 * 1024)
 #define NGX_HTTP_OSINT_BATCH_MAX        10000
 #define NGX_HTTP_OSINT_CONCURRENCY_MAX  256
@@ -356,6 +390,8 @@ ngx_uint_t ngx_http_osint_param_repeated(ngx_str_t *value, ngx_uint_t first,
     ngx_uint_t last);
 ngx_int_t ngx_http_osint_param_msec(ngx_str_t *arg, char *name,
     ngx_uint_t positive, ngx_msec_t *out);
+ngx_int_t ngx_http_osint_param_percent(ngx_str_t *arg, char *name,
+    ngx_uint_t *out);
 ngx_int_t ngx_http_osint_param_num(ngx_str_t *arg, char *name,
     ngx_uint_t max, ngx_uint_t *out);
 ngx_int_t ngx_http_osint_rate_parse(ngx_str_t *value, ngx_int_t *rate,
@@ -487,6 +523,9 @@ ngx_http_osint_admit_e ngx_http_osint_breaker_admit(
 ngx_int_t ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
     ngx_uint_t failed, uint32_t target);
+void ngx_http_osint_breaker_window_counts(
+    ngx_http_osint_breaker_window_t *w, ngx_msec_t window, ngx_msec_t now,
+    ngx_uint_t *calls, ngx_uint_t *fails);
 void ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b,
     ngx_uint_t probe);
 ngx_msec_t ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max,

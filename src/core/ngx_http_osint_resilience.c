@@ -16,8 +16,16 @@
 
 
 static void ngx_http_osint_breaker_trial(ngx_http_osint_breaker_t *b);
-static ngx_uint_t ngx_http_osint_breaker_counts(ngx_http_osint_breaker_t *b,
-    uint32_t target);
+static ngx_uint_t ngx_http_osint_breaker_counts(uint32_t *targets,
+    ngx_uint_t seen, uint32_t target);
+static ngx_uint_t ngx_http_osint_breaker_row_trips(
+    ngx_http_osint_breaker_t *b, ngx_http_osint_breaker_conf_t *conf,
+    ngx_uint_t failed, uint32_t target);
+static ngx_uint_t ngx_http_osint_breaker_rate_trips(
+    ngx_http_osint_breaker_t *b, ngx_http_osint_breaker_conf_t *conf,
+    ngx_msec_t now, ngx_uint_t failed, uint32_t target);
+static void ngx_http_osint_breaker_slide(ngx_http_osint_breaker_window_t *w,
+    ngx_msec_t window, ngx_msec_t now);
 
 
 /*
@@ -172,6 +180,7 @@ static void
 ngx_http_osint_breaker_trial(ngx_http_osint_breaker_t *b)
 {
     b->probes = 0;
+    b->successes = 0;
     b->trial++;
 
     if (b->trial == 0) {
@@ -203,18 +212,16 @@ ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     switch (b->state) {
 
     case NGX_HTTP_OSINT_BREAKER_CLOSED:
-        if (!failed) {
-            b->failures = 0;
+        b->opened_calls = 0;
+        b->opened_fails = 0;
+
+        if (!ngx_http_osint_breaker_rate_trips(b, conf, now, failed, target)
+            && !ngx_http_osint_breaker_row_trips(b, conf, failed, target))
+        {
             return NGX_DECLINED;
         }
 
-        if (!ngx_http_osint_breaker_counts(b, target)) {
-            return NGX_DECLINED;
-        }
-
-        if (++b->failures < conf->failures) {
-            return NGX_DECLINED;
-        }
+        ngx_memzero(&b->window, sizeof(ngx_http_osint_breaker_window_t));
 
         b->state = NGX_HTTP_OSINT_BREAKER_OPEN;
         b->opened_at = now;
@@ -235,6 +242,12 @@ ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
             b->opened_at = now;
             b->opens++;
             return NGX_HTTP_OSINT_BREAKER_OPEN;
+        }
+
+        /* successes=S: the provider must answer S probes in a row */
+
+        if (++b->successes < conf->successes) {
+            return NGX_DECLINED;
         }
 
         b->state = NGX_HTTP_OSINT_BREAKER_CLOSED;
@@ -259,21 +272,172 @@ ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
  */
 
 static ngx_uint_t
-ngx_http_osint_breaker_counts(ngx_http_osint_breaker_t *b, uint32_t target)
+ngx_http_osint_breaker_counts(uint32_t *targets, ngx_uint_t seen,
+    uint32_t target)
 {
     ngx_uint_t  i, n;
 
-    n = ngx_min(b->failures, NGX_HTTP_OSINT_BREAKER_TARGETS);
+    n = ngx_min(seen, NGX_HTTP_OSINT_BREAKER_TARGETS);
 
     for (i = 0; i < n; i++) {
-        if (b->targets[i] == target) {
+        if (targets[i] == target) {
             return 0;
         }
     }
 
-    b->targets[b->failures % NGX_HTTP_OSINT_BREAKER_TARGETS] = target;
+    targets[seen % NGX_HTTP_OSINT_BREAKER_TARGETS] = target;
 
     return 1;
+}
+
+
+/* failures=N: N transient failures in a row, of distinct targets */
+
+static ngx_uint_t
+ngx_http_osint_breaker_row_trips(ngx_http_osint_breaker_t *b,
+    ngx_http_osint_breaker_conf_t *conf, ngx_uint_t failed, uint32_t target)
+{
+    if (conf->failures == 0) {
+        return 0;
+    }
+
+    if (!failed) {
+        b->failures = 0;
+        return 0;
+    }
+
+    if (!ngx_http_osint_breaker_counts(b->targets, b->failures, target)) {
+        return 0;
+    }
+
+    return ++b->failures >= conf->failures;
+}
+
+
+/*
+ * rate=P% window=W min=M: at least M calls ended in the last W and P % or
+ * more of them failed.  As for failures=, one target failing again and
+ * again counts once: a failure of a target among the last failing ones
+ * counts neither as a call nor as a failure, so one client repeating a
+ * target the provider is slow on cannot push the ratio up by itself.
+ */
+
+static ngx_uint_t
+ngx_http_osint_breaker_rate_trips(ngx_http_osint_breaker_t *b,
+    ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t failed,
+    uint32_t target)
+{
+    ngx_uint_t                        i, calls, fails;
+    ngx_http_osint_breaker_window_t  *w;
+
+    if (conf->rate == 0) {
+        return 0;
+    }
+
+    w = &b->window;
+
+    if (failed) {
+        if (!ngx_http_osint_breaker_counts(w->targets, w->seen, target)) {
+            return 0;
+        }
+
+        w->seen++;
+    }
+
+    ngx_http_osint_breaker_slide(w, conf->window, now);
+
+    w->calls[w->slot]++;
+
+    if (!failed) {
+        return 0;       /* a success never opens it */
+    }
+
+    w->fails[w->slot]++;
+
+    calls = 0;
+    fails = 0;
+
+    for (i = 0; i < NGX_HTTP_OSINT_BREAKER_SLOTS; i++) {
+        calls += w->calls[i];
+        fails += w->fails[i];
+    }
+
+    if (calls < conf->min_calls || fails * 100 < conf->rate * calls) {
+        return 0;
+    }
+
+    b->opened_calls = calls;
+    b->opened_fails = fails;
+
+    return 1;
+}
+
+
+/*
+ * Moves the window to "now": the slots that ended since are emptied, at
+ * most all of them (a window idle for longer than itself starts anew).
+ */
+
+static void
+ngx_http_osint_breaker_slide(ngx_http_osint_breaker_window_t *w,
+    ngx_msec_t window, ngx_msec_t now)
+{
+    ngx_uint_t  n;
+    ngx_msec_t  width;
+
+    width = ngx_max(window / NGX_HTTP_OSINT_BREAKER_SLOTS, 1);
+
+    if (!w->started || now - w->start >= width * NGX_HTTP_OSINT_BREAKER_SLOTS
+        || (ngx_msec_int_t) (now - w->start) < 0)
+    {
+        ngx_memzero(w->calls, sizeof(w->calls));
+        ngx_memzero(w->fails, sizeof(w->fails));
+        w->started = 1;
+        w->start = now;
+        w->slot = 0;
+        return;
+    }
+
+    for (n = 0; now - w->start >= width; n++) {
+        w->slot = (w->slot + 1) % NGX_HTTP_OSINT_BREAKER_SLOTS;
+        w->calls[w->slot] = 0;
+        w->fails[w->slot] = 0;
+        w->start += width;
+    }
+}
+
+
+/*
+ * The calls and failures of the last window as of "now", for the status,
+ * without moving the window: the slots ngx_http_osint_breaker_slide()
+ * would empty are left out.
+ */
+
+void
+ngx_http_osint_breaker_window_counts(ngx_http_osint_breaker_window_t *w,
+    ngx_msec_t window, ngx_msec_t now, ngx_uint_t *calls, ngx_uint_t *fails)
+{
+    ngx_uint_t  i, ended;
+    ngx_msec_t  width;
+
+    *calls = 0;
+    *fails = 0;
+
+    width = ngx_max(window / NGX_HTTP_OSINT_BREAKER_SLOTS, 1);
+
+    if (!w->started || (ngx_msec_int_t) (now - w->start) < 0) {
+        return;
+    }
+
+    ended = (now - w->start) / width;
+
+    for (i = ended; i < NGX_HTTP_OSINT_BREAKER_SLOTS; i++) {
+
+        /* the slots from the oldest one still in the window to the newest */
+
+        *calls += w->calls[(w->slot + 1 + i) % NGX_HTTP_OSINT_BREAKER_SLOTS];
+        *fails += w->fails[(w->slot + 1 + i) % NGX_HTTP_OSINT_BREAKER_SLOTS];
+    }
 }
 
 

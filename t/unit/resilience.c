@@ -122,6 +122,8 @@ test_breaker(void)
     ngx_http_osint_breaker_t       b;
     ngx_http_osint_breaker_conf_t  conf;
 
+    ngx_memzero(&conf, sizeof(conf));
+    conf.successes = 1;
     conf.failures = 3;
     conf.cooldown = 1000;
     conf.half_open = 2;
@@ -210,6 +212,8 @@ test_breaker_targets(void)
     ngx_http_osint_breaker_t       b;
     ngx_http_osint_breaker_conf_t  conf;
 
+    ngx_memzero(&conf, sizeof(conf));
+    conf.successes = 1;
     conf.failures = NGX_HTTP_OSINT_BREAKER_TARGETS + 2;
     conf.cooldown = 1000;
     conf.half_open = 1;
@@ -243,12 +247,167 @@ static void
 breaker_opened(ngx_http_osint_breaker_t *b,
     ngx_http_osint_breaker_conf_t *conf)
 {
+    ngx_memzero(conf, sizeof(ngx_http_osint_breaker_conf_t));
+    conf->successes = 1;
     conf->failures = 1;
     conf->cooldown = 100;
     conf->half_open = 2;
     ngx_memzero(b, sizeof(ngx_http_osint_breaker_t));
 
     (void) ngx_http_osint_breaker_record(b, conf, 0, 0, 1, 0);
+}
+
+
+/* successes=3: the provider must answer three probes before it closes */
+
+static void
+test_breaker_successes(void)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     i;
+    ngx_http_osint_breaker_t       b;
+    ngx_http_osint_breaker_conf_t  conf;
+
+    breaker_opened(&b, &conf);
+    conf.successes = 3;
+    conf.half_open = 1;
+
+    for (i = 0; i < 2; i++) {
+        ok(ngx_http_osint_breaker_admit(&b, &conf, 100, DEADLINE)
+           == NGX_HTTP_OSINT_ADMIT_PROBE, "successes: probe %d", (int) i + 1);
+        ok(ngx_http_osint_breaker_admit(&b, &conf, 100, DEADLINE)
+           == NGX_HTTP_OSINT_REJECT, "successes: one probe at a time");
+        rc = ngx_http_osint_breaker_record(&b, &conf, 110, b.trial, 0, 0);
+        ok(rc == NGX_DECLINED && b.state == NGX_HTTP_OSINT_BREAKER_HALF_OPEN,
+           "successes: %d of 3 keeps it half-open", (int) i + 1);
+    }
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 120, DEADLINE)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "successes: probe 3");
+    rc = ngx_http_osint_breaker_record(&b, &conf, 130, b.trial, 0, 0);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED, "successes: the third closes");
+
+    /* a failed probe after two successes re-opens, and the count restarts */
+
+    (void) ngx_http_osint_breaker_record(&b, &conf, 200, 0, 1, 9);
+    ok(b.state == NGX_HTTP_OSINT_BREAKER_OPEN, "successes: opened again");
+
+    for (i = 0; i < 2; i++) {
+        (void) ngx_http_osint_breaker_admit(&b, &conf, 300, DEADLINE);
+        (void) ngx_http_osint_breaker_record(&b, &conf, 310, b.trial, 0, 0);
+    }
+
+    (void) ngx_http_osint_breaker_admit(&b, &conf, 320, DEADLINE);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 330, b.trial, 1, 0);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "successes: a failed third re-opens");
+
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 430, DEADLINE)
+       == NGX_HTTP_OSINT_ADMIT_PROBE && b.successes == 0,
+       "successes: a new trial starts from 0");
+}
+
+
+/* rate=50% window=1s min=10: the failure-rate trigger alone */
+
+static void
+test_breaker_rate(void)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     i, calls, fails;
+    ngx_http_osint_breaker_t       b;
+    ngx_http_osint_breaker_conf_t  conf;
+
+    ngx_memzero(&conf, sizeof(conf));
+    ngx_memzero(&b, sizeof(b));
+    conf.successes = 1;
+    conf.cooldown = 1000;
+    conf.half_open = 1;
+    conf.rate = 50;
+    conf.window = 1000;
+    conf.min_calls = 10;
+
+    /* 5 successes, then 4 failures of distinct targets: 9 calls, too few */
+
+    for (i = 0; i < 5; i++) {
+        rc = ngx_http_osint_breaker_record(&b, &conf, 100, 0, 0, 0);
+    }
+
+    for (i = 0; i < 4; i++) {
+        rc = ngx_http_osint_breaker_record(&b, &conf, 100, 0, 1, i);
+    }
+
+    ok(rc == NGX_DECLINED, "rate: 9 calls are fewer than min=10");
+
+    /* one target failing again and again counts neither way */
+
+    for (i = 0; i < 20; i++) {
+        rc = ngx_http_osint_breaker_record(&b, &conf, 100, 0, 1, 3);
+    }
+
+    ngx_http_osint_breaker_window_counts(&b.window, conf.window, 100,
+                                         &calls, &fails);
+    ok(rc == NGX_DECLINED && calls == 9 && fails == 4,
+       "rate: a repeated failing target counts once (%d/%d)",
+       (int) fails, (int) calls);
+
+    /* a success as the tenth call: 4/10 < 50 %, and successes never open */
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 100, 0, 0, 0);
+    ok(rc == NGX_DECLINED, "rate: 4 of 10 failed, below 50 %%");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 150, 0, 1, 100);
+    ok(rc == NGX_DECLINED, "rate: 5 of 11, below 50 %%");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 150, 0, 1, 101);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN && b.opened_fails == 6
+       && b.opened_calls == 12, "rate: 6 of 12 failed opens it");
+
+    ngx_http_osint_breaker_window_counts(&b.window, conf.window, 150,
+                                         &calls, &fails);
+    ok(calls == 0 && fails == 0, "rate: opening empties the window");
+
+    /* calls slide out of the window */
+
+    (void) ngx_http_osint_breaker_admit(&b, &conf, 1150, DEADLINE);
+    rc = ngx_http_osint_breaker_record(&b, &conf, 1160, b.trial, 0, 0);
+    ok(rc == NGX_HTTP_OSINT_BREAKER_CLOSED, "rate: a probe closes it");
+
+    for (i = 0; i < 9; i++) {
+        (void) ngx_http_osint_breaker_record(&b, &conf, 2000, 0, 1, 200 + i);
+    }
+
+    ngx_http_osint_breaker_window_counts(&b.window, conf.window, 2899,
+                                         &calls, &fails);
+    ok(calls == 9 && fails == 9, "rate: 9 failures still in the window");
+
+    ngx_http_osint_breaker_window_counts(&b.window, conf.window, 3000,
+                                         &calls, &fails);
+    ok(calls == 0, "rate: a window later they are gone (%d)", (int) calls);
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 3000, 0, 1, 300);
+    ok(rc == NGX_DECLINED, "rate: so the tenth failure, later, is alone");
+
+    /* 10 failures within one window open it */
+
+    for (i = 0; i < 9; i++) {
+        rc = ngx_http_osint_breaker_record(&b, &conf, 3100 + i * 50, 0, 1,
+                                           400 + i);
+    }
+
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN, "rate: 10 of 10 in 550 ms open it");
+
+    /* with failures= too, the consecutive trigger still works */
+
+    ngx_memzero(&b, sizeof(b));
+    conf.failures = 3;
+    conf.min_calls = 100;
+
+    for (i = 0; i < 3; i++) {
+        rc = ngx_http_osint_breaker_record(&b, &conf, 10, 0, 1, i);
+    }
+
+    ok(rc == NGX_HTTP_OSINT_BREAKER_OPEN && b.opened_calls == 0,
+       "rate and failures: 3 in a row open it first");
 }
 
 
@@ -428,6 +587,8 @@ main(void)
     test_breaker_targets();
     test_breaker_late_probe();
     test_breaker_dead_probes();
+    test_breaker_successes();
+    test_breaker_rate();
     test_backoff();
     test_quota();
 
