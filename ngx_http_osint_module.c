@@ -163,11 +163,11 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       ngx_http_osint_status_handler },
 
     { ngx_string("osint_health"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_osint_content,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_osint_health_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
-      ngx_http_osint_health_handler },
+      NULL },
 
       ngx_null_command
 };
@@ -387,7 +387,7 @@ ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* osint_status, osint_health: the handler is the command's post */
+/* osint_status: the handler is the command's post */
 
 static char *
 ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)

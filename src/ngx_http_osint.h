@@ -79,6 +79,8 @@ typedef struct {
     ngx_array_t                *cache_bypass;   /* osint_cache_bypass, of
                                                    ngx_http_complex_value_t;
                                                    NULL: never */
+    ngx_array_t                *health_require; /* of ngx_uint_t, provider
+                                                   indexes; NULL: none */
 } ngx_http_osint_loc_conf_t;
 
 
@@ -245,6 +247,11 @@ typedef struct {
                                                + 1];
     ngx_atomic_t                lookup_latency_sum_us;
     time_t                      start;          /* the counters' start */
+
+    /* osint_health's checks, under the zone's lock */
+    ngx_http_osint_health_seen_t  health_redis;
+    ngx_http_osint_health_seen_t  health_zone;
+    ngx_http_osint_health_seen_t  health_providers;
 } ngx_http_osint_counters_t;
 
 
@@ -417,6 +424,8 @@ ngx_int_t ngx_http_osint_header_in(ngx_http_request_t *r, char *name,
 /* status and health */
 ngx_int_t ngx_http_osint_status_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_osint_health_handler(ngx_http_request_t *r);
+char *ngx_http_osint_health_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* response documents */
 ngx_int_t ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,

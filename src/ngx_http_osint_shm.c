@@ -493,7 +493,13 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     if (err != NGX_HTTP_OSINT_ERR_NONE) {
         ps->last_err = err;
         ps->last_err_time = ngx_time();
+
+    } else {
+        ps->last_ok_time = ngx_time();
     }
+
+    ps->last_failed = (err != NGX_HTTP_OSINT_ERR_NONE);
+    ps->last_latency_us = (ngx_msec_t) (latency_ms * 1000.0);
 
     if (hold) {
         ps->hold_until = now + hold;

@@ -3,7 +3,7 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * osint_status: the zone's numbers as Prometheus text (0.0.4), as JSON,
- * and as a self-contained ops page; osint_health: liveness and readiness.
+ * and as a self-contained ops page.
  * Every number is read from the zone, so it counts all workers and
  * survives reload.  No secret is read here: keys, URLs and Redis
  * credentials never enter these documents.
@@ -808,86 +808,6 @@ ngx_http_osint_status_html(ngx_http_request_t *r)
     return ngx_http_osint_send_text(r, NGX_HTTP_OK, "text/html; charset=utf-8",
                                     (u_char *) ngx_http_osint_status_page,
                                     ngx_strlen(ngx_http_osint_status_page));
-}
-
-
-/*
- * GET /healthz: 200 while this worker serves.  ?ready=1: 503 when Redis
- * is configured and no worker is connected to it, or when no provider can
- * be asked because every enabled one has its breaker open.
- */
-
-ngx_int_t
-ngx_http_osint_health_handler(ngx_http_request_t *r)
-{
-    cJSON                       *doc;
-    ngx_str_t                    ready;
-    ngx_uint_t                   i, open, enabled;
-    ngx_http_osint_shm_t        *ctx;
-    ngx_http_osint_provider_t   *prov;
-    ngx_http_osint_main_conf_t  *omcf;
-
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    if (ngx_http_osint_private_headers(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
-
-    doc = cJSON_CreateObject();
-    if (doc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_arg(r, (u_char *) "ready", 5, &ready) != NGX_OK
-        || (ready.len == 1 && ready.data[0] == '0'))
-    {
-        cJSON_AddStringToObject(doc, "status", "ok");
-        return ngx_http_osint_send_json(r, NGX_HTTP_OK, doc);
-    }
-
-    ctx = omcf->shm_zone ? omcf->shm_zone->data : NULL;
-
-    if (omcf->redis && ctx
-        && ngx_http_osint_redis_workers_up(&ctx->sh->counters) == 0)
-    {
-        cJSON_AddStringToObject(doc, "status", "not_ready");
-        cJSON_AddStringToObject(doc, "reason", "redis is down");
-        return ngx_http_osint_send_json(r, NGX_HTTP_SERVICE_UNAVAILABLE, doc);
-    }
-
-    prov = omcf->providers.elts;
-    open = 0;
-    enabled = 0;
-
-    for (i = 0; i < omcf->providers.nelts; i++) {
-        if (prov[i].disabled || prov[i].state == NULL) {
-            continue;
-        }
-
-        enabled++;
-
-        if (ngx_http_osint_breaker_on(&prov[i].breaker)
-            && prov[i].state->breaker.state == NGX_HTTP_OSINT_BREAKER_OPEN)
-        {
-            open++;
-        }
-    }
-
-    if (enabled && open == enabled) {
-        cJSON_AddStringToObject(doc, "status", "not_ready");
-        cJSON_AddStringToObject(doc, "reason",
-                                "the circuit breaker of every provider is "
-                                "open");
-        return ngx_http_osint_send_json(r, NGX_HTTP_SERVICE_UNAVAILABLE, doc);
-    }
-
-    cJSON_AddStringToObject(doc, "status", "ready");
-
-    return ngx_http_osint_send_json(r, NGX_HTTP_OK, doc);
 }
 
 

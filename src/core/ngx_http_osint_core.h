@@ -242,6 +242,20 @@ typedef struct {
     ngx_msec_t                  probes_end;     /* every probe ended by */
 } ngx_http_osint_breaker_t;
 
+/* osint_health: a check's status, worst last */
+typedef enum {
+    NGX_HTTP_OSINT_HEALTH_OK = 0,
+    NGX_HTTP_OSINT_HEALTH_DEGRADED,
+    NGX_HTTP_OSINT_HEALTH_FAIL,
+    NGX_HTTP_OSINT_HEALTH_STATES    /* the count */
+} ngx_http_osint_health_e;
+
+/* when a check entered its status, as health requests saw it */
+typedef struct {
+    ngx_uint_t                  status;         /* + 1; 0: never seen */
+    time_t                      since;
+} ngx_http_osint_health_seen_t;
+
 typedef enum {
     NGX_HTTP_OSINT_ADMIT = 0,
     NGX_HTTP_OSINT_ADMIT_PROBE,
@@ -298,6 +312,12 @@ typedef struct {
 
     ngx_http_osint_err_e        last_err;       /* for the status page */
     time_t                      last_err_time;
+
+    /* for osint_health */
+    time_t                      last_ok_time;
+    ngx_uint_t                  last_failed;
+    ngx_msec_t                  last_latency_us;
+    ngx_http_osint_health_seen_t  health;
 } ngx_http_osint_pstate_t;
 
 
@@ -581,6 +601,7 @@ extern const char  *ngx_http_osint_results[];          /* RESULTS */
 extern const char  *ngx_http_osint_outcomes[];         /* OUTCOMES */
 extern const char  *ngx_http_osint_skip_reasons[];     /* SKIP_REASONS */
 extern const char  *ngx_http_osint_breaker_states[];   /* BREAKER_STATES */
+extern const char  *ngx_http_osint_health_states[];    /* HEALTH_STATES */
 extern const char  *ngx_http_osint_tiers[];            /* TIERS */
 extern const char  *ngx_http_osint_cache_results[];    /* CACHE_RESULTS */
 extern const char  *ngx_http_osint_sources[];          /* SOURCES */

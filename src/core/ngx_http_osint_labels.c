@@ -90,6 +90,18 @@ ngx_http_osint_labels_check(ngx_http_osint_skip_reasons,
 
 /* osint_breaker_state, osint_breaker_transitions_total */
 
+/* osint_health: the status of each check and of the document */
+
+const char  *ngx_http_osint_health_states[] = {
+    "ok",
+    "degraded",
+    "fail"
+};
+
+ngx_http_osint_labels_check(ngx_http_osint_health_states,
+                            NGX_HTTP_OSINT_HEALTH_STATES);
+
+
 const char  *ngx_http_osint_breaker_states[] = {
     "closed", "open", "half_open"
 };
