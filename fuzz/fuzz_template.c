@@ -103,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     for (t = NGX_HTTP_OSINT_TPL_LITERAL;
-         t <= NGX_HTTP_OSINT_TPL_TARGET_B64URL;
+         t <= NGX_HTTP_OSINT_TPL_TARGET_DOMAIN;
          t++)
     {
         for (i = 0; i < tpl.parts.nelts; i++) {
@@ -215,6 +215,25 @@ fuzz_expect(u_char *dst, ngx_http_osint_tpl_t *tpl, ngx_str_t *target,
 
         case NGX_HTTP_OSINT_TPL_TARGET_B64URL:
             len = fuzz_b64url(dst ? dst + n : NULL, target);
+            break;
+
+        case NGX_HTTP_OSINT_TPL_TARGET_DOMAIN:
+
+            /*
+             * which part is the domain is t/50-people.t's to check; here:
+             * a part of the target, within it, escaped as one component
+             */
+
+            ngx_http_osint_target_domain(target, type, &name);
+
+            fuzz_check(name.len == 0
+                       || (name.data >= target->data
+                           && name.data + name.len
+                              <= target->data + target->len),
+                       "the domain of \"%.*s\" is not within it",
+                       (int) target->len, target->data);
+
+            len = fuzz_escape(dst ? dst + n : NULL, &name);
             break;
 
         default:

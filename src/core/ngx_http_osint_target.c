@@ -903,11 +903,15 @@ ngx_http_osint_target_domain(ngx_str_t *target, ngx_uint_t type,
 {
     u_char  *p, *last, *at;
 
+    domain->data = target->data;
+    domain->len = 0;
+
+    if (target->len == 0) {
+        return;     /* no target (the fuzzer's): data may be NULL */
+    }
+
     p = target->data;
     last = p + target->len;
-
-    domain->data = p;
-    domain->len = 0;
 
     switch (type) {
 
