@@ -118,6 +118,7 @@ struct ngx_http_osint_fetch_s {
     CURLcode                        result;
     long                            http_status;
     curl_off_t                      retry_after;    /* s; -1: none */
+    ngx_http_osint_said_t           said;   /* with said_wanted */
     char                            error[CURL_ERROR_SIZE];
     const char                     *local;  /* our own failure, or NULL */
 
@@ -128,6 +129,7 @@ struct ngx_http_osint_fetch_s {
     unsigned                        fresh_connect:1;
     unsigned                        foreign:1;    /* left the origin */
     unsigned                        addr_refused:1;
+    unsigned                        said_wanted:1;  /* rate ... adaptive */
 };
 
 
@@ -451,6 +453,8 @@ void ngx_http_osint_count_invalid(ngx_http_request_t *r);
 void ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_msec_t max_wait,
     ngx_http_osint_admission_t *a, ngx_log_t *log);
+void ngx_http_osint_record_said(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_said_t *said);
 void ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
     ngx_http_osint_err_e err, ngx_uint_t probe, uint32_t target,

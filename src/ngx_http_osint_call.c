@@ -628,6 +628,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
 
     f->max_body = omcf->max_body;
     f->redirects = p->redirects;
+    f->said_wanted = p->rate.adaptive;
     f->api_key = &p->api_key;
 
     /*
@@ -803,6 +804,12 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
     if (outcome == NGX_HTTP_OSINT_OUT_RATE_LIMITED) {
         hold = f->retry_after >= 0 ? (ngx_msec_t) f->retry_after * 1000
                                    : 1000;
+
+    } else if (p->rate.adaptive && f->http_status == 503
+               && f->retry_after > 0)
+    {
+        /* "come back later", from a provider whose word is heeded */
+        hold = (ngx_msec_t) f->retry_after * 1000;
     }
 
     ngx_http_osint_record(omcf, p, outcome, call->err, call->probe,
@@ -810,6 +817,10 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
                           now - call->attempt_started, hold,
                           lk->request->connection->log, &lk->request_id);
     call->probe = 0;
+
+    if (f->said_wanted) {
+        ngx_http_osint_record_said(omcf, p, &f->said);
+    }
 
     transient = (outcome == NGX_HTTP_OSINT_OUT_TIMEOUT
                  || outcome == NGX_HTTP_OSINT_OUT_CONNECT

@@ -94,6 +94,7 @@ static ngx_int_t ngx_http_osint_easy_bounds(CURL *easy,
     ngx_http_osint_multi_t *m);
 static ngx_int_t ngx_http_osint_bound_set(CURLcode rc, const char *name,
     ngx_log_t *log);
+static void ngx_http_osint_fetch_said(ngx_http_osint_fetch_t *f);
 static ngx_int_t ngx_http_osint_fetch_redirect(ngx_http_osint_fetch_t *f,
     long status);
 static ngx_int_t ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f,
@@ -1060,6 +1061,10 @@ ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f, CURLcode result)
                                                     ngx_strlen(h->value));
     }
 
+    if (f->said_wanted) {
+        ngx_http_osint_fetch_said(f);
+    }
+
     if (result == CURLE_OK
         && (status == 301 || status == 302 || status == 303
             || status == 307 || status == 308)
@@ -1221,4 +1226,45 @@ ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f, const char *next,
                    f->foreign ? ", off the origin" : "");
 
     return NGX_OK;
+}
+
+
+/*
+ * What the provider said of its own limit (rate ... adaptive): the
+ * headers of src/core/ngx_http_osint_ratelimit.c, read from the answer
+ * just ended, before its handle goes back to the pool.  Only for
+ * providers that heed them: each is a walk over the answer's headers.
+ */
+
+static void
+ngx_http_osint_fetch_said(ngx_http_osint_fetch_t *f)
+{
+    ngx_uint_t           i;
+    struct curl_header  *h;
+
+    static struct {
+        const char  *name;
+        ngx_uint_t   field;
+    } headers[] = {
+        { "X-RateLimit-Remaining", NGX_HTTP_OSINT_SAID_REMAINING },
+        { "X-RateLimit-Limit", NGX_HTTP_OSINT_SAID_LIMIT },
+        { "X-RateLimit-Reset", NGX_HTTP_OSINT_SAID_RESET_ANY },
+        { "RateLimit-Remaining", NGX_HTTP_OSINT_SAID_REMAINING },
+        { "RateLimit-Limit", NGX_HTTP_OSINT_SAID_LIMIT },
+        { "RateLimit-Reset", NGX_HTTP_OSINT_SAID_RESET },
+        { "RateLimit", NGX_HTTP_OSINT_SAID_STRUCTURED }
+    };
+
+    ngx_http_osint_said_init(&f->said);
+
+    for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+        if (curl_easy_header(f->easy, headers[i].name, 0, CURLH_HEADER, -1,
+                             &h)
+            == CURLHE_OK)
+        {
+            ngx_http_osint_said_field(&f->said, headers[i].field,
+                                      (u_char *) h->value,
+                                      ngx_strlen(h->value), ngx_time());
+        }
+    }
 }

@@ -79,7 +79,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("api_key"), 1, 1, ngx_http_osint_sub_api_key },
     { ngx_string("timeout"), 1, 1, ngx_http_osint_sub_timeout },
     { ngx_string("field"), 2, 2, ngx_http_osint_sub_field },
-    { ngx_string("rate"), 1, 3, ngx_http_osint_sub_rate },
+    { ngx_string("rate"), 1, 4, ngx_http_osint_sub_rate },
     { ngx_string("quota"), 1, 1, ngx_http_osint_sub_quota },
     { ngx_string("retries"), 1, 3, ngx_http_osint_sub_retries },
     { ngx_string("breaker"), 1, 7, ngx_http_osint_sub_breaker },
@@ -657,6 +657,14 @@ ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     wait = 0;
 
     for (i = 2; i <= n; i++) {
+
+        if (value[i].len == 8
+            && ngx_strncmp(value[i].data, "adaptive", 8) == 0
+            && !p->rate.adaptive)
+        {
+            p->rate.adaptive = 1;
+            continue;
+        }
 
         rc = ngx_http_osint_param_num(&value[i], "burst",
                                       NGX_HTTP_OSINT_BURST_MAX, &burst);

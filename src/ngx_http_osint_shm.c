@@ -35,6 +35,7 @@ static ngx_int_t ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
 static void ngx_http_osint_carry_state(ngx_http_osint_shm_t *octx,
     ngx_http_osint_pstate_t *from, ngx_http_osint_pstate_t *to);
 static ngx_uint_t ngx_http_osint_latency_bucket(double ms);
+static ngx_uint_t ngx_http_osint_said_spent(ngx_http_osint_pstate_t *ps);
 static ngx_http_osint_counters_t *ngx_http_osint_counters(
     ngx_http_osint_main_conf_t *omcf);
 
@@ -390,6 +391,12 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
         }
     }
 
+    if (p->rate.adaptive && ngx_http_osint_said_spent(ps)) {
+        a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
+        a->reason = "the provider said nothing is left before its reset";
+        goto reject;
+    }
+
     if (p->quota.limit) {
         start = ngx_http_osint_quota_period(ngx_time(), p->quota.unit);
 
@@ -420,6 +427,10 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
 
     ps->quota_used++;
 
+    if (ps->said_reset) {
+        ps->said_remaining--;   /* ours, until its next answer says more */
+    }
+
     goto done;
 
 reject:
@@ -448,6 +459,66 @@ done:
                       "its probes outlived osint_deadline (a worker "
                       "exited abnormally), probing again", &p->name);
     }
+}
+
+
+/*
+ * rate ... adaptive: nothing is left of what the provider last said was
+ * left, and its reset is ahead.  A reset that has passed forgets it.
+ * Under the zone's lock.
+ */
+
+static ngx_uint_t
+ngx_http_osint_said_spent(ngx_http_osint_pstate_t *ps)
+{
+    if (ps->said_reset == 0) {
+        return 0;
+    }
+
+    if (ngx_time() >= ps->said_reset) {
+        ps->said_reset = 0;
+        return 0;
+    }
+
+    return ps->said_remaining <= 0;
+}
+
+
+/*
+ * What an answer said of the provider's limit replaces what the zone
+ * held: the provider counts every node's and worker's calls, the zone
+ * only ours.  Calls admitted before this answer and still in flight are
+ * not in its figure, so the provider may see up to that many more (the
+ * error bound README states).  A remainder without a reset is trusted
+ * for a second, as a 429 without Retry-After holds for one.
+ */
+
+void
+ngx_http_osint_record_said(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_said_t *said)
+{
+    ngx_http_osint_shm_t     *ctx;
+    ngx_http_osint_pstate_t  *ps;
+
+    if (said->remaining < 0 && said->limit < 0) {
+        return;
+    }
+
+    ctx = omcf->shm_zone->data;
+    ps = p->state;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (said->limit >= 0) {
+        ps->said_limit = said->limit;
+    }
+
+    if (said->remaining >= 0) {
+        ps->said_remaining = said->remaining;
+        ps->said_reset = ngx_time() + (said->reset > 0 ? said->reset : 1);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
 }
 
 

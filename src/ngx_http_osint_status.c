@@ -663,6 +663,22 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
                                      * 100) / 100);
             cJSON_AddNumberToObject(obj, "capacity", (double) p->rate.burst);
             cJSON_AddNumberToObject(obj, "rate_per_s", p->rate.per_ms * 1000);
+            cJSON_AddBoolToObject(obj, "adaptive", p->rate.adaptive);
+        }
+
+        /* the provider's own figures beside ours, while in force */
+
+        if (p->rate.adaptive && ps->said_reset > ngx_time()) {
+            obj = cJSON_AddObjectToObject(item, "provider_said");
+
+            if (obj) {
+                cJSON_AddNumberToObject(obj, "remaining", (double)
+                                        ngx_max(ps->said_remaining, 0));
+                cJSON_AddNumberToObject(obj, "limit",
+                                        (double) ps->said_limit);
+                cJSON_AddNumberToObject(obj, "reset",
+                                        (double) ps->said_reset);
+            }
         }
 
     } else {

@@ -154,6 +154,7 @@ typedef struct {
     double                      per_ms;         /* tokens per ms; 0: none */
     ngx_uint_t                  burst;
     ngx_msec_t                  wait;
+    ngx_uint_t                  adaptive;       /* heed what it says */
 } ngx_http_osint_rate_t;
 
 #define NGX_HTTP_OSINT_QUOTA_HOUR    1
@@ -242,6 +243,26 @@ typedef struct {
     ngx_msec_t                  probes_end;     /* every probe ended by */
 } ngx_http_osint_breaker_t;
 
+/* what a provider says of its own limit in its answers (rate ... adaptive) */
+
+typedef enum {
+    NGX_HTTP_OSINT_SAID_REMAINING = 0,
+    NGX_HTTP_OSINT_SAID_LIMIT,
+    NGX_HTTP_OSINT_SAID_RESET,          /* seconds from now */
+    NGX_HTTP_OSINT_SAID_RESET_ANY,      /* seconds, or a Unix time */
+    NGX_HTTP_OSINT_SAID_STRUCTURED      /* RateLimit: limit=, remaining=, ... */
+} ngx_http_osint_said_field_e;
+
+#define NGX_HTTP_OSINT_SAID_MAX        4000000000LL
+#define NGX_HTTP_OSINT_SAID_RESET_MAX  86400
+
+typedef struct {
+    ngx_int_t                   remaining;      /* -1: not said */
+    ngx_int_t                   limit;          /* -1: not said */
+    ngx_int_t                   reset;          /* s from now; -1: not said */
+} ngx_http_osint_said_t;
+
+
 /* osint_health: a check's status, worst last */
 typedef enum {
     NGX_HTTP_OSINT_HEALTH_OK = 0,
@@ -312,6 +333,11 @@ typedef struct {
 
     ngx_http_osint_err_e        last_err;       /* for the status page */
     time_t                      last_err_time;
+
+    /* rate ... adaptive: what the provider said; said_reset 0: nothing */
+    ngx_int_t                   said_remaining;
+    ngx_int_t                   said_limit;
+    time_t                      said_reset;
 
     /* for osint_health */
     time_t                      last_ok_time;
@@ -543,6 +569,9 @@ ngx_http_osint_admit_e ngx_http_osint_breaker_admit(
 ngx_int_t ngx_http_osint_breaker_record(ngx_http_osint_breaker_t *b,
     ngx_http_osint_breaker_conf_t *conf, ngx_msec_t now, ngx_uint_t probe,
     ngx_uint_t failed, uint32_t target);
+void ngx_http_osint_said_init(ngx_http_osint_said_t *said);
+void ngx_http_osint_said_field(ngx_http_osint_said_t *said, ngx_uint_t field,
+    u_char *value, size_t len, time_t now);
 void ngx_http_osint_breaker_window_counts(
     ngx_http_osint_breaker_window_t *w, ngx_msec_t window, ngx_msec_t now,
     ngx_uint_t *calls, ngx_uint_t *fails);

@@ -52,6 +52,14 @@ e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
                     an empty JSON object body, retry_after and header= still
                     apply, delay too); later ones answer normally
   fail_status=N     status of those failures (default 503)
+  rl_limit=N        announce the provider's own rate limit: each request
+                    with the same rl= (default "default") counts, and the
+                    answer says X-RateLimit-Limit: N, X-RateLimit-Remaining:
+                    N minus the requests counted (at least 0) and
+                    X-RateLimit-Reset: rl_reset= (default 60); rl_style=ietf
+                    says RateLimit-Limit/-Remaining/-Reset instead,
+                    rl_style=structured one "RateLimit: limit=N, remaining=R,
+                    reset=S" (POST /_reset starts the counts over)
 
 The "echo" body is a JSON object describing the request:
   {"path": <raw path without query>, "query": <raw query>, "method": ...,
@@ -118,6 +126,7 @@ class State:
         self.log = collections.deque(maxlen=LOG_MAX)
         self.overrides = {}          # prefix -> {param: value}
         self.hanging = []            # client ports of fault=hang requests
+        self.rl_counts = collections.Counter()   # rl= -> requests
 
     def record(self, method, path, query, headers):
         """Count one request; returns (its log entry (body filled in
@@ -142,6 +151,28 @@ class State:
             self.total = 0
             self.by_path.clear()
             self.log.clear()
+            self.rl_counts.clear()
+
+    def rate_limit_headers(self, params):
+        """The headers of rl_limit= (see the module's docstring)."""
+        key = params.get('rl', 'default')
+        with self.lock:
+            self.rl_counts[key] += 1
+            n = self.rl_counts[key]
+        try:
+            limit = int(params['rl_limit'])
+        except ValueError:
+            limit = 0
+        remaining = max(0, limit - n)
+        reset = params.get('rl_reset', '60')
+        style = params.get('rl_style', 'x')
+        if style == 'structured':
+            return [('RateLimit', 'limit=%d, remaining=%d, reset=%s'
+                     % (limit, remaining, reset))]
+        prefix = 'RateLimit-' if style == 'ietf' else 'X-RateLimit-'
+        return [(prefix + 'Limit', str(limit)),
+                (prefix + 'Remaining', str(remaining)),
+                (prefix + 'Reset', reset)]
 
     def calls(self):
         with self.lock:
@@ -349,6 +380,8 @@ class Handler(BaseHTTPRequestHandler):
         extra = []
         if 'retry_after' in params:
             extra.append(('Retry-After', params['retry_after']))
+        if 'rl_limit' in params:
+            extra.extend(state.rate_limit_headers(params))
         for h in extra_headers:
             name, _, value = h.partition(':')
             if name.strip():
