@@ -79,6 +79,7 @@ typedef struct {
     ngx_array_t                *cache_bypass;   /* osint_cache_bypass, of
                                                    ngx_http_complex_value_t;
                                                    NULL: never */
+    ngx_str_t                   status_control; /* osint_status control= */
 } ngx_http_osint_loc_conf_t;
 
 
@@ -416,6 +417,8 @@ ngx_int_t ngx_http_osint_header_in(ngx_http_request_t *r, char *name,
 
 /* status and health */
 ngx_int_t ngx_http_osint_status_handler(ngx_http_request_t *r);
+char *ngx_http_osint_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_osint_health_handler(ngx_http_request_t *r);
 
 /* response documents */
