@@ -163,7 +163,9 @@ const char  ngx_http_osint_status_page_body[] =
 " fetch(CTL+\"?\"+q,{method:b.dataset.m,cache:\"no-store\"}).then(function(r){return\"HTTP \"+r.status},function(e){return String(e)}).then(function(s){\n"
 "  $(\"said\").textContent=b.dataset.m+\" \"+q+\": \"+s;load()})}\n"
 "document.addEventListener(\"click\",function(e){var b=e.target.closest&&e.target.closest(\"button[data-m]\");if(b&&CTL)act(b)});\n"
-"function ctlGet(){return CTL?fetch(CTL,{cache:\"no-store\",headers:{Accept:\"application/json\"}}).then(function(r){return r.status===200?r.json():null}).catch(function(){return null}):Promise.resolve(null)}\n"
+"/* the control's state; refused (401, 403, 404): not asked again */\n"
+"function ctlGet(){return CTL?fetch(CTL,{cache:\"no-store\",headers:{Accept:\"application/json\"}}).then(function(r){\n"
+" if(/^40[134]$/.test(r.status))CTL=\"\";return r.status===200?r.json():null}).catch(function(){return null}):Promise.resolve(null)}\n"
 "function load(){\n"
 " clearTimeout(timer);\n"
 " var ac=new AbortController(),to=setTimeout(function(){ac.abort()},5000),t0=performance.now();\n"
@@ -192,7 +194,7 @@ const char  ngx_http_osint_status_page_body[] =
 
 const char  ngx_http_osint_status_page_csp[] =
     "default-src 'none'; "
-    "script-src 'sha256-E0zNkgagc+ONQjS2xfmKpzlu5kb4LQNn8edU7QkGrNo='; "
+    "script-src 'sha256-a1JZJ7+hH9OoUaJFU6sK01UJ7+PMeBZ7aWlg/IPcTGQ='; "
     "style-src 'sha256-CaV0gNUXv4C66rxgHMEQM1whDCx8ac8+rGK/5cQKMn0='; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";

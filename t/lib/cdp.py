@@ -15,7 +15,9 @@ stdout:
   {"cmd": "requests"}            -> {"requests": [{"method", "url"}, ...]}:
                                       every request the page made so far
   {"cmd": "dialogs"}             -> {"dialogs": [{"type", "message"}]}:
-                                      every dialog; each was accepted
+                                      every dialog so far
+  {"cmd": "accept", "value": B}  -> {}: later dialogs accepted (true, the
+                                      default) or dismissed (false)
 Errors answer {"error": "..."}.  Chromium runs in its own process group
 with a fresh profile; stdin's end, SIGTERM or --limit (default 120 s)
 ends it and the group, and removes the profile.
@@ -68,6 +70,7 @@ class Browser:
         self.session = None
         self.requests = []
         self.dialogs = []
+        self.accept = True
         threading.Thread(target=self.reader, daemon=True).start()
 
     def reader(self):
@@ -101,7 +104,7 @@ class Browser:
         elif method == 'Page.javascriptDialogOpening':
             self.dialogs.append({'type': params.get('type'),
                                  'message': params.get('message')})
-            self.send('Page.handleJavaScriptDialog', {'accept': True},
+            self.send('Page.handleJavaScriptDialog', {'accept': self.accept},
                       wait=False)
 
     def send(self, method, params=None, session=True, wait=True):
@@ -157,6 +160,9 @@ class Browser:
             return {'requests': list(self.requests)}
         if cmd == 'dialogs':
             return {'dialogs': list(self.dialogs)}
+        if cmd == 'accept':
+            self.accept = bool(c.get('value'))
+            return {}
         return {'error': 'unknown command %r' % cmd}
 
     def close(self):
