@@ -314,6 +314,18 @@ sub browser_part {
            qr{"(?:POST|DELETE) }, 'disable flaky, dismissed: nothing sent');
     $cmd->({ cmd => 'accept', value => JSON::PP::true });
 
+    # run JS that presses a button -> true once the access log has the
+    # request line $sent answered 200
+    my $press = sub {
+        my ($js, $sent) = @_;
+        my $from = length(OsintTest::_read_file("$dir/access.log") // '');
+        $eval->($js);
+        return $t->wait_until(sub {
+            substr(OsintTest::_read_file("$dir/access.log") // '', $from)
+                =~ m{"\Q$sent\E HTTP/1\.1" 200 }
+        }, 10, 0.25);
+    };
+
     # accepted: disable flaky, lift the hold of limited
     my $buttons = sub {
         my $list = $eval->("[].map.call(document.querySelectorAll('"
@@ -328,13 +340,9 @@ sub browser_part {
     {
         my ($name, $q, $sent, $gone, $new) = @$c;
         ok($buttons->($name)->{$gone}, "$name: a \"$gone\" button");
-        $mark = length(OsintTest::_read_file("$dir/access.log") // '');
-        $eval->("document.querySelector('tr[data-provider=\"$name\"] "
-                . "button[data-q\$=\"$q\"]').click()");
-        ok($t->wait_until(sub {
-            substr(OsintTest::_read_file("$dir/access.log") // '', $mark)
-                =~ m{"\Q$sent\E HTTP/1\.1" 200 }
-        }, 10, 0.25), "$name: $sent sent");
+        ok($press->("document.querySelector('tr[data-provider=\"$name\"] "
+                    . "button[data-q\$=\"$q\"]').click()", $sent),
+           "$name: $sent sent");
         ok($t->wait_until(sub {
             my $b = $buttons->($name);
             !$b->{$gone} && (!defined $new || $b->{$new})
@@ -343,13 +351,10 @@ sub browser_part {
     }
 
     # purge a target
-    $mark = length(OsintTest::_read_file("$dir/access.log") // '');
-    $eval->("document.getElementById('pt').value='9.9.1.7';"
-            . "document.querySelector('#ctl button').click()");
-    ok($t->wait_until(sub {
-        substr(OsintTest::_read_file("$dir/access.log") // '', $mark)
-            =~ m{"DELETE /control\?target=9\.9\.1\.7 HTTP/1\.1" 200 }
-    }, 10, 0.25), 'purge: DELETE /control?target=9.9.1.7 sent');
+    ok($press->("document.getElementById('pt').value='9.9.1.7';"
+                . "document.querySelector('#ctl button').click()",
+                'DELETE /control?target=9.9.1.7'),
+       'purge: DELETE /control?target=9.9.1.7 sent');
 
     # nothing but the page's own origin
     my $origin = $t->url('/');
