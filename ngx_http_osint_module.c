@@ -34,8 +34,6 @@ static char *ngx_http_osint_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t ngx_http_osint_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_osint_positive(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_osint_bounds(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_http_osint_init_process(ngx_cycle_t *cycle);
@@ -156,8 +154,8 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       NULL },
 
     { ngx_string("osint_status"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_osint_content,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_osint_status,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_osint_status_handler },
@@ -389,7 +387,7 @@ ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /* osint_status: the handler is the command's post */
 
-static char *
+char *
 ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_core_loc_conf_t  *clcf;

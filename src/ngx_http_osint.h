@@ -81,6 +81,7 @@ typedef struct {
                                                    NULL: never */
     ngx_array_t                *health_require; /* of ngx_uint_t, provider
                                                    indexes; NULL: none */
+    ngx_str_t                   status_control; /* osint_status control= */
 } ngx_http_osint_loc_conf_t;
 
 
@@ -425,6 +426,8 @@ ngx_int_t ngx_http_osint_header_in(ngx_http_request_t *r, char *name,
 
 /* status and health */
 ngx_int_t ngx_http_osint_status_handler(ngx_http_request_t *r);
+char *ngx_http_osint_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_osint_health_handler(ngx_http_request_t *r);
 char *ngx_http_osint_health_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

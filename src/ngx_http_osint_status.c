@@ -28,6 +28,9 @@ static ngx_int_t ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 static ngx_int_t ngx_http_osint_status_json(ngx_http_request_t *r,
     ngx_http_osint_main_conf_t *omcf);
 static ngx_int_t ngx_http_osint_status_html(ngx_http_request_t *r);
+static ngx_int_t ngx_http_osint_status_control_uri(ngx_str_t *uri);
+static void ngx_http_osint_latency_json(cJSON *obj,
+    ngx_http_osint_pstate_t *ps);
 static ngx_int_t ngx_http_osint_status_headers(ngx_http_request_t *r,
     ngx_uint_t html);
 static ngx_int_t ngx_http_osint_send_text(ngx_http_request_t *r,
@@ -52,7 +55,80 @@ static const double  ngx_http_osint_le_ms[] = {
 };
 
 extern const char  ngx_http_osint_status_page[];
+extern const char  ngx_http_osint_status_page_body[];
 extern const char  ngx_http_osint_status_page_csp[];
+
+
+/* osint_status [control=URI]; */
+
+char *
+ngx_http_osint_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_osint_loc_conf_t  *olcf = conf;
+
+    ngx_str_t  *value, uri;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 1) {
+        return ngx_http_osint_content(cf, cmd, conf);
+    }
+
+    if (ngx_strncmp(value[1].data, "control=", 8) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    uri.data = value[1].data + 8;
+    uri.len = value[1].len - 8;
+
+    if (ngx_http_osint_status_control_uri(&uri) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"control\" URI \"%V\": must be a "
+                           "local absolute path such as \"/control\", of "
+                           "letters, digits and \"/._~-\"", &uri);
+        return NGX_CONF_ERROR;
+    }
+
+    olcf->status_control = uri;
+
+    return ngx_http_osint_content(cf, cmd, conf);
+}
+
+
+/*
+ * The control URI goes into the ops page as an attribute and the page
+ * sends requests to it: a path on the page's own origin ("//host" would
+ * be another one, so would "/\host" to a browser), and of characters that
+ * need no escaping in HTML or in a URL.
+ */
+
+static ngx_int_t
+ngx_http_osint_status_control_uri(ngx_str_t *uri)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (uri->len == 0 || uri->data[0] != '/'
+        || (uri->len > 1 && uri->data[1] == '/'))
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < uri->len; i++) {
+        c = uri->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '/' || c == '.' || c == '_' || c == '~' || c == '-'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
 
 
 ngx_int_t
@@ -750,6 +826,8 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
             count += ps->latency[j];
         }
 
+        ngx_http_osint_latency_json(obj, ps);
+
         cJSON_AddNumberToObject(obj, "count", (double) count);
         cJSON_AddNumberToObject(obj, "sum_s",
                                 (double) ps->latency_sum_us / 1000000.0);
@@ -760,6 +838,34 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
     }
 
     return item;
+}
+
+
+/*
+ * The histogram itself, for a quantile over the last seconds (the ops
+ * page's sparklines take the difference of two of these): le_ms the
+ * upper bounds, buckets the count in each, not cumulative, one more than
+ * le_ms (above the last bound).
+ */
+
+static void
+ngx_http_osint_latency_json(cJSON *obj, ngx_http_osint_pstate_t *ps)
+{
+    cJSON       *le, *buckets;
+    ngx_uint_t   j;
+
+    le = cJSON_AddArrayToObject(obj, "le_ms");
+    buckets = cJSON_AddArrayToObject(obj, "buckets");
+
+    for (j = 0; le && buckets && j <= NGX_HTTP_OSINT_LATENCY_BUCKETS; j++) {
+        if (j < NGX_HTTP_OSINT_LATENCY_BUCKETS) {
+            cJSON_AddItemToArray(le,
+                cJSON_CreateNumber(ngx_http_osint_le_ms[j]));
+        }
+
+        cJSON_AddItemToArray(buckets,
+                             cJSON_CreateNumber((double) ps->latency[j]));
+    }
 }
 
 
@@ -818,12 +924,39 @@ ngx_http_osint_zone_used(ngx_http_osint_shm_t *ctx)
 }
 
 
+/*
+ * The page, with the control URI (checked at configuration) as its body's
+ * data-control attribute: the script stays one text, of one hash.
+ */
+
 static ngx_int_t
 ngx_http_osint_status_html(ngx_http_request_t *r)
 {
+    u_char                     *page, *p;
+    size_t                      head, body;
+    ngx_http_osint_loc_conf_t  *olcf;
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_osint_module);
+
+    head = ngx_strlen(ngx_http_osint_status_page);
+    body = ngx_strlen(ngx_http_osint_status_page_body);
+
+    page = ngx_pnalloc(r->pool, head + sizeof(" data-control=\"\"") - 1
+                                + olcf->status_control.len + body);
+    if (page == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(page, ngx_http_osint_status_page, head);
+
+    if (olcf->status_control.len) {
+        p = ngx_sprintf(p, " data-control=\"%V\"", &olcf->status_control);
+    }
+
+    p = ngx_cpymem(p, ngx_http_osint_status_page_body, body);
+
     return ngx_http_osint_send_text(r, NGX_HTTP_OK, "text/html; charset=utf-8",
-                                    (u_char *) ngx_http_osint_status_page,
-                                    ngx_strlen(ngx_http_osint_status_page));
+                                    page, p - page);
 }
 
 

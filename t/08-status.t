@@ -643,7 +643,7 @@ SKIP: {
     unlike($html, qr{\b(?:src|href)\s*=|\@import|url\s*\(|https?://}i,
            'html: no external asset');
     like($html, qr/format=json/, 'html: refreshes from ?format=json');
-    cmp_ok(length $html, '<', 12 * 1024, 'html: under 12 KB');
+    cmp_ok(length $html, '<', 16 * 1024, 'html: under 16 KB');
 
     my $res2 = $t->get('/status', { Accept => 'text/html,*/*;q=0.8' });
     is($res2->{content}, $html, 'html: also for Accept: text/html');
@@ -743,7 +743,7 @@ SKIP: {
     like($dom, qr/<div\ id="err"\ role="alert"\ style="display:\ block;">
                   Refresh\ failed:\ HTTP\ 503</x,
          'page: error banner when the JSON fetch fails');
-    like($dom, qr/<tbody id="rows"><tr><td colspan="11" class="m">loading/,
+    like($dom, qr/<tbody id="rows"><tr><td colspan="14" class="m">loading/,
          'page: still loading, no made-up rows');
 
     # make A fail until its breaker opens; the page follows
