@@ -20,6 +20,8 @@ static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name,
     ngx_str_t *value);
 static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
     const char *kind, const char *fmt, ...);
+static ngx_int_t ngx_http_osint_lookup_within(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_loc_conf_t *olcf, ngx_str_t *providers);
 
 static void ngx_http_osint_lookup_trace(ngx_http_osint_lookup_t *lk,
     ngx_http_request_t *r);
@@ -272,7 +274,53 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
         return NGX_OK;
     }
 
-    return rc;
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_osint_lookup_within(lk, olcf, providers);
+}
+
+
+/*
+ * providers= narrows the location's set, never widens it: one outside it
+ * is refused, by name, before anything is asked (an unknown name is
+ * refused by ngx_http_osint_lookup_select()).
+ */
+
+static ngx_int_t
+ngx_http_osint_lookup_within(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_loc_conf_t *olcf, ngx_str_t *providers)
+{
+    uint64_t                     wanted;
+    ngx_str_t                    unknown;
+    ngx_uint_t                   i;
+    ngx_http_osint_provider_t   *prov;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    if (olcf->providers == 0 || providers->len == 0) {
+        return NGX_OK;
+    }
+
+    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    prov = omcf->providers.elts;
+
+    if (ngx_http_osint_providers_parse(&omcf->providers, providers, &wanted,
+                                       &unknown)
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < omcf->providers.nelts; i++) {
+        if ((wanted & ~olcf->providers) & ((uint64_t) 1 << i)) {
+            return ngx_http_osint_reject(lk, "invalid_parameter",
+                                         "provider \"%V\" is not offered "
+                                         "here", &prov[i].name);
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -385,17 +433,9 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
                                      "unknown provider \"%V\"", &unknown);
     }
 
-    /* the location's set: providers= narrows it, never widens it */
+    /* the location's set (providers= outside it: refused by params) */
 
     if (olcf->providers) {
-        for (i = 0; filter->len && i < omcf->providers.nelts; i++) {
-            if ((wanted & ~olcf->providers) & ((uint64_t) 1 << i)) {
-                return ngx_http_osint_reject(lk, "invalid_parameter",
-                                             "provider \"%V\" is not offered "
-                                             "here", &prov[i].name);
-            }
-        }
-
         wanted &= olcf->providers;
     }
 
