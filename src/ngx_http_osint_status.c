@@ -943,14 +943,18 @@ ngx_http_osint_health_handler(ngx_http_request_t *r)
     enabled = 0;
 
     for (i = 0; i < omcf->providers.nelts; i++) {
-        if (prov[i].disabled || prov[i].state == NULL) {
+        if (prov[i].disabled || prov[i].state == NULL
+            || ngx_http_osint_switched_off(&prov[i]))
+        {
             continue;
         }
 
         enabled++;
 
-        if (prov[i].breaker.failures
-            && prov[i].state->breaker.state == NGX_HTTP_OSINT_BREAKER_OPEN)
+        if (prov[i].state->forced_open
+            || (prov[i].breaker.failures
+                && prov[i].state->breaker.state
+                   == NGX_HTTP_OSINT_BREAKER_OPEN))
         {
             open++;
         }

@@ -39,6 +39,14 @@ ok($example, 'README shows a location with osint_control') or diag 'none';
 like($example // '', qr/\ballow\s+127\.0\.0\.1;.*\bdeny\s+all;/s,
      'README example: allow 127.0.0.1; deny all;');
 
+# conf.example protects its control location the same way
+my $example_conf = OsintTest::_read_file("$FindBin::Bin/../conf.example");
+my ($conf_loc) = $example_conf
+    =~ m{^[ \t]*(location[ \t]+[^\{\n]*\{[^\}]*?osint_control;[^\}]*\})}m;
+my $squash = sub { my $x = shift // ''; $x =~ s/\s+/ /g; $x };
+is($squash->($conf_loc), $squash->($example),
+   'conf.example: the same control location as the README');
+
 sub conf {
     my ($l1) = @_;
     return <<"EOF";
@@ -75,6 +83,7 @@ sub conf {
         location = /lookup  { osint_lookup; }
         location = /control { osint_control; }
         location = /status  { osint_status; }
+        location = /healthz { osint_health; }
 
         location = /inner {
             access_log %%TESTDIR%%/inner.log;
@@ -243,6 +252,15 @@ $r = $a->parallel_get([ map { "/lookup?target=203.0.113.3$_&providers=B" }
 is(scalar(grep { ($_->{body} // '') =~ /"B":\{"status":"ok"/ } @$r), 4,
    'closed: lookups call the provider again');
 
+# every provider forced open: not ready; one closed: ready again
+
+ctl($a, 'POST', "?provider=$_&breaker=open") for qw(A B H);
+is($a->get('/healthz?ready=1')->{status}, 503,
+   'every breaker forced open: not ready');
+ctl($a, 'POST', '?provider=H&breaker=closed');
+is($a->get('/healthz?ready=1')->{status}, 200, 'one closed: ready');
+ctl($a, 'POST', "?provider=$_&breaker=closed") for qw(A B);
+
 # a breaker opened by failures, closed by hand before its cooldown of 60s
 
 $fx->control(prefix => '/a/', params => { status => '503' });
@@ -315,7 +333,7 @@ is($doc->{providers}{A}{status}, 'ok', 'A answers again');
 
 my $prom = $a->get('/status')->{content};
 my %count = $prom =~ /^osint_control_actions_total\{action="(\w+)"\} (\d+)$/mg;
-is_deeply(\%count, { purge => 3, breaker_close => 2, breaker_open => 1,
+is_deeply(\%count, { purge => 3, breaker_close => 5, breaker_open => 4,
                      hold_lift => 1, disable => 1, enable => 1 },
           'osint_control_actions_total by action');
 (undef, $doc) = $a->get_json('/status?format=json');
