@@ -276,7 +276,9 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
         if (prov[i].state) {
             p = ngx_slprintf(p, last, "osint_breaker_state{provider=\"%V\"}"
                              " %ui\n", &prov[i].name,
-                             prov[i].state->breaker.state);
+                             prov[i].state->forced_open
+                             ? (ngx_uint_t) NGX_HTTP_OSINT_BREAKER_OPEN
+                             : prov[i].state->breaker.state);
         }
     }
 
@@ -710,7 +712,8 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 
     if (obj) {
         cJSON_AddStringToObject(obj, "state",
-                                p->breaker.failures
+                                ps->forced_open ? "forced_open"
+                                : p->breaker.failures
                                 ? ngx_http_osint_breaker_states[
                                       ps->breaker.state]
                                 : "off");

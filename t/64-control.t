@@ -225,6 +225,12 @@ cmp_ok(abs($doc->{breaker}{opened_at} - time), '<=', 2, 'opened_at: now');
 ok($a->wait_log(qr/\[notice\] .*osint: control: provider "B" breaker forced open, client 127\.0\.0\.1, request force-1/, 3, $mark),
    'logged at notice');
 
+(undef, $doc) = $a->get_json('/status?format=json');
+is($doc->{providers}{B}{breaker}{state}, 'forced_open',
+   'status JSON: forced_open');
+like($a->get('/status')->{content}, qr/^osint_breaker_state\{provider="B"\} 1$/m,
+     'status Prometheus: open (1)');
+
 my @answers = map { OsintTest::read_all($_, 5) } @inflight;
 is(scalar(grep { /"B":\{"status":"ok"/ } @answers), 4,
    'the calls in flight ended as they would');

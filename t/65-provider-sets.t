@@ -158,6 +158,37 @@ is_deeply($doc->{locations},
               types => [ 'domain' ] } ],
           'status JSON: each location with its set');
 
+# ... and the ops page, as a browser draws it
+
+my $CHROMIUM = $ENV{OSINT_CHROMIUM} || '/usr/bin/chromium';
+
+SKIP: {
+    skip "$CHROMIUM missing (OSINT_ALLOW_SKIP)", 4
+        if !-x $CHROMIUM && $ENV{OSINT_ALLOW_SKIP};
+
+    my $dir = $t->testdir;
+    my $url = $t->url('/status?format=html');
+    my $dom = '';
+
+    for my $try (1 .. 2) {
+        $dom = `timeout 90 $FindBin::Bin/lib/browser.sh -t 60 -l $dir/chromium.log --virtual-time-budget=5000 --window-size=1200,800 --dump-dom '$url' 2>/dev/null` // '';
+        last if $dom =~ /data-location=/;
+        diag "chromium try $try: exit " . ($? >> 8);
+    }
+
+    $dom =~ s{<script\b.*?</script>}{}gs;
+    my %card = $dom =~ m{<span data-location="([^"]+)">([^<]*)</span>}g;
+    is_deeply(\%card, { '/all' => 'all providers', '/public' => 'A, B',
+                        '/ip' => 'C', '/dom' => 'all providers' },
+              'page: a card per lookup location with its providers');
+    like($dom, qr{data-location="/ip">C</span> <span class="m">ipv4 ipv6</span>},
+         'page: /ip with its types');
+    like($dom, qr{data-location="/dom">all providers</span> <span class="m">domain</span>},
+         'page: /dom with its types');
+    unlike($dom, qr{data-location="/all">[^<]*</span> <span class="m">},
+           'page: /all without types');
+}
+
 $t->stop;
 
 ###############################################################################
