@@ -156,6 +156,7 @@ ngx_http_osint_control_post(ngx_http_request_t *r,
     ngx_str_t                   breaker, enabled;
     ngx_uint_t                  on;
     ngx_http_osint_provider_t  *p;
+    ngx_http_osint_control_e    action;
 
     has_breaker = ngx_http_osint_control_arg(r, "breaker", &breaker);
     has_enabled = ngx_http_osint_control_arg(r, "enabled", &enabled);
@@ -193,9 +194,10 @@ ngx_http_osint_control_post(ngx_http_request_t *r,
         ngx_http_osint_control_log(r, "provider \"%V\" breaker %s", &p->name,
                                    on ? "closed" : "forced open");
 
-        return ngx_http_osint_control_answer(r, omcf, p,
-                                        on ? NGX_HTTP_OSINT_CONTROL_BREAKER_CLOSE
-                                           : NGX_HTTP_OSINT_CONTROL_BREAKER_OPEN);
+        action = on ? NGX_HTTP_OSINT_CONTROL_BREAKER_CLOSE
+                    : NGX_HTTP_OSINT_CONTROL_BREAKER_OPEN;
+
+        return ngx_http_osint_control_answer(r, omcf, p, action);
     }
 
     on = (enabled.len == 2 && ngx_strncmp(enabled.data, "on", 2) == 0);
