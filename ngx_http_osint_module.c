@@ -34,6 +34,11 @@ static char *ngx_http_osint_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t ngx_http_osint_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_osint_lookup_param(ngx_conf_t *cf,
+    ngx_http_osint_loc_conf_t *olcf, ngx_http_osint_set_t *set,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_osint_resolve_sets(ngx_conf_t *cf,
+    ngx_http_osint_main_conf_t *omcf);
 static char *ngx_http_osint_positive(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_osint_bounds(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_http_osint_init_process(ngx_cycle_t *cycle);
@@ -140,7 +145,7 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       NULL },
 
     { ngx_string("osint_lookup"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12,
       ngx_http_osint_lookup,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -166,6 +171,13 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("osint_control"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_osint_content,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_osint_control_handler },
 
       ngx_null_command
 };
@@ -222,7 +234,10 @@ ngx_http_osint_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&omcf->providers, cf->pool, 8,
                        sizeof(ngx_http_osint_provider_t))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&omcf->locations, cf->pool, 4,
+                          sizeof(ngx_http_osint_set_t))
+           != NGX_OK)
     {
         return NULL;
     }
@@ -303,6 +318,13 @@ ngx_http_osint_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     olcf->providers = 0;
+     *     olcf->types = 0;
+     */
+
     olcf->lookup = NGX_CONF_UNSET;
     olcf->cache_bypass = NGX_CONF_UNSET_PTR;
 
@@ -344,6 +366,13 @@ ngx_http_osint_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (omcf->control_used && omcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"osint_control\" requires \"osint_zone\" "
+                           "in the http block");
+        return NGX_ERROR;
+    }
+
     if (omcf->lookup_used && omcf->providers.nelts == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"osint_lookup\" requires at least one "
@@ -357,6 +386,49 @@ ngx_http_osint_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    return ngx_http_osint_resolve_sets(cf, omcf);
+}
+
+
+/*
+ * The providers= of every osint_lookup, by name: every osint_provider is
+ * known only now, as blocks may follow the servers that name them.
+ */
+
+static ngx_int_t
+ngx_http_osint_resolve_sets(ngx_conf_t *cf, ngx_http_osint_main_conf_t *omcf)
+{
+    ngx_str_t                  *name;
+    ngx_uint_t                  i, j;
+    ngx_http_osint_set_t       *set;
+    ngx_http_osint_provider_t  *p;
+
+    set = omcf->locations.elts;
+
+    for (i = 0; i < omcf->locations.nelts; i++) {
+
+        if (set[i].names == NULL) {
+            continue;
+        }
+
+        name = set[i].names->elts;
+
+        for (j = 0; j < set[i].names->nelts; j++) {
+            p = ngx_http_osint_provider_find(&omcf->providers, name[j].data,
+                                             name[j].len);
+
+            if (p == NULL) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "unknown osint_provider \"%V\" in "
+                              "\"osint_lookup\" in %s:%ui",
+                              &name[j], set[i].file, set[i].line);
+                return NGX_ERROR;
+            }
+
+            set[i].olcf->providers |= (uint64_t) 1 << p->index;
+        }
+    }
+
     return NGX_OK;
 }
 
@@ -366,6 +438,10 @@ ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_osint_loc_conf_t *olcf = conf;
 
+    char                        *rv;
+    ngx_str_t                   *value;
+    ngx_uint_t                   i;
+    ngx_http_osint_set_t        *set;
     ngx_http_core_loc_conf_t    *clcf;
     ngx_http_osint_main_conf_t  *omcf;
 
@@ -381,16 +457,120 @@ ngx_http_osint_lookup(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_osint_lookup_handler;
 
+    set = ngx_array_push(&omcf->locations);
+    if (set == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(set, sizeof(ngx_http_osint_set_t));
+
+    set->location = clcf->name;
+    set->olcf = olcf;
+    set->file = cf->conf_file->file.name.data;
+    set->line = cf->conf_file->line;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        rv = ngx_http_osint_lookup_param(cf, olcf, set, &value[i]);
+
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
     return NGX_CONF_OK;
 }
 
 
-/* osint_status: the handler is the command's post */
+/* providers=a,b (names checked once every block is read) or types=... */
+
+static char *
+ngx_http_osint_lookup_param(ngx_conf_t *cf, ngx_http_osint_loc_conf_t *olcf,
+    ngx_http_osint_set_t *set, ngx_str_t *value)
+{
+    u_char     *p, *last, *comma;
+    ngx_str_t   item, *name;
+    ngx_uint_t  type, types;
+
+    types = ngx_strncmp(value->data, "types=", 6) == 0;
+
+    if (!types && ngx_strncmp(value->data, "providers=", 10) != 0) {
+        goto invalid;
+    }
+
+    if ((types && olcf->types) || (!types && set->names)) {
+        goto invalid;
+    }
+
+    p = value->data + (types ? 6 : 10);
+    last = value->data + value->len;
+
+    if (p == last) {
+        goto invalid;
+    }
+
+    if (!types) {
+        set->names = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+        if (set->names == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    while (p <= last) {
+        comma = ngx_strlchr(p, last, ',');
+
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        item.data = p;
+        item.len = comma - p;
+
+        if (item.len == 0) {
+            goto invalid;
+        }
+
+        if (types) {
+            if (ngx_http_osint_type_parse(&item, &type) != NGX_OK) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "unknown type \"%V\" in \"%V\"",
+                                   &item, value);
+                return NGX_CONF_ERROR;
+            }
+
+            olcf->types |= type;
+
+        } else {
+            name = ngx_array_push(set->names);
+            if (name == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            *name = item;
+        }
+
+        p = comma + 1;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", value);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* osint_control (and osint_status, through its directive): the command's post */
 
 char *
 ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_osint_main_conf_t  *omcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -399,6 +579,11 @@ ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = (ngx_http_handler_pt) cmd->post;
+
+    if (clcf->handler == ngx_http_osint_control_handler) {
+        omcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_osint_module);
+        omcf->control_used = 1;
+    }
 
     return NGX_CONF_OK;
 }
@@ -452,7 +637,9 @@ ngx_http_osint_init_process(ngx_cycle_t *cycle)
 
     omcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_osint_module);
 
-    if (omcf == NULL || !omcf->lookup_used) {
+    /* osint_control purges Redis too */
+
+    if (omcf == NULL || !(omcf->lookup_used || omcf->control_used)) {
         return NGX_OK;
     }
 

@@ -70,7 +70,10 @@ typedef struct {
     ngx_msec_t                  cache_ttl;      /* osint_cache_ttl */
     ngx_flag_t                  cache_l1;       /* osint_cache_l1 */
 
+    ngx_array_t                 locations;  /* of ngx_http_osint_set_t */
+
     unsigned                    lookup_used:1;
+    unsigned                    control_used:1;
 } ngx_http_osint_main_conf_t;
 
 
@@ -82,7 +85,22 @@ typedef struct {
     ngx_array_t                *health_require; /* of ngx_uint_t, provider
                                                    indexes; NULL: none */
     ngx_str_t                   status_control; /* osint_status control= */
+    uint64_t                    providers;      /* osint_lookup providers=,
+                                                   a bit a provider; 0: all */
+    ngx_uint_t                  types;          /* types=; 0: all */
 } ngx_http_osint_loc_conf_t;
+
+
+/* an osint_lookup location, its set as written, for status and checks */
+
+typedef struct {
+    ngx_str_t                   location;       /* its name */
+    ngx_array_t                *names;          /* providers=, of ngx_str_t;
+                                                   NULL: all */
+    ngx_http_osint_loc_conf_t  *olcf;
+    u_char                     *file;
+    ngx_uint_t                  line;
+} ngx_http_osint_set_t;
 
 
 /* a transfer handed to the curl multi of this worker */
@@ -255,6 +273,7 @@ typedef struct {
     ngx_http_osint_health_seen_t  health_redis;
     ngx_http_osint_health_seen_t  health_zone;
     ngx_http_osint_health_seen_t  health_providers;
+    ngx_atomic_t                control[NGX_HTTP_OSINT_CONTROL_ACTIONS];
 } ngx_http_osint_counters_t;
 
 
@@ -263,6 +282,7 @@ typedef struct {
 typedef struct {
     ngx_rbtree_node_t           node;           /* key: crc32 of the key */
     ngx_queue_t                 lru;
+    ngx_http_osint_pstate_t    *owner;          /* counts it; never freed */
     ngx_msec_t                  fresh_until;
     ngx_msec_t                  stale_until;
     ngx_msec_t                  updating_until; /* a worker asks upstream */
@@ -404,6 +424,9 @@ ngx_http_osint_redis_req_t *ngx_http_osint_redis_command(int argc,
 ngx_msec_t ngx_http_osint_redis_timeout(void);
 void ngx_http_osint_redis_set(ngx_str_t *key, u_char *value, size_t len,
     time_t ttl);
+ngx_int_t ngx_http_osint_redis_key(ngx_http_osint_main_conf_t *omcf,
+    ngx_pool_t *pool, ngx_http_osint_provider_t *p, ngx_str_t *target,
+    ngx_str_t *key);
 
 /* L1 cache in the zone */
 ngx_http_osint_l1_e ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
@@ -418,6 +441,8 @@ void ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
 void ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
     ngx_uint_t tier, ngx_uint_t result);
 void ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh);
+ngx_uint_t ngx_http_osint_l1_purge(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target);
 
 /* variables */
 ngx_int_t ngx_http_osint_add_variables(ngx_conf_t *cf);
@@ -431,6 +456,11 @@ char *ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_osint_health_handler(ngx_http_request_t *r);
 char *ngx_http_osint_health_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+void ngx_http_osint_quota_json(cJSON *item, ngx_http_osint_provider_t *p,
+    ngx_http_osint_pstate_t *ps);
+
+/* osint_control: the operators' API (src/ngx_http_osint_control.c) */
+ngx_int_t ngx_http_osint_control_handler(ngx_http_request_t *r);
 
 /* response documents */
 ngx_int_t ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
@@ -470,6 +500,19 @@ void ngx_http_osint_count_skip(ngx_http_osint_provider_t *p,
 void ngx_http_osint_count_retry(ngx_http_osint_provider_t *p);
 void ngx_http_osint_count_call(ngx_http_osint_provider_t *p,
     ngx_http_osint_outcome_e outcome);
+
+/* osint_control's changes of a provider's state, under the zone's lock */
+void ngx_http_osint_force_breaker(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_uint_t open);
+ngx_uint_t ngx_http_osint_lift_hold(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p);
+void ngx_http_osint_switch(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_uint_t on);
+ngx_uint_t ngx_http_osint_switched_off(ngx_http_osint_provider_t *p);
+void ngx_http_osint_pstate_copy(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_pstate_t *copy);
+void ngx_http_osint_count_control(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_control_e action);
 
 
 /* one provider call: admission, transfer, outcome, retries */

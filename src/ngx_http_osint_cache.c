@@ -111,6 +111,8 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
         }
 
         cn->node.key = hash;
+        cn->owner = p->state;
+        cn->owner->cache_entries++;
         cn->key_len = (u_short) len;
         cn->status = 0;
         cn->value_len = 0;
@@ -202,6 +204,8 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
 
     if (cn) {
         cn->node.key = hash;
+        cn->owner = p->state;
+        cn->owner->cache_entries++;
         cn->key_len = (u_short) len;
         cn->status = (u_char) status;
         cn->value_len = (uint32_t) value->len;
@@ -260,6 +264,41 @@ ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/*
+ * osint_control's purge: the answer goes, for every worker at once; 1
+ * when there was one.  A placeholder (a call asking upstream) stays: it
+ * holds no answer, and its call stores a fresh one.
+ */
+
+ngx_uint_t
+ngx_http_osint_l1_purge(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target)
+{
+    u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
+    size_t                        len;
+    ngx_uint_t                    purged;
+    ngx_http_osint_shm_t         *ctx;
+    ngx_http_osint_cache_node_t  *cn;
+
+    len = ngx_http_osint_l1_key(key, p, target);
+    ctx = omcf->shm_zone->data;
+    purged = 0;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    cn = ngx_http_osint_l1_find(ctx->sh, ngx_crc32_short(key, len), key, len);
+
+    if (cn && cn->status) {
+        ngx_http_osint_l1_free(ctx, cn);
+        purged = 1;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return purged;
 }
 
 
@@ -401,6 +440,7 @@ ngx_http_osint_l1_free(ngx_http_osint_shm_t *ctx,
 {
     ngx_rbtree_delete(&ctx->sh->cache, &cn->node);
     ngx_queue_remove(&cn->lru);
+    cn->owner->cache_entries--;
     ngx_slab_free_locked(ctx->shpool, cn);
     ctx->sh->cache_entries--;
 }

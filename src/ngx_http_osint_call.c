@@ -186,8 +186,6 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 }
 
 
-/* "prefix" "provider" ":" "target": readable with redis-cli */
-
 static ngx_int_t
 ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call, ngx_str_t *key)
 {
@@ -197,18 +195,8 @@ ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call, ngx_str_t *key)
     lk = call->lookup;
     omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
 
-    key->len = omcf->redis->prefix.len + call->provider->name.len + 1
-               + lk->target.len;
-
-    key->data = ngx_pnalloc(lk->pool, key->len);
-    if (key->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_sprintf(key->data, "%V%V:%V", &omcf->redis->prefix,
-                       &call->provider->name, &lk->target);
-
-    return NGX_OK;
+    return ngx_http_osint_redis_key(omcf, lk->pool, call->provider,
+                                    &lk->target, key);
 }
 
 

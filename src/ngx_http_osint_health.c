@@ -442,10 +442,20 @@ ngx_http_osint_health_read(ngx_http_osint_health_t *h,
             continue;
         }
 
+        if (prov[i].state->off) {
+            h->prov[i].check.status = NGX_HTTP_OSINT_HEALTH_FAIL;
+            h->prov[i].check.reason = "disabled by osint_control";
+            h->prov[i].breaker = "off";
+            ngx_http_osint_health_seen(&h->prov[i].check,
+                                       &prov[i].state->health);
+            continue;
+        }
+
         h->enabled++;
-        h->open += (ngx_http_osint_breaker_on(&prov[i].breaker)
-                    && prov[i].state->breaker.state
-                       == NGX_HTTP_OSINT_BREAKER_OPEN);
+        h->open += (prov[i].state->forced_open
+                    || (ngx_http_osint_breaker_on(&prov[i].breaker)
+                        && prov[i].state->breaker.state
+                           == NGX_HTTP_OSINT_BREAKER_OPEN));
 
         ngx_http_osint_health_provider(&h->prov[i], &prov[i], now);
         ngx_http_osint_health_seen(&h->prov[i].check,
@@ -492,10 +502,16 @@ ngx_http_osint_health_provider(ngx_http_osint_health_prov_t *hp,
     hp->last_err = ps->last_err;
     hp->last_err_time = ps->last_err_time;
     hp->latency_us = ps->last_latency_us;
-    hp->breaker = ngx_http_osint_breaker_on(&p->breaker)
+    hp->breaker = ps->forced_open ? "forced_open"
+                  : ngx_http_osint_breaker_on(&p->breaker)
                   ? ngx_http_osint_breaker_states[ps->breaker.state] : "off";
 
-    if (ngx_http_osint_breaker_on(&p->breaker)
+    if (ps->forced_open) {
+        hp->check.status = NGX_HTTP_OSINT_HEALTH_FAIL;
+        hp->check.reason = "its circuit breaker is forced open "
+                           "(osint_control)";
+
+    } else if (ngx_http_osint_breaker_on(&p->breaker)
         && ps->breaker.state == NGX_HTTP_OSINT_BREAKER_OPEN)
     {
         hp->check.status = NGX_HTTP_OSINT_HEALTH_FAIL;

@@ -20,6 +20,8 @@ static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name,
     ngx_str_t *value);
 static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
     const char *kind, const char *fmt, ...);
+static ngx_int_t ngx_http_osint_lookup_within(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_loc_conf_t *olcf, ngx_str_t *providers);
 
 static void ngx_http_osint_lookup_trace(ngx_http_osint_lookup_t *lk,
     ngx_http_request_t *r);
@@ -213,12 +215,14 @@ ngx_int_t
 ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
     ngx_str_t *providers)
 {
-    ngx_int_t            rc;
-    ngx_str_t            type, refresh;
-    ngx_uint_t           bypass;
-    ngx_http_request_t  *r;
+    ngx_int_t                   rc;
+    ngx_str_t                   type, refresh;
+    ngx_uint_t                  bypass;
+    ngx_http_request_t         *r;
+    ngx_http_osint_loc_conf_t  *olcf;
 
     r = lk->request;
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_osint_module);
     *want = NGX_HTTP_OSINT_ANY;
     bypass = 0;
 
@@ -233,6 +237,18 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
 
     if (rc != NGX_OK && rc != NGX_ABORT) {
         return rc;
+    }
+
+    /* the location's types= narrow the detection; type= may not widen it */
+
+    if (olcf->types) {
+        if (rc == NGX_OK && (*want & ~olcf->types)) {
+            return ngx_http_osint_reject(lk, "invalid_parameter",
+                                         "type \"%V\" is not offered here",
+                                         &type);
+        }
+
+        *want = (rc == NGX_OK) ? (*want & olcf->types) : olcf->types;
     }
 
     rc = ngx_http_osint_arg(lk, "refresh", &refresh);
@@ -258,7 +274,53 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
         return NGX_OK;
     }
 
-    return rc;
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_osint_lookup_within(lk, olcf, providers);
+}
+
+
+/*
+ * providers= narrows the location's set, never widens it: one outside it
+ * is refused, by name, before anything is asked (an unknown name is
+ * refused by ngx_http_osint_lookup_select()).
+ */
+
+static ngx_int_t
+ngx_http_osint_lookup_within(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_loc_conf_t *olcf, ngx_str_t *providers)
+{
+    uint64_t                     wanted;
+    ngx_str_t                    unknown;
+    ngx_uint_t                   i;
+    ngx_http_osint_provider_t   *prov;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    if (olcf->providers == 0 || providers->len == 0) {
+        return NGX_OK;
+    }
+
+    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    prov = omcf->providers.elts;
+
+    if (ngx_http_osint_providers_parse(&omcf->providers, providers, &wanted,
+                                       &unknown)
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < omcf->providers.nelts; i++) {
+        if ((wanted & ~olcf->providers) & ((uint64_t) 1 << i)) {
+            return ngx_http_osint_reject(lk, "invalid_parameter",
+                                         "provider \"%V\" is not offered "
+                                         "here", &prov[i].name);
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -356,9 +418,11 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
     ngx_uint_t                   i, n, enabled;
     ngx_http_osint_call_t       *call;
     ngx_http_osint_provider_t   *prov;
+    ngx_http_osint_loc_conf_t   *olcf;
     ngx_http_osint_main_conf_t  *omcf;
 
     omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_osint_module);
     prov = omcf->providers.elts;
 
     if (ngx_http_osint_providers_parse(&omcf->providers, filter, &wanted,
@@ -367,6 +431,12 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
     {
         return ngx_http_osint_reject(lk, "invalid_parameter",
                                      "unknown provider \"%V\"", &unknown);
+    }
+
+    /* the location's set (providers= outside it: refused by params) */
+
+    if (olcf->providers) {
+        wanted &= olcf->providers;
     }
 
     n = 0;
@@ -412,6 +482,12 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
             call->status = NGX_HTTP_OSINT_SKIPPED;
             call->err = NGX_HTTP_OSINT_ERR_DISABLED;
             ngx_str_set(&call->message, "provider has no api key");
+
+        } else if (ngx_http_osint_switched_off(&prov[i])) {
+            ngx_http_osint_count_skip(&prov[i], NGX_HTTP_OSINT_SKIP_DISABLED);
+            call->status = NGX_HTTP_OSINT_SKIPPED;
+            call->err = NGX_HTTP_OSINT_ERR_DISABLED;
+            ngx_str_set(&call->message, "provider disabled by osint_control");
         }
     }
 

@@ -749,6 +749,26 @@ ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req)
 }
 
 
+/* a cached answer's key, "prefix" "provider" ":" "target" (redis-cli) */
+
+ngx_int_t
+ngx_http_osint_redis_key(ngx_http_osint_main_conf_t *omcf, ngx_pool_t *pool,
+    ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_str_t *key)
+{
+    key->len = omcf->redis->prefix.len + p->name.len + 1 + target->len;
+
+    key->data = ngx_pnalloc(pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(key->data, "%V%V:%V", &omcf->redis->prefix, &p->name,
+                       target);
+
+    return NGX_OK;
+}
+
+
 /*
  * A cache write: dropped, and counted, when the SETs awaiting a reply
  * hold write_buffer bytes (hiredis would buffer whatever a hung Redis

@@ -18,10 +18,10 @@
  * The zone's layout: a reload that loads a module of another layout
  * (an upgrade) must not read the old zone's nodes; bump the version (bits
  * 32-39) when a node's fields change but not its size.  Version 1: the
- * breaker's recent failing targets.
+ * breaker's recent failing targets; 2: the cache node's owner.
  */
 #define NGX_HTTP_OSINT_SHM_SIGNATURE                                          \
-    (0x6f73696e74000000 + ((ngx_uint_t) 1 << 32)                             \
+    (0x6f73696e74000000 + ((ngx_uint_t) 2 << 32)                             \
      + (sizeof(ngx_http_osint_shctx_t) << 16)                                 \
      + sizeof(ngx_http_osint_pstate_t))
 
@@ -298,6 +298,9 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
                    sizeof(sh->counters.lookup_latency));
         sh->counters.lookup_latency_sum_us =
                                      octx->sh->counters.lookup_latency_sum_us;
+        ngx_memcpy((void *) sh->counters.control,
+                   (void *) octx->sh->counters.control,
+                   sizeof(sh->counters.control));
         sh->counters.start = octx->sh->counters.start;
         ngx_shmtx_unlock(&octx->shpool->mutex);
     }
@@ -356,6 +359,13 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     a->probe = 0;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (ps->forced_open) {
+        a->verdict = NGX_HTTP_OSINT_REJECT;
+        a->err = NGX_HTTP_OSINT_ERR_BREAKER_OPEN;
+        a->reason = "the circuit breaker is forced open (osint_control)";
+        goto done;
+    }
 
     if ((ngx_msec_int_t) (ps->hold_until - now) > 0) {
         a->verdict = NGX_HTTP_OSINT_REJECT;
@@ -770,5 +780,129 @@ ngx_http_osint_count_call(ngx_http_osint_provider_t *p,
 {
     if (p->state) {
         (void) ngx_atomic_fetch_add(&p->state->calls[outcome], 1);
+    }
+}
+
+
+/*
+ * osint_control: a breaker forced open stays open, whatever its cooldown,
+ * until closed; closing ends a forced open and an open breaker alike.
+ */
+
+void
+ngx_http_osint_force_breaker(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_uint_t open)
+{
+    ngx_uint_t                was;
+    ngx_http_osint_shm_t     *ctx;
+    ngx_http_osint_pstate_t  *ps;
+
+    ctx = omcf->shm_zone->data;
+    ps = p->state;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    was = ps->forced_open ? NGX_HTTP_OSINT_BREAKER_OPEN : ps->breaker.state;
+
+    if (open) {
+        if (ps->forced_open == 0) {
+            ps->forced_open = ngx_time();
+        }
+
+    } else {
+        ps->forced_open = 0;
+        ngx_http_osint_breaker_close(&ps->breaker);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    if (open && was != NGX_HTTP_OSINT_BREAKER_OPEN) {
+        (void) ngx_atomic_fetch_add(
+                          &ps->transitions[NGX_HTTP_OSINT_BREAKER_OPEN], 1);
+
+    } else if (!open && was != NGX_HTTP_OSINT_BREAKER_CLOSED) {
+        (void) ngx_atomic_fetch_add(
+                          &ps->transitions[NGX_HTTP_OSINT_BREAKER_CLOSED], 1);
+    }
+}
+
+
+/* osint_control: ends a 429's hold; 1 when there was one */
+
+ngx_uint_t
+ngx_http_osint_lift_hold(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p)
+{
+    ngx_uint_t                held;
+    ngx_http_osint_shm_t     *ctx;
+    ngx_http_osint_pstate_t  *ps;
+
+    ctx = omcf->shm_zone->data;
+    ps = p->state;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    held = ((ngx_msec_int_t) (ps->hold_until - ngx_current_msec) > 0);
+    ps->hold_until = ngx_current_msec;
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return held;
+}
+
+
+/* osint_control: enabled=off takes the provider out of every lookup */
+
+void
+ngx_http_osint_switch(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_uint_t on)
+{
+    ngx_http_osint_shm_t  *ctx;
+
+    ctx = omcf->shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+    p->state->off = !on;
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/* read without the lock: a word, and a lookup a moment late is harmless */
+
+ngx_uint_t
+ngx_http_osint_switched_off(ngx_http_osint_provider_t *p)
+{
+    return p->state && *(volatile ngx_uint_t *) &p->state->off;
+}
+
+
+/* a consistent copy of a provider's state, for osint_control's answers */
+
+void
+ngx_http_osint_pstate_copy(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_pstate_t *copy)
+{
+    ngx_http_osint_shm_t  *ctx;
+
+    ctx = omcf->shm_zone->data;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_memcpy(copy, p->state, sizeof(ngx_http_osint_pstate_t));
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/* osint_control_actions_total; lock-free */
+
+void
+ngx_http_osint_count_control(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_control_e action)
+{
+    ngx_http_osint_counters_t  *c;
+
+    c = ngx_http_osint_counters(omcf);
+
+    if (c) {
+        (void) ngx_atomic_fetch_add(&c->control[action], 1);
     }
 }

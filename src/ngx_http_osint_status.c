@@ -35,6 +35,8 @@ static ngx_int_t ngx_http_osint_status_headers(ngx_http_request_t *r,
     ngx_uint_t html);
 static ngx_int_t ngx_http_osint_send_text(ngx_http_request_t *r,
     ngx_uint_t status, char *type, u_char *text, size_t len);
+static ngx_int_t ngx_http_osint_status_sets(cJSON *doc,
+    ngx_http_osint_main_conf_t *omcf, ngx_pool_t *pool);
 static cJSON *ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
     ngx_http_osint_shm_t *ctx);
 static double ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps,
@@ -350,7 +352,9 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
         if (prov[i].state) {
             p = ngx_slprintf(p, last, "osint_breaker_state{provider=\"%V\"}"
                              " %ui\n", &prov[i].name,
-                             prov[i].state->breaker.state);
+                             prov[i].state->forced_open
+                             ? (ngx_uint_t) NGX_HTTP_OSINT_BREAKER_OPEN
+                             : prov[i].state->breaker.state);
         }
     }
 
@@ -481,6 +485,18 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
                             "use.");
         p = ngx_slprintf(p, last, "osint_zone_used_bytes %uz\n",
                          ngx_http_osint_zone_used(ctx));
+
+        ngx_http_osint_help(p, last, "osint_control_actions_total",
+                            "counter",
+                            "Changes made through osint_control, by "
+                            "action.");
+
+        for (j = 0; j < NGX_HTTP_OSINT_CONTROL_ACTIONS; j++) {
+            p = ngx_slprintf(p, last, "osint_control_actions_total{action="
+                             "\"%s\"} %uA\n",
+                             ngx_http_osint_control_actions[j],
+                             ctx->sh->counters.control[j]);
+        }
     }
 
     return ngx_http_osint_send_text(r, NGX_HTTP_OK,
@@ -617,6 +633,19 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
         }
     }
 
+    obj = cJSON_AddObjectToObject(doc, "control");
+    row = obj ? cJSON_AddObjectToObject(obj, "actions") : NULL;
+
+    for (j = 0; row && ctx && j < NGX_HTTP_OSINT_CONTROL_ACTIONS; j++) {
+        cJSON_AddNumberToObject(row, ngx_http_osint_control_actions[j],
+                                (double) ctx->sh->counters.control[j]);
+    }
+
+    if (ngx_http_osint_status_sets(doc, omcf, r->pool) != NGX_OK) {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     obj = ngx_http_osint_limit_json();
 
     if (obj == NULL) {
@@ -643,17 +672,79 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
 }
 
 
+/*
+ * "locations": each osint_lookup location and its set: the providers
+ * and types it offers, null for all of them.
+ */
+
+static ngx_int_t
+ngx_http_osint_status_sets(cJSON *doc, ngx_http_osint_main_conf_t *omcf,
+    ngx_pool_t *pool)
+{
+    u_char                     *name;
+    cJSON                      *arr, *item, *list;
+    ngx_uint_t                  i, j;
+    ngx_http_osint_set_t       *set;
+    ngx_http_osint_provider_t  *prov;
+
+    arr = cJSON_AddArrayToObject(doc, "locations");
+    set = omcf->locations.elts;
+    prov = omcf->providers.elts;
+
+    for (i = 0; arr && i < omcf->locations.nelts; i++) {
+        item = cJSON_CreateObject();
+
+        if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            return NGX_ERROR;
+        }
+
+        name = ngx_pnalloc(pool, set[i].location.len + 1);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *ngx_cpymem(name, set[i].location.data, set[i].location.len) = '\0';
+        cJSON_AddStringToObject(item, "location", (char *) name);
+
+        list = set[i].olcf->providers ? cJSON_CreateArray()
+                                      : cJSON_CreateNull();
+        cJSON_AddItemToObject(item, "providers", list);
+
+        for (j = 0; list && set[i].olcf->providers
+                    && j < omcf->providers.nelts; j++)
+        {
+            if (set[i].olcf->providers & ((uint64_t) 1 << j)) {
+                cJSON_AddItemToArray(list, cJSON_CreateString(
+                                               (char *) prov[j].name.data));
+            }
+        }
+
+        list = set[i].olcf->types ? cJSON_CreateArray() : cJSON_CreateNull();
+        cJSON_AddItemToObject(item, "types", list);
+
+        for (j = 0; list && set[i].olcf->types
+                    && j < NGX_HTTP_OSINT_TYPES; j++)
+        {
+            if (set[i].olcf->types & ((ngx_uint_t) 1 << j)) {
+                cJSON_AddItemToArray(list, cJSON_CreateString(
+                                               ngx_http_osint_type_rows[j]));
+            }
+        }
+    }
+
+    return arr ? NGX_OK : NGX_ERROR;
+}
+
+
 static cJSON *
 ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
     ngx_http_osint_shm_t *ctx)
 {
     cJSON                    *item, *obj, *arr;
-    time_t                    start;
-    ngx_uint_t                j, count, used, calls, fails;
+    ngx_uint_t                j, count, calls, fails;
     ngx_msec_t                now;
     ngx_http_osint_pstate_t  *ps;
-
-    static const char  *units[] = { "", "h", "d", "mo" };
 
     item = cJSON_CreateObject();
     if (item == NULL) {
@@ -697,7 +788,8 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 
     if (obj) {
         cJSON_AddStringToObject(obj, "state",
-                                ngx_http_osint_breaker_on(&p->breaker)
+                                ps->forced_open ? "forced_open"
+                                : ngx_http_osint_breaker_on(&p->breaker)
                                 ? ngx_http_osint_breaker_states[
                                       ps->breaker.state]
                                 : "off");
@@ -761,26 +853,7 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
         cJSON_AddNullToObject(item, "bucket");
     }
 
-    if (p->quota.limit) {
-        obj = cJSON_AddObjectToObject(item, "quota");
-        start = ngx_http_osint_quota_period(ngx_time(), p->quota.unit);
-        used = ps->quota_start == start ? ps->quota_used : 0;
-
-        if (obj) {
-            cJSON_AddNumberToObject(obj, "limit", (double) p->quota.limit);
-            cJSON_AddStringToObject(obj, "period", units[p->quota.unit]);
-            cJSON_AddNumberToObject(obj, "used", (double) used);
-            cJSON_AddNumberToObject(obj, "remaining", (double)
-                                    (p->quota.limit
-                                     - ngx_min(used, p->quota.limit)));
-            cJSON_AddNumberToObject(obj, "reset", (double)
-                                    ngx_http_osint_quota_reset(start,
-                                                            p->quota.unit));
-        }
-
-    } else {
-        cJSON_AddNullToObject(item, "quota");
-    }
+    ngx_http_osint_quota_json(item, p, ps);
 
     cJSON_AddNumberToObject(item, "held_for_ms",
                             (ngx_msec_int_t) (ps->hold_until - now) > 0
@@ -838,6 +911,37 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
     }
 
     return item;
+}
+
+
+/* "quota": the limit, its period, used, remaining, reset; null: none */
+
+void
+ngx_http_osint_quota_json(cJSON *item, ngx_http_osint_provider_t *p,
+    ngx_http_osint_pstate_t *ps)
+{
+    cJSON       *obj;
+    time_t       start;
+    ngx_uint_t   used;
+
+    static const char  *units[] = { "", "h", "d", "mo" };
+
+    if (p->quota.limit == 0) {
+        cJSON_AddNullToObject(item, "quota");
+        return;
+    }
+
+    obj = cJSON_AddObjectToObject(item, "quota");
+    start = ngx_http_osint_quota_period(ngx_time(), p->quota.unit);
+    used = ps->quota_start == start ? ps->quota_used : 0;
+
+    cJSON_AddNumberToObject(obj, "limit", (double) p->quota.limit);
+    cJSON_AddStringToObject(obj, "period", units[p->quota.unit]);
+    cJSON_AddNumberToObject(obj, "used", (double) used);
+    cJSON_AddNumberToObject(obj, "remaining", (double)
+                            (p->quota.limit - ngx_min(used, p->quota.limit)));
+    cJSON_AddNumberToObject(obj, "reset", (double)
+                            ngx_http_osint_quota_reset(start, p->quota.unit));
 }
 
 

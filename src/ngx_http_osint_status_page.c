@@ -42,7 +42,7 @@ const char  ngx_http_osint_status_page[] =
 "th{background:#eef0f3;font-size:12px;font-weight:600}\n"
 "th:first-child,td:first-child,td.l,th.l{text-align:left}\n"
 ".bd{display:inline-block;min-width:64px;text-align:center;padding:1px 6px;border-radius:3px;font-size:11px;font-weight:700;text-transform:uppercase;color:#fff}\n"
-".closed{background:#1e7b34}.half_open{background:#f0a500;color:#1b1f23}.open{background:#c62828}.off,.unknown{background:#6b7280}\n"
+".closed{background:#1e7b34}.half_open{background:#f0a500;color:#1b1f23}.open,.forced_open{background:#c62828}.off,.unknown{background:#6b7280}\n"
 ".bad{color:#b71c1c;font-weight:600}.ok{color:#1e7b34;font-weight:600}\n"
 "tr.dis td{color:#7a808a}\n"
 "td.r{white-space:normal;overflow-wrap:anywhere;min-width:140px;max-width:260px;text-align:left}\n"
@@ -115,6 +115,8 @@ const char  ngx_http_osint_status_page_body[] =
 " h+=card(\"redis\",'<span id=\"redis\" data-state=\"'+st+'\" class=\"'+(st===\"up\"?\"ok\":st===\"down\"?\"bad\":\"m\")+'\">'+st.replace(\"_\",\" \")+\"</span>\");\n"
 " var z=obj(d.zone)||{};\n"
 " h+=card(\"zone memory\",bytes(z.used)+\" of \"+bytes(z.size)+' <span class=\"m\">('+pct(n(z.used)||0,n(z.size))+\")</span>\");\n"
+" (Array.isArray(d.locations)?d.locations:[]).forEach(function(l){l=obj(l)||{};var ps=Array.isArray(l.providers)?l.providers.join(\", \"):\"all providers\";\n"
+"  h+=card(\"lookup \"+l.location,'<span data-location=\"'+esc(l.location)+'\">'+esc(ps)+\"</span>\"+(Array.isArray(l.types)?' <span class=\"m\">'+esc(l.types.join(\" \"))+\"</span>\":\"\"))});\n"
 " $(\"sum\").innerHTML=h}\n"
 "function btn(m,q,c,t){return'<button data-m=\"'+m+'\" data-q=\"'+esc(q)+'\" data-c=\"'+esc(c)+'\">'+t+\"</button>\"}\n"
 "/* what osint_control offers for a provider, from its GET */\n"
@@ -130,7 +132,7 @@ const char  ngx_http_osint_status_page_body[] =
 " if(!names.length)h='<tr><td colspan=\"14\" class=\"m\">no provider configured</td></tr>';\n"
 " names.forEach(function(name){\n"
 "  var p=obj(ps[name])||{},b=obj(p.breaker),bk=obj(p.bucket),q=obj(p.quota),le=obj(p.last_error),lat=obj(p.latency)||{};\n"
-"  var st=b&&typeof b.state===\"string\"?b.state:\"unknown\",cls=/^(closed|open|half_open|off)$/.test(st)?st:\"unknown\",bl=p.disabled?\"disabled\":st.replace(\"_\",\" \");\n"
+"  var st=b&&typeof b.state===\"string\"?b.state:\"unknown\",cls=/^(closed|open|half_open|forced_open|off)$/.test(st)?st:\"unknown\",bl=p.disabled?\"disabled\":st.replace(\"_\",\" \");\n"
 "  if(p.disabled)cls=\"off\";\n"
 "  var calls=sum(p.calls),gc=function(d){var x=prov(d,name);return x?sum(x.calls):null},ge=function(d){var x=prov(d,name);return x?sum(x.calls,[\"ok\",\"not_found\"]):null};\n"
 "  var cs=rates(gc),es=ratios(ge,gc),ec=H.length>1?ge(H[H.length-1].d)-ge(H[H.length-2].d):0,er=last(es)==null?D:pct(last(es),1),p9=p95s(name);\n"
@@ -194,7 +196,7 @@ const char  ngx_http_osint_status_page_body[] =
 
 const char  ngx_http_osint_status_page_csp[] =
     "default-src 'none'; "
-    "script-src 'sha256-a1JZJ7+hH9OoUaJFU6sK01UJ7+PMeBZ7aWlg/IPcTGQ='; "
-    "style-src 'sha256-CaV0gNUXv4C66rxgHMEQM1whDCx8ac8+rGK/5cQKMn0='; "
+    "script-src 'sha256-7BbqJinGdH6V7mivU+ceARnCfubXdMQRyB26/MIBwsA='; "
+    "style-src 'sha256-2Wf1Z9w+pGYa45Xzyl8TekDSB7TZJwsgMwwTOm38Kgo='; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";

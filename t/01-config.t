@@ -271,8 +271,14 @@ conf_fails('osint_lookup in a server block', <<'EOF',
 EOF
     '"osint_lookup" directive is not allowed here');
 
-conf_fails('osint_lookup with an argument',
+# osint_lookup takes providers= and types= (t/65-provider-sets.t)
+conf_fails('osint_lookup with an unknown parameter',
            provider_conf($TYPES . $URL) =~ s/osint_lookup;/osint_lookup on;/r,
+           'invalid parameter "on"');
+
+conf_fails('osint_lookup with three arguments',
+           provider_conf($TYPES . $URL)
+               =~ s/osint_lookup;/osint_lookup providers=a types=ip on;/r,
            'invalid number of arguments in "osint_lookup" directive');
 
 conf_fails('osint_lookup twice',

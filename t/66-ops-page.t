@@ -12,10 +12,6 @@
 # a denied control location shows no button; the page loads nothing but
 # its own origin's URLs; control= is checked at configuration.
 #
-# The control location here is a stand-in, not the module: the fixture's
-# fault=control (t/lib/fixture.py) behind proxy_pass.  $CONTROL below is
-# the one line to change to test the real handler ('osint_control;').
-#
 # Needs Debian's chromium (`make test-deps`); without it the browser part
 # fails, unless OSINT_ALLOW_SKIP is set.
 
@@ -30,10 +26,6 @@ use lib "$FindBin::Bin/lib";
 use OsintTest;
 
 OsintTest->require_module;
-
-# the control location's content: the stand-in; after the merge of
-# osint_control, 'osint_control;'
-my $CONTROL = 'proxy_pass http://127.0.0.1:%%FX1%%;';
 
 my $CHROMIUM = $ENV{OSINT_CHROMIUM} || '/usr/bin/chromium';
 my $CDP = "$FindBin::Bin/lib/cdp.py";
@@ -80,7 +72,6 @@ EOF
 
 my $t = OsintTest->new(workers => 2);
 my $fx = $t->fixture;
-my $fx1 = $t->fixture;
 my $dir = $t->testdir;
 
 $t->write_conf(<<"EOF");
@@ -120,16 +111,12 @@ $t->write_conf(<<"EOF");
             osint_lookup;
         }
 
-        location = /control { $CONTROL }
-        location = /closed  { deny all; $CONTROL }
+        location = /control { osint_control; }
+        location = /closed  { deny all; osint_control; }
     }
 EOF
 
 $t->run;
-
-$fx1->control(prefix => '/c',
-              params => { fault => 'control', names => 'ops,flaky,limited',
-                          held => 'limited' });
 
 ###############################################################################
 # the JSON: each provider's latency histogram

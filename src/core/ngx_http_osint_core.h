@@ -317,6 +317,13 @@ typedef struct {
     u_char                      name[NGX_HTTP_OSINT_NAME_MAX];
     size_t                      name_len;
 
+    /*
+     * its answers in L1, under the zone's lock; before "bucket": neither
+     * reset nor carried into a new zone with the rest, as the entries are
+     * the zone's
+     */
+    ngx_uint_t                  cache_entries;
+
     ngx_http_osint_bucket_t     bucket;
     ngx_msec_t                  hold_until;     /* after a 429 */
     ngx_http_osint_breaker_t    breaker;
@@ -344,6 +351,9 @@ typedef struct {
     ngx_uint_t                  last_failed;
     ngx_msec_t                  last_latency_us;
     ngx_http_osint_health_seen_t  health;
+    /* osint_control: kept across reloads, lost with the zone */
+    time_t                      forced_open;    /* since; 0: not forced */
+    ngx_uint_t                  off;            /* enabled=off */
 } ngx_http_osint_pstate_t;
 
 
@@ -577,6 +587,7 @@ void ngx_http_osint_breaker_window_counts(
     ngx_uint_t *calls, ngx_uint_t *fails);
 void ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b,
     ngx_uint_t probe);
+void ngx_http_osint_breaker_close(ngx_http_osint_breaker_t *b);
 ngx_msec_t ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max,
     ngx_uint_t attempt, uint32_t random);
 time_t ngx_http_osint_quota_period(time_t now, ngx_uint_t unit);
@@ -590,6 +601,17 @@ typedef enum {
     NGX_HTTP_OSINT_RESULT_INVALID,
     NGX_HTTP_OSINT_RESULTS          /* the count */
 } ngx_http_osint_result_e;
+
+/* osint_control_actions_total: action */
+typedef enum {
+    NGX_HTTP_OSINT_CONTROL_PURGE = 0,
+    NGX_HTTP_OSINT_CONTROL_BREAKER_CLOSE,
+    NGX_HTTP_OSINT_CONTROL_BREAKER_OPEN,
+    NGX_HTTP_OSINT_CONTROL_HOLD_LIFT,
+    NGX_HTTP_OSINT_CONTROL_DISABLE,
+    NGX_HTTP_OSINT_CONTROL_ENABLE,
+    NGX_HTTP_OSINT_CONTROL_ACTIONS  /* the count */
+} ngx_http_osint_control_e;
 
 /* osint_cache_requests_total: tiers and results */
 typedef enum {
@@ -634,6 +656,7 @@ extern const char  *ngx_http_osint_health_states[];    /* HEALTH_STATES */
 extern const char  *ngx_http_osint_tiers[];            /* TIERS */
 extern const char  *ngx_http_osint_cache_results[];    /* CACHE_RESULTS */
 extern const char  *ngx_http_osint_sources[];          /* SOURCES */
+extern const char  *ngx_http_osint_control_actions[];  /* CONTROL_ACTIONS */
 
 const char *ngx_http_osint_status_name(ngx_http_osint_status_e status);
 const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);

@@ -124,6 +124,16 @@ ngx_http_osint_labels_check(ngx_http_osint_cache_results,
                             NGX_HTTP_OSINT_CACHE_RESULTS);
 
 
+/* osint_control_actions_total: action */
+
+const char  *ngx_http_osint_control_actions[] = {
+    "purge", "breaker_close", "breaker_open", "hold_lift", "disable", "enable"
+};
+
+ngx_http_osint_labels_check(ngx_http_osint_control_actions,
+                            NGX_HTTP_OSINT_CONTROL_ACTIONS);
+
+
 /* providers.NAME.cache: a call whose caches were not asked is a miss */
 
 const char  *ngx_http_osint_sources[] = {

@@ -455,6 +455,25 @@ ngx_http_osint_breaker_release(ngx_http_osint_breaker_t *b, ngx_uint_t probe)
 
 
 /*
+ * Closed by an operator (osint_control): no failure counts any more, and
+ * a new trial, so that probes still in flight decide nothing when they
+ * end (ngx_http_osint_breaker_record() takes them for late calls).
+ */
+
+void
+ngx_http_osint_breaker_close(ngx_http_osint_breaker_t *b)
+{
+    b->state = NGX_HTTP_OSINT_BREAKER_CLOSED;
+    b->failures = 0;
+    b->probes = 0;
+    b->trial++;
+    b->successes = 0;
+    ngx_memzero(b->targets, sizeof(b->targets));
+    ngx_memzero(&b->window, sizeof(ngx_http_osint_breaker_window_t));
+}
+
+
+/*
  * Exponential backoff with full jitter: a uniform delay in
  * [0, min(max, base * 2^(attempt - 1))], attempt counting from 1.
  */

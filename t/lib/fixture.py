@@ -60,14 +60,6 @@ e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
                     says RateLimit-Limit/-Remaining/-Reset instead,
                     rl_style=structured one "RateLimit: limit=N, remaining=R,
                     reset=S" (POST /_reset starts the counts over)
-  fault=control     a stand-in for osint_control (t/66-ops-page.t), its
-                    state kept per fixture: GET answers {"providers": {NAME:
-                    {"enabled", "breaker": {"state"}, "hold"}}} for the
-                    names= (comma-separated; held= of them start with a
-                    hold); POST ?provider=P&breaker=closed|open, DELETE
-                    ?provider=P&hold, POST ?provider=P&enabled=on|off and
-                    DELETE ?target=T change it and answer 200, an unknown
-                    provider 404
 
 The "echo" body is a JSON object describing the request:
   {"path": <raw path without query>, "query": <raw query>, "method": ...,
@@ -458,8 +450,6 @@ class Handler(BaseHTTPRequestHandler):
                                ctype or 'application/json', extra)
         if fault == 'redirect':
             return self.fault_redirect(params, extra)
-        if fault == 'control':
-            return self.fault_control(params)
         if fault == 'echokey':
             return self.answer(status,
                                echokey_body(path, query, headers, body),
@@ -489,33 +479,6 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer_json(500, {'fixture_error':
                                           'no canned body %r' % name})
         return self.answer(status, data, ctype or 'application/json', extra)
-
-    def fault_control(self, params):
-        state = self.server.state
-        if not hasattr(state, 'stand_in'):
-            held = params.get('held', '').split(',')
-            state.stand_in = {
-                n: {'enabled': True, 'breaker': {'state': 'closed'},
-                    'hold': {'until': int(time.time()) + 60}
-                    if n in held else None}
-                for n in params.get('names', '').split(',') if n}
-        providers = state.stand_in
-        if self.command == 'GET':
-            return self.answer_json(200, {'providers': providers})
-        if 'target' in params:
-            return self.answer_json(200, {'purged': params['target']})
-        p = providers.get(params.get('provider'))
-        if p is None:
-            return self.answer_json(404, {'error': 'unknown provider'})
-        if params.get('breaker') in ('closed', 'open'):
-            p['breaker']['state'] = ('forced_open'
-                                     if params['breaker'] == 'open'
-                                     else 'closed')
-        elif 'hold' in params:
-            p['hold'] = None
-        elif params.get('enabled') in ('on', 'off'):
-            p['enabled'] = params['enabled'] == 'on'
-        return self.answer_json(200, p)
 
     def handle_control(self, path, body):
         state = self.server.state

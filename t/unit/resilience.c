@@ -579,6 +579,51 @@ test_quota(void)
 }
 
 
+/* closed by an operator: no failure kept, probes in flight decide nothing */
+
+static void
+test_breaker_close(void)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     probe;
+    ngx_http_osint_breaker_t       b;
+    ngx_http_osint_breaker_conf_t  conf;
+
+    conf.failures = 2;
+    conf.cooldown = 1000;
+    conf.half_open = 1;
+    ngx_memzero(&b, sizeof(b));
+
+    (void) ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1, 1);
+    (void) ngx_http_osint_breaker_record(&b, &conf, 0, 0, 1, 2);
+    ok(b.state == NGX_HTTP_OSINT_BREAKER_OPEN, "close: opened by failures");
+
+    ngx_http_osint_breaker_close(&b);
+    ok(b.state == NGX_HTTP_OSINT_BREAKER_CLOSED && b.failures == 0,
+       "close: closed, no failure");
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 10, DEADLINE)
+       == NGX_HTTP_OSINT_ADMIT, "close: admits at once");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 20, 0, 1, 1);
+    ok(rc == NGX_DECLINED && b.failures == 1,
+       "close: a target that failed before counts again");
+
+    /* half-open with a probe in flight, then closed by hand */
+
+    (void) ngx_http_osint_breaker_record(&b, &conf, 30, 0, 1, 2);
+    ok(ngx_http_osint_breaker_admit(&b, &conf, 2000, DEADLINE)
+       == NGX_HTTP_OSINT_ADMIT_PROBE, "close: a probe");
+    probe = b.trial;
+
+    ngx_http_osint_breaker_close(&b);
+    ok(b.probes == 0 && b.trial != probe, "close: a new trial, no probe");
+
+    rc = ngx_http_osint_breaker_record(&b, &conf, 2010, probe, 1, 3);
+    ok(rc == NGX_DECLINED && b.state == NGX_HTTP_OSINT_BREAKER_CLOSED,
+       "close: the old probe's failure counts as a late call's");
+}
+
+
 int
 main(void)
 {
@@ -589,6 +634,7 @@ main(void)
     test_breaker_dead_probes();
     test_breaker_successes();
     test_breaker_rate();
+    test_breaker_close();
     test_backoff();
     test_quota();
 
