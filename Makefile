@@ -19,7 +19,8 @@ SOURCES    := config ngx_http_osint_module.c $(wildcard src/*.c src/*.h \
 DEPS       := nginx nginx-dev libcurl4-openssl-dev libhiredis-dev \
               libcjson-dev redis-server pkg-config gcc make \
               libpcre2-dev libssl-dev zlib1g-dev
-TEST_DEPS  := perl python3 openssl wrk procps prometheus chromium gdb
+TEST_DEPS  := perl python3 openssl wrk procps prometheus chromium gdb \
+              redis-sentinel
 
 .PHONY: all deps test-deps build run test bench bench-summary clean
 

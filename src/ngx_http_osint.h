@@ -46,6 +46,12 @@ typedef struct {
     ngx_msec_t                  timeout;
     ngx_str_t                   prefix;
     size_t                      write_buffer;   /* SET bytes in flight */
+
+    /* a Redis 6 ACL user; Sentinel: sentinel= master= sentinel_password= */
+    ngx_str_t                   username;
+    ngx_array_t                *sentinels;      /* of ngx_addr_t, or NULL */
+    ngx_str_t                   master;
+    ngx_str_t                   sentinel_password;  /* never logged */
 } ngx_http_osint_redis_conf_t;
 
 
@@ -262,6 +268,14 @@ typedef struct {
      */
     ngx_pid_t                   redis_up[NGX_MAX_PROCESSES];
     ngx_atomic_t                redis_writes_dropped;
+
+    /*
+     * sentinel=: the master last verified (ROLE), as a hash of its
+     * address, and how often it changed; the first worker to see a new
+     * master counts it, so a node counts each failover once.
+     */
+    ngx_atomic_t                redis_master;
+    ngx_atomic_t                redis_failovers;
 
     /* whole lookups answered: osint_lookup_duration_seconds */
     ngx_atomic_t                lookup_latency[NGX_HTTP_OSINT_LATENCY_BUCKETS

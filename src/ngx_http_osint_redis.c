@@ -14,23 +14,13 @@
  */
 
 
-#include <ngx_config.h>
-#include <ngx_core.h>
-#include <ngx_event.h>
-
-#include <hiredis/hiredis.h>
-#include <hiredis/async.h>
-
-#include "ngx_http_osint.h"
+#include "ngx_http_osint_redis.h"
 
 
 #define NGX_HTTP_OSINT_REDIS_PORT          6379
+#define NGX_HTTP_OSINT_SENTINEL_PORT       26379
 #define NGX_HTTP_OSINT_REDIS_TIMEOUT       100
 #define NGX_HTTP_OSINT_REDIS_PREFIX        "osint:"
-
-/* reconnect backoff, ms */
-#define NGX_HTTP_OSINT_REDIS_BACKOFF_MIN   100
-#define NGX_HTTP_OSINT_REDIS_BACKOFF_MAX   5000
 
 /* commands in a row that time out before the connection counts as hung */
 #define NGX_HTTP_OSINT_REDIS_MAX_TIMEOUTS  3
@@ -50,6 +40,10 @@
 /* Redis has 16 databases unless told otherwise; SELECT takes an int */
 #define NGX_HTTP_OSINT_REDIS_DB_MAX        65535
 #define NGX_HTTP_OSINT_REDIS_PREFIX_MAX    64
+
+/* sentinel=: at most this many; master= and username=: at most this long */
+#define NGX_HTTP_OSINT_REDIS_SENTINELS_MAX 16
+#define NGX_HTTP_OSINT_REDIS_NAME_MAX      64
 
 
 struct ngx_http_osint_redis_req_s {
@@ -82,6 +76,11 @@ typedef struct {
     u_char                          host[NGX_SOCKADDR_STRLEN + 1];
     int                             port;
 
+    /* sentinel=: where the master is, asked before each connection */
+    ngx_http_osint_sentinel_t      *sentinel;
+    u_char                          name_buf[NGX_HTTP_OSINT_REDIS_NAME_MAX
+                                             + NGX_SOCKADDR_STRLEN + 16];
+
     ngx_event_t                     reconnect;
     ngx_event_t                     connect;   /* connect + handshake */
     ngx_connection_t                dummy;     /* only for ev->data's fd */
@@ -105,14 +104,34 @@ typedef struct {
     unsigned                        set_error_logged:1;
     unsigned                        set_drop_logged:1;
     unsigned                        exiting:1;
+    unsigned                        discovering:1;
 } ngx_http_osint_redis_t;
 
 
+static ngx_int_t ngx_http_osint_redis_parse_addr(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *url, in_port_t port, ngx_addr_t **addr);
+static ngx_int_t ngx_http_osint_redis_sentinels(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_http_osint_redis_conf_t *rcf, ngx_str_t *param);
+static ngx_int_t ngx_http_osint_redis_name(ngx_str_t *name,
+    ngx_uint_t strict);
+static ngx_int_t ngx_http_osint_redis_secret(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *param, size_t skip, ngx_str_t *secret);
+static char *ngx_http_osint_redis_check(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_osint_redis_conf_t *rcf);
 static void ngx_http_osint_redis_param_error(ngx_conf_t *cf,
     ngx_command_t *cmd, char *what, ngx_str_t *param);
 static u_char *ngx_http_osint_redis_reply_text(redisReply *rr,
     u_char *text, size_t size);
 static void ngx_http_osint_redis_connect(ngx_http_osint_redis_t *rd);
+static void ngx_http_osint_redis_open(ngx_http_osint_redis_t *rd);
+static void ngx_http_osint_redis_found(void *data, ngx_int_t rc,
+    u_char *host, int port, u_char *reason);
+static void ngx_http_osint_redis_switched(void *data, u_char *host,
+    int port);
+static void ngx_http_osint_redis_role(ngx_http_osint_redis_t *rd,
+    redisReply *rr);
+static void ngx_http_osint_redis_verified(ngx_http_osint_redis_t *rd);
+static ngx_uint_t ngx_http_osint_redis_moved(redisReply *rr);
 static void ngx_http_osint_redis_close(ngx_http_osint_redis_t *rd,
     const char *fmt, ...);
 static void ngx_http_osint_redis_down(ngx_http_osint_redis_t *rd,
@@ -149,23 +168,17 @@ static void ngx_http_osint_redis_hello_done(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_osint_redis_command_done(redisAsyncContext *ac,
     void *reply, void *privdata);
-
-/* the hiredis event adapter */
-static void ngx_http_osint_redis_add_read(void *privdata);
-static void ngx_http_osint_redis_del_read(void *privdata);
-static void ngx_http_osint_redis_add_write(void *privdata);
-static void ngx_http_osint_redis_del_write(void *privdata);
 static void ngx_http_osint_redis_cleanup(void *privdata);
-static void ngx_http_osint_redis_read_handler(ngx_event_t *ev);
-static void ngx_http_osint_redis_write_handler(ngx_event_t *ev);
 
 
 static ngx_http_osint_redis_t  *ngx_http_osint_redis;
 
 
 /*
- * osint_redis host:port|unix:/path [db=N] [password=env:NAME] [timeout=T]
- *     [prefix=STR];
+ * osint_redis host:port|unix:/path|sentinel=host:port,... [master=NAME]
+ *     [db=N] [username=NAME] [password=env:NAME]
+ *     [sentinel_password=env:NAME] [timeout=T] [prefix=STR]
+ *     [write_buffer=SIZE];
  */
 
 char *
@@ -174,12 +187,10 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_osint_main_conf_t *omcf = conf;
 
-    u_char                       *name, *pw;
     size_t                        len;
     ngx_int_t                     n;
-    ngx_url_t                     u;
     ngx_str_t                    *value, s;
-    ngx_uint_t                    i;
+    ngx_uint_t                    i, first;
     ngx_http_osint_redis_conf_t  *rcf;
 
     if (omcf->redis) {
@@ -198,6 +209,10 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
      *     rcf->unix_path = { 0, NULL };
      *     rcf->password = { 0, NULL };
      *     rcf->password_env = { 0, NULL };
+     *     rcf->username = { 0, NULL };
+     *     rcf->sentinels = NULL;
+     *     rcf->master = { 0, NULL };
+     *     rcf->sentinel_password = { 0, NULL };
      */
 
     rcf->db = 0;
@@ -206,8 +221,16 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_set(&rcf->prefix, NGX_HTTP_OSINT_REDIS_PREFIX);
 
     value = cf->args->elts;
+    first = 2;
 
-    if (value[1].len >= 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+    if (value[1].len >= 9 && ngx_strncmp(value[1].data, "sentinel=", 9) == 0)
+    {
+        /* no address: the sentinels tell it */
+        first = 1;
+
+    } else if (value[1].len >= 5
+               && ngx_strncmp(value[1].data, "unix:", 5) == 0)
+    {
         len = value[1].len - 5;
 
         if (len == 0 || len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
@@ -225,55 +248,69 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         (void) ngx_cpystrn(rcf->unix_path.data, value[1].data + 5, len + 1);
         rcf->unix_path.len = len;
 
-    } else if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '@')) {
-
-        /* "user:password@host" is never quoted back */
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid address in \"%V\": no credentials "
-                           "there, use \"password=env:NAME\"", &cmd->name);
+    } else if (ngx_http_osint_redis_parse_addr(cf, cmd, &value[1],
+                                               NGX_HTTP_OSINT_REDIS_PORT,
+                                               &rcf->addr)
+               != NGX_OK)
+    {
         return NGX_CONF_ERROR;
-
-    } else {
-
-        /*
-         * Names are resolved here, in the master: hiredis would resolve
-         * them with a blocking call in the worker's event loop.
-         */
-
-        ngx_memzero(&u, sizeof(ngx_url_t));
-
-        u.url = value[1];
-        u.default_port = NGX_HTTP_OSINT_REDIS_PORT;
-
-        if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
-            if (u.err) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "%s in \"%V\" of \"%V\"",
-                                   u.err, &u.url, &cmd->name);
-            }
-
-            return NGX_CONF_ERROR;
-        }
-
-        if (u.naddrs == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid address \"%V\" in \"%V\"",
-                               &value[1], &cmd->name);
-            return NGX_CONF_ERROR;
-        }
-
-        rcf->addr = &u.addrs[0];
     }
 
-    i = ngx_http_osint_param_repeated(value, 2, cf->args->nelts - 1);
+    i = ngx_http_osint_param_repeated(value, first, cf->args->nelts - 1);
 
     if (i) {
         ngx_http_osint_redis_param_error(cf, cmd, "duplicate", &value[i]);
         return NGX_CONF_ERROR;
     }
 
-    for (i = 2; i < cf->args->nelts; i++) {
+    for (i = first; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "sentinel=", 9) == 0) {
+
+            if (first == 2) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "an address and \"sentinel=\" both in "
+                                   "\"%V\"", &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            if (ngx_http_osint_redis_sentinels(cf, cmd, rcf, &value[i])
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "master=", 7) == 0) {
+            rcf->master.data = value[i].data + 7;
+            rcf->master.len = value[i].len - 7;
+
+            if (ngx_http_osint_redis_name(&rcf->master, 1) != NGX_OK) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid master \"%V\" in \"%V\"",
+                                   &value[i], &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "username=", 9) == 0) {
+            rcf->username.data = value[i].data + 9;
+            rcf->username.len = value[i].len - 9;
+
+            /* not quoted: it may be a password in the wrong place */
+
+            if (ngx_http_osint_redis_name(&rcf->username, 0) != NGX_OK) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid username in \"%V\"", &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
 
         if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
             n = ngx_atoi(value[i].data + 3, value[i].len - 3);
@@ -342,47 +379,27 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
         if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
 
-            /* never quoted back: it may be a password written in clear */
-
-            if (value[i].len <= 13
-                || ngx_strncmp(value[i].data + 9, "env:", 4) != 0)
+            if (ngx_http_osint_redis_secret(cf, cmd, &value[i], 9,
+                                            &rcf->password)
+                != NGX_OK)
             {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid password in \"%V\": expected "
-                                   "\"password=env:NAME\"", &cmd->name);
                 return NGX_CONF_ERROR;
             }
 
             rcf->password_env.data = value[i].data + 13;
             rcf->password_env.len = value[i].len - 13;
+            continue;
+        }
 
-            name = ngx_pnalloc(cf->pool, rcf->password_env.len + 1);
-            if (name == NULL) {
+        if (ngx_strncmp(value[i].data, "sentinel_password=", 18) == 0) {
+
+            if (ngx_http_osint_redis_secret(cf, cmd, &value[i], 18,
+                                            &rcf->sentinel_password)
+                != NGX_OK)
+            {
                 return NGX_CONF_ERROR;
             }
 
-            (void) ngx_cpystrn(name, rcf->password_env.data,
-                               rcf->password_env.len + 1);
-
-            /* the master's environment: workers lose it */
-
-            pw = (u_char *) getenv((char *) name);
-
-            if (pw == NULL || *pw == '\0') {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "environment variable \"%s\" of the "
-                                   "password in \"%V\" is not set or empty",
-                                   name, &cmd->name);
-                return NGX_CONF_ERROR;
-            }
-
-            rcf->password.len = ngx_strlen(pw);
-            rcf->password.data = ngx_pnalloc(cf->pool, rcf->password.len);
-            if (rcf->password.data == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            ngx_memcpy(rcf->password.data, pw, rcf->password.len);
             continue;
         }
 
@@ -390,9 +407,254 @@ ngx_http_osint_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_osint_redis_check(cf, cmd, rcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     omcf->redis = rcf;
 
     return NGX_CONF_OK;
+}
+
+
+/* the parameters that need one another */
+
+static char *
+ngx_http_osint_redis_check(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_osint_redis_conf_t *rcf)
+{
+    char  *need;
+
+    need = NULL;
+
+    if (rcf->sentinels && rcf->master.len == 0) {
+        need = "\"sentinel=\" requires \"master=\"";
+
+    } else if (rcf->sentinels == NULL && rcf->master.len) {
+        need = "\"master=\" requires \"sentinel=\"";
+
+    } else if (rcf->sentinels == NULL && rcf->sentinel_password.len) {
+        need = "\"sentinel_password=\" requires \"sentinel=\"";
+
+    } else if (rcf->username.len && rcf->password.len == 0) {
+        need = "\"username=\" requires \"password=\"";
+    }
+
+    if (need) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in \"%V\"", need,
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Names are resolved here, in the master: hiredis would resolve them with
+ * a blocking call in the worker's event loop.
+ */
+
+static ngx_int_t
+ngx_http_osint_redis_parse_addr(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *url, in_port_t port, ngx_addr_t **addr)
+{
+    ngx_url_t  u;
+
+    if (ngx_strlchr(url->data, url->data + url->len, '@')) {
+
+        /* "user:password@host" is never quoted back */
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid address in \"%V\": no credentials "
+                           "there, use \"password=env:NAME\"", &cmd->name);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *url;
+    u.default_port = port;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in \"%V\" of \"%V\"",
+                               u.err, &u.url, &cmd->name);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid address \"%V\" in \"%V\"",
+                           url, &cmd->name);
+        return NGX_ERROR;
+    }
+
+    *addr = &u.addrs[0];
+
+    return NGX_OK;
+}
+
+
+/* sentinel=host:port,host:port,...: IP addresses, resolved here */
+
+static ngx_int_t
+ngx_http_osint_redis_sentinels(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_osint_redis_conf_t *rcf, ngx_str_t *param)
+{
+    u_char      *p, *last, *comma;
+    ngx_str_t    url;
+    ngx_addr_t  *addr;
+
+    rcf->sentinels = ngx_array_create(cf->pool, 3, sizeof(ngx_addr_t));
+    if (rcf->sentinels == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = param->data + 9;
+    last = param->data + param->len;
+
+    for ( ;; ) {
+        comma = ngx_strlchr(p, last, ',');
+
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        url.data = p;
+        url.len = comma - p;
+
+        if (url.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "empty address in \"sentinel=\" of \"%V\"",
+                               &cmd->name);
+            return NGX_ERROR;
+        }
+
+        if (rcf->sentinels->nelts == NGX_HTTP_OSINT_REDIS_SENTINELS_MAX) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "too many sentinels in \"%V\": at most %d",
+                               &cmd->name,
+                               NGX_HTTP_OSINT_REDIS_SENTINELS_MAX);
+            return NGX_ERROR;
+        }
+
+        if (url.len >= 5 && ngx_strncmp(url.data, "unix:", 5) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid sentinel address \"%V\" in \"%V\"",
+                               &url, &cmd->name);
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_osint_redis_parse_addr(cf, cmd, &url,
+                                            NGX_HTTP_OSINT_SENTINEL_PORT,
+                                            &addr)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        *(ngx_addr_t *) ngx_array_push(rcf->sentinels) = *addr;
+
+        if (comma == last) {
+            return NGX_OK;
+        }
+
+        p = comma + 1;
+    }
+}
+
+
+/*
+ * A master name (strict: letters, digits, "_", "." and "-"; never a
+ * space, +switch-master's payload is split on spaces) or a username
+ * (any printable but space).
+ */
+
+static ngx_int_t
+ngx_http_osint_redis_name(ngx_str_t *name, ngx_uint_t strict)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (name->len == 0 || name->len > NGX_HTTP_OSINT_REDIS_NAME_MAX) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')
+        {
+            continue;
+        }
+
+        if (!strict && c > 0x20 && c < 0x7f) {
+            continue;
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * password=env:NAME, sentinel_password=env:NAME: from the master's
+ * environment (workers lose it); never quoted back, it may be a password
+ * written in clear.
+ */
+
+static ngx_int_t
+ngx_http_osint_redis_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *param, size_t skip, ngx_str_t *secret)
+{
+    u_char  *name, *pw;
+    size_t   len;
+
+    if (param->len <= skip + 4
+        || ngx_strncmp(param->data + skip, "env:", 4) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid %*s in \"%V\": expected "
+                           "\"%*s=env:NAME\"", skip - 1, param->data,
+                           &cmd->name, skip - 1, param->data);
+        return NGX_ERROR;
+    }
+
+    len = param->len - skip - 4;
+
+    name = ngx_pnalloc(cf->pool, len + 1);
+    if (name == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_cpystrn(name, param->data + skip + 4, len + 1);
+
+    pw = (u_char *) getenv((char *) name);
+
+    if (pw == NULL || *pw == '\0') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "environment variable \"%s\" of the %*s in \"%V\" "
+                           "is not set or empty", name, skip - 1,
+                           param->data, &cmd->name);
+        return NGX_ERROR;
+    }
+
+    secret->len = ngx_strlen(pw);
+    secret->data = ngx_pnalloc(cf->pool, secret->len);
+    if (secret->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(secret->data, pw, secret->len);
+
+    return NGX_OK;
 }
 
 
@@ -469,7 +731,21 @@ ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
         ngx_http_osint_redis_mark(rd, 0);
     }
 
-    if (rcf->unix_path.len) {
+    if (rcf->sentinels) {
+
+        /* the master's address comes with each discovery */
+
+        rd->name = rcf->master;
+
+        rd->sentinel = ngx_http_osint_sentinel_create(cycle, rcf,
+                                                ngx_http_osint_redis_found,
+                                                ngx_http_osint_redis_switched,
+                                                rd);
+        if (rd->sentinel == NULL) {
+            return NGX_ERROR;
+        }
+
+    } else if (rcf->unix_path.len) {
         len = sizeof("unix:") - 1 + rcf->unix_path.len;
 
         rd->name.data = ngx_pnalloc(cycle->pool, len);
@@ -538,6 +814,10 @@ ngx_http_osint_redis_exit_process(ngx_cycle_t *cycle)
     /* the requests of the handlers are gone: no handler runs from here */
 
     rd->exiting = 1;
+
+    if (rd->sentinel) {
+        ngx_http_osint_sentinel_stop(rd->sentinel);
+    }
 
     if (rd->reconnect.timer_set) {
         ngx_del_timer(&rd->reconnect);
@@ -853,8 +1133,99 @@ ngx_http_osint_redis_set_room(ngx_http_osint_redis_t *rd, size_t bytes)
 static void
 ngx_http_osint_redis_connect(ngx_http_osint_redis_t *rd)
 {
+    if (rd->sentinel) {
+
+        /* where the master is now: asked before every connection */
+
+        rd->discovering = 1;
+        ngx_http_osint_sentinel_discover(rd->sentinel);
+        return;
+    }
+
+    ngx_http_osint_redis_open(rd);
+}
+
+
+/* the sentinels answered, or none did */
+
+static void
+ngx_http_osint_redis_found(void *data, ngx_int_t rc, u_char *host, int port,
+    u_char *reason)
+{
+    ngx_http_osint_redis_t  *rd = data;
+
+    u_char  *p;
+
+    rd->discovering = 0;
+
+    if (rd->exiting) {
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_osint_redis_down(rd, "%s", reason);
+        return;
+    }
+
+    if (port != rd->port || ngx_strcmp(host, rd->host) != 0) {
+        (void) ngx_cpystrn(rd->host, host, sizeof(rd->host));
+        rd->port = port;
+
+        p = ngx_strlchr(host, host + ngx_strlen(host), ':')
+            ? ngx_snprintf(rd->name_buf, sizeof(rd->name_buf),
+                           "%V ([%s]:%d)", &rd->conf->master, host, port)
+            : ngx_snprintf(rd->name_buf, sizeof(rd->name_buf),
+                           "%V (%s:%d)", &rd->conf->master, host, port);
+
+        rd->name.data = rd->name_buf;
+        rd->name.len = p - rd->name_buf;
+    }
+
+    ngx_http_osint_redis_open(rd);
+}
+
+
+/*
+ * +switch-master: a connection elsewhere is dropped, a wait for the next
+ * attempt is cut short; either way the sentinels are asked again.
+ */
+
+static void
+ngx_http_osint_redis_switched(void *data, u_char *host, int port)
+{
+    ngx_http_osint_redis_t  *rd = data;
+
+    if (rd->exiting || rd->discovering) {
+        return;
+    }
+
+    if (rd->up && rd->port == port && ngx_strcmp(rd->host, host) == 0) {
+        return;
+    }
+
+    rd->backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+
+    if (rd->ac) {
+        ngx_http_osint_redis_close(rd, "+switch-master to %s:%d", host, port);
+        return;
+    }
+
+    if (rd->reconnect.timer_set) {
+        ngx_del_timer(&rd->reconnect);
+    }
+
+    /* jitter: the workers do not ask the sentinels all at once */
+
+    ngx_add_timer(&rd->reconnect, 1 + (ngx_msec_t) ngx_random()
+                                      % NGX_HTTP_OSINT_REDIS_BACKOFF_MIN);
+}
+
+
+static void
+ngx_http_osint_redis_open(ngx_http_osint_redis_t *rd)
+{
+    int                           rc;
     u_char                        db[NGX_INT_T_LEN + 1];
-    ngx_connection_t             *c;
     redisAsyncContext            *ac;
     ngx_http_osint_redis_conf_t  *rcf;
 
@@ -879,25 +1250,16 @@ ngx_http_osint_redis_connect(ngx_http_osint_redis_t *rd)
         return;
     }
 
-    c = ngx_http_osint_fd_wrap(ac->c.fd, rd->log);
-    if (c == NULL) {
+    /* the adapter first: setting the connect callback adds a write event */
+
+    if (ngx_http_osint_hiredis_attach(ac, ngx_http_osint_redis_cleanup,
+                                      rd->log)
+        != NGX_OK)
+    {
         ngx_http_osint_redis_down(rd, "no free connection");
         redisAsyncFree(ac);
         return;
     }
-
-    c->data = ac;
-    c->read->handler = ngx_http_osint_redis_read_handler;
-    c->write->handler = ngx_http_osint_redis_write_handler;
-
-    /* the adapter first: setting the connect callback adds a write event */
-
-    ac->ev.data = c;
-    ac->ev.addRead = ngx_http_osint_redis_add_read;
-    ac->ev.delRead = ngx_http_osint_redis_del_read;
-    ac->ev.addWrite = ngx_http_osint_redis_add_write;
-    ac->ev.delWrite = ngx_http_osint_redis_del_write;
-    ac->ev.cleanup = ngx_http_osint_redis_cleanup;
 
     rd->ac = ac;
 
@@ -908,15 +1270,21 @@ ngx_http_osint_redis_connect(ngx_http_osint_redis_t *rd)
     /*
      * The handshake is pipelined behind the connect; PING last, so that
      * "up" means Redis answered, not merely that the kernel accepted.
+     * AUTH user password is Redis 6's, for an ACL user.
      */
 
-    if (rcf->password.len
-        && redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "AUTH",
-                             "AUTH %b", rcf->password.data,
-                             rcf->password.len)
-           != REDIS_OK)
-    {
-        goto failed;
+    if (rcf->password.len) {
+        rc = rcf->username.len
+             ? redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "AUTH",
+                                 "AUTH %b %b", rcf->username.data,
+                                 rcf->username.len, rcf->password.data,
+                                 rcf->password.len)
+             : redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "AUTH",
+                                 "AUTH %b", rcf->password.data,
+                                 rcf->password.len);
+        if (rc != REDIS_OK) {
+            goto failed;
+        }
     }
 
     if (rcf->db) {
@@ -928,6 +1296,16 @@ ngx_http_osint_redis_connect(ngx_http_osint_redis_t *rd)
         {
             goto failed;
         }
+    }
+
+    /* what a sentinel named may be a replica by now: it must say master */
+
+    if (rd->sentinel
+        && redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "ROLE",
+                             "ROLE")
+           != REDIS_OK)
+    {
+        goto failed;
     }
 
     if (redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "PING",
@@ -1076,7 +1454,7 @@ ngx_http_osint_redis_reconnect_handler(ngx_event_t *ev)
 
     rd = ngx_http_osint_redis;
 
-    if (rd == NULL || rd->ac || rd->exiting) {
+    if (rd == NULL || rd->ac || rd->discovering || rd->exiting) {
         return;
     }
 
@@ -1313,6 +1691,11 @@ ngx_http_osint_redis_hello_done(redisAsyncContext *ac, void *reply,
         return;
     }
 
+    if (ngx_strcmp(privdata, "ROLE") == 0) {
+        ngx_http_osint_redis_role(rd, rr);
+        return;
+    }
+
     if (ngx_strcmp(privdata, "PING") != 0) {
         return;
     }
@@ -1334,6 +1717,86 @@ ngx_http_osint_redis_hello_done(redisAsyncContext *ac, void *reply,
                       "osint: redis %V is up", &rd->name);
         rd->logged = NGX_HTTP_OSINT_REDIS_LOGGED_UP;
     }
+}
+
+
+/* ROLE's first element: "master", or a replica (or a sentinel) */
+
+static void
+ngx_http_osint_redis_role(ngx_http_osint_redis_t *rd, redisReply *rr)
+{
+    redisReply  *role;
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements == 0
+        || rr->element[0]->type != REDIS_REPLY_STRING)
+    {
+        ngx_http_osint_redis_close(rd, "ROLE: an unexpected reply");
+        return;
+    }
+
+    role = rr->element[0];
+
+    if (role->len == 6 && ngx_strncmp(role->str, "master", 6) == 0) {
+        ngx_http_osint_redis_verified(rd);
+        return;
+    }
+
+    ngx_http_osint_redis_close(rd, "ROLE is \"%*s\", not master",
+                               (size_t) ngx_min(role->len,
+                                                NGX_HTTP_OSINT_REDIS_ERR_MAX),
+                               role->str);
+}
+
+
+/*
+ * A master verified: when it is not the one the zone holds, the worker
+ * that swaps it in counts the failover and logs it, once for the node.
+ */
+
+static void
+ngx_http_osint_redis_verified(ngx_http_osint_redis_t *rd)
+{
+    ngx_atomic_uint_t  old, now;
+
+    if (rd->counters == NULL) {
+        return;
+    }
+
+    now = ngx_crc32_short(rd->name.data, rd->name.len);
+    now = now ? now : 1;
+
+    old = rd->counters->redis_master;
+
+    if (old == now
+        || !ngx_atomic_cmp_set(&rd->counters->redis_master, old, now))
+    {
+        return;
+    }
+
+    if (old == 0) {
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "osint: redis sentinel master \"%V\" is %s:%d",
+                      &rd->conf->master, rd->host, rd->port);
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&rd->counters->redis_failovers, 1);
+
+    ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                  "osint: redis sentinel master \"%V\" is now %s:%d",
+                  &rd->conf->master, rd->host, rd->port);
+}
+
+
+/* the replies of a master that is no longer one */
+
+static ngx_uint_t
+ngx_http_osint_redis_moved(redisReply *rr)
+{
+    return rr->type == REDIS_REPLY_ERROR
+           && ((rr->len >= 8 && ngx_strncmp(rr->str, "READONLY", 8) == 0)
+               || (rr->len >= 10
+                   && ngx_strncmp(rr->str, "MASTERDOWN", 10) == 0));
 }
 
 
@@ -1366,6 +1829,19 @@ ngx_http_osint_redis_command_done(redisAsyncContext *ac, void *reply,
     if (rr && rd) {
         /* any answer: the connection is alive */
         rd->timeouts = 0;
+
+        if (rd->sentinel && rd->ac == ac && !rd->exiting
+            && ngx_http_osint_redis_moved(rr))
+        {
+            /* a failover the connection outlived: ask the sentinels */
+
+            rd->set_error_logged = 1;
+
+            ngx_http_osint_redis_close(rd, "%*s",
+                         (size_t) ngx_min(rr->len,
+                                          NGX_HTTP_OSINT_REDIS_ERR_MAX),
+                         rr->str);
+        }
     }
 
     handler = req->handler;
@@ -1436,86 +1912,8 @@ ngx_http_osint_redis_set_reply(void *data, ngx_int_t rc, void *reply)
 }
 
 
-/*
- * The event adapter.  privdata is the nginx connection of the fd; its
- * data is the context.  Level-triggered: hiredis reads at most 16 KiB
- * per call.
- */
-
-static void
-ngx_http_osint_redis_add_read(void *privdata)
-{
-    ngx_connection_t  *c = privdata;
-
-    if (ngx_http_osint_fd_watch(c, 1, c->write->active) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                      "osint: redis: cannot watch the socket");
-    }
-}
-
-
-static void
-ngx_http_osint_redis_del_read(void *privdata)
-{
-    ngx_connection_t  *c = privdata;
-
-    (void) ngx_http_osint_fd_watch(c, 0, c->write->active);
-}
-
-
-static void
-ngx_http_osint_redis_add_write(void *privdata)
-{
-    ngx_connection_t  *c = privdata;
-
-    if (ngx_http_osint_fd_watch(c, c->read->active, 1) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                      "osint: redis: cannot watch the socket");
-    }
-}
-
-
-static void
-ngx_http_osint_redis_del_write(void *privdata)
-{
-    ngx_connection_t  *c = privdata;
-
-    (void) ngx_http_osint_fd_watch(c, c->read->active, 0);
-}
-
-
-/* hiredis closes the fd right after: release the connection, never close */
-
 static void
 ngx_http_osint_redis_cleanup(void *privdata)
 {
-    ngx_connection_t  *c = privdata;
-
-    redisAsyncContext  *ac;
-
-    ac = c->data;
-
-    ngx_http_osint_fd_release(c, 0);
-
-    ngx_http_osint_redis_lost(ac);
-}
-
-
-static void
-ngx_http_osint_redis_read_handler(ngx_event_t *ev)
-{
-    ngx_connection_t  *c = ev->data;
-
-    /* ac and c may be freed inside: touch neither afterwards */
-
-    redisAsyncHandleRead(c->data);
-}
-
-
-static void
-ngx_http_osint_redis_write_handler(ngx_event_t *ev)
-{
-    ngx_connection_t  *c = ev->data;
-
-    redisAsyncHandleWrite(c->data);
+    ngx_http_osint_redis_lost(ngx_http_osint_hiredis_release(privdata));
 }

@@ -471,6 +471,15 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
                          ctx->sh->counters.redis_writes_dropped);
     }
 
+    ngx_http_osint_help(p, last, "osint_redis_failovers_total", "counter",
+                        "Changes of the Redis master found through the "
+                        "sentinels (osint_redis sentinel=).");
+
+    if (ctx && omcf->redis && omcf->redis->sentinels) {
+        p = ngx_slprintf(p, last, "osint_redis_failovers_total %uA\n",
+                         ctx->sh->counters.redis_failovers);
+    }
+
     p = ngx_http_osint_limit_prometheus(p, last);
 
     if (ctx) {
@@ -600,6 +609,11 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
                 ngx_http_osint_redis_workers_up(&ctx->sh->counters) > 0);
             cJSON_AddNumberToObject(obj, "writes_dropped",
                 (double) ctx->sh->counters.redis_writes_dropped);
+
+            if (omcf->redis->sentinels) {
+                cJSON_AddNumberToObject(obj, "failovers",
+                    (double) ctx->sh->counters.redis_failovers);
+            }
         }
 
     } else {

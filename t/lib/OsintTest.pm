@@ -294,7 +294,9 @@ sub have_redis { -x $OsintTest::Redis::SERVER }
 # nothing saved to disk, started and answering PING (bounded 10 s).
 #   opt: port => N (default: a free port), password => PW (requirepass),
 #        unix => 1 (also TESTDIR/redis-PORT.sock, mode 777: workers may
-#        run as "nobody"), ipv6 => 1 (also listen on [::1])
+#        run as "nobody"), ipv6 => 1 (also listen on [::1]),
+#        conf => PATH (a config file, first argument: a sentinel's),
+#        args => [...] (more arguments: --sentinel, --replicaof H P, ...)
 sub redis {
     my ($self, %opt) = @_;
     my $r = OsintTest::Redis->new($self, %opt);
@@ -782,6 +784,32 @@ sub wait_log {
     my ($self, $re, $timeout, $offset) = @_;
     return $self->wait_until(sub { $self->error_log($offset) =~ $re },
                              $timeout // 5);
+}
+
+# $t->log_lines(qr/re/ [, $offset]) -> the lines of error.log (from
+# $offset) matching qr/re/
+sub log_lines {
+    my ($self, $re, $offset) = @_;
+    return grep { $_ =~ $re } split /\n/, $self->error_log($offset // 0);
+}
+
+# OsintTest::log_pids(@lines) -> the distinct PIDs that wrote these
+# error.log lines, sorted, joined by spaces (as "@{[$t->worker_pids]}")
+sub log_pids {
+    my %pid = map { /\d\d:\d\d:\d\d \[\w+\] (\d+)#/ ? ($1 => 1) : () } @_;
+    return join ' ', sort { $a <=> $b } keys %pid;
+}
+
+# $t->conf_fails($test_name, $http_body, $message) -> nginx -t's output; a
+# test: nginx -t fails with "[emerg] $message in <file>:<line>" (literal)
+sub conf_fails {
+    my ($self, $name, $conf, $message) = @_;
+    $self->write_conf($conf);
+    my ($rc, $out) = $self->nginx_test;
+    Test::More::ok($rc != 0 && index($out, "[emerg] $message in ") >= 0,
+                   $name)
+        or Test::More::diag("exit $rc, expected [emerg] $message\n$out");
+    return $out;
 }
 
 # $t->wait_until(sub { ... }, $timeout_s [, $interval_s]) -> true if the

@@ -23,6 +23,8 @@ sub new {
         dir      => $t->{dir},
         socket   => $opt{unix} ? "$t->{dir}/redis-$port.sock" : undef,
         ipv6     => $opt{ipv6},
+        conf     => $opt{conf},
+        args     => $opt{args} || [],
     }, $class;
     return $self;
 }
@@ -40,7 +42,8 @@ sub start {
     die "OsintTest: redis on port $self->{port} already running\n"
         if $self->{pid};
 
-    my @argv = ($SERVER, '--port', $self->{port},
+    my @argv = ($SERVER, (defined $self->{conf} ? $self->{conf} : ()),
+                @{$self->{args}}, '--port', $self->{port},
                 '--bind', '127.0.0.1', ($self->{ipv6} ? '::1' : ()),
                 '--save', '', '--appendonly', 'no', '--daemonize', 'no',
                 '--dir', $self->{dir}, '--protected-mode', 'no',
