@@ -144,6 +144,10 @@ typedef struct {
 
 extern ngx_http_osint_format_t  ngx_http_osint_formats[];
 
+/* formats that read NDJSON, given as an array of its lines (src/formats/) */
+ngx_uint_t ngx_http_osint_format_ndjson(ngx_uint_t format);
+cJSON *ngx_http_osint_fmt_ndjson(const char *p, size_t len);
+
 /* index 0 of ngx_http_osint_formats[] */
 #define NGX_HTTP_OSINT_FORMAT_JSON  0
 typedef ngx_uint_t  ngx_http_osint_format_e;
