@@ -104,7 +104,7 @@ HARDEN_DEPS     := clang libclang-rt-14-dev valgrind
 FUZZ_SECONDS    ?= 300
 FUZZ_CI_SECONDS ?= 30
 FUZZ_BUILD      := $(BUILD)/fuzz
-FUZZ_TARGETS    := target template field summary cache_decode formats \
+FUZZ_TARGETS    := target template field summary cache_decode formats private \
                    resilience batch_body args conf_args answer json
 FUZZ_BINS       := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 

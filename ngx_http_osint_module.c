@@ -144,6 +144,13 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       offsetof(ngx_http_osint_main_conf_t, ssl_trusted_certificate),
       NULL },
 
+    { ngx_string("osint_private_nets"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_osint_private_nets,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("osint_lookup"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12,
       ngx_http_osint_lookup,

@@ -10,7 +10,9 @@
  * Input: byte 0 chooses the target type (mod 6), then the format's name,
  * RS (0x1e), the body.  A name is used rather than an index so that
  * corpora keep their meaning as formats are added; an unknown name runs
- * every normaliser on the body.  Checked, for each normaliser run:
+ * every normaliser on the body; a format that reads NDJSON (dnsdb) gets
+ * the body's lines as the module gives them.  Checked, for each
+ * normaliser run:
  *   - NGX_OK gives a new object, NGX_ERROR a message and no object,
  *     NGX_DECLINED no object; nothing leaks;
  *   - the provider's document is left as it was;
@@ -71,7 +73,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         body.len = data + size - p;
     }
 
-    root = cJSON_ParseWithLength((const char *) body.data, body.len);
+    /* a format that reads NDJSON gets the lines, as the module gives it */
+
+    found = 0;
+
+    for (i = 0; ngx_http_osint_formats[i].name; i++) {
+        if (ngx_strlen(ngx_http_osint_formats[i].name) == name.len
+            && ngx_strncmp(ngx_http_osint_formats[i].name, name.data,
+                           name.len)
+               == 0)
+        {
+            found = ngx_http_osint_format_ndjson(i);
+        }
+    }
+
+    root = found ? ngx_http_osint_fmt_ndjson((const char *) body.data,
+                                             body.len)
+                 : cJSON_ParseWithLength((const char *) body.data, body.len);
 
     /* a body that is not JSON never reaches a normaliser */
 

@@ -112,6 +112,28 @@ def seeds_target():
             write('target', bytes([m]) + t.encode('latin-1'))
 
 
+# fuzz_private: targets of every range and special-use domain, public
+# ones beside them, and values of osint_private_nets
+PRIVATE_SEEDS = [
+    '10.1.2.3', '192.0.2.1', '100.64.0.1', '169.254.169.254', '8.8.4.4',
+    '8.8.8.8', '255.255.255.255', '::1', 'fe80::1', 'fd00::1', '2001:db8::1',
+    '3fff::1', '::ffff:10.0.0.1', '64:ff9b::a00:1', '2002:a00:1::1',
+    '2001:0:a00:1::1', '2a01:4f8:c0de::1', '2606:4700::1111',
+    'printer.local', 'db.corp.internal', 'nas.home.arpa', 'a.test',
+    'www.example', 'example.com', 'jira.corp.example.com', '10.0.0.0x1',
+    '0xa.0.0.0x1', '4.3.2.10.in-addr.arpa', '8.b.d.0.1.0.0.2.ip6.arpa',
+    'http://user@10.0.0.1:8080/x', 'http://[fe80::1]/', 'ftp://nas.lan/',
+    'admin@corp.internal', 'alice@example.com',
+    '10.0.0.0/8', '2a01:4f8:c0de::/48', '1.1.1.1/24', '.corp.example.com',
+    '.onion', '.a..b', '::/129',
+]
+
+
+def seeds_private():
+    for t in PRIVATE_SEEDS:
+        write('private', t.encode('latin-1'))
+
+
 def seeds_template():
     for i, tpl in enumerate(TEMPLATES):
         for j, t in enumerate(TEMPLATE_TARGETS):
@@ -137,7 +159,8 @@ def seeds_field():
 def formats_table():
     """The names of ngx_http_osint_formats[], in order."""
     import re
-    src = open(os.path.join(TOP, 'src', 'ngx_http_osint_formats.c')).read()
+    src = open(os.path.join(TOP, 'src', 'formats',
+                            'ngx_http_osint_formats.c')).read()
     table = src[src.index('ngx_http_osint_formats[]'):]
     return re.findall(r'\{\s*"([a-z0-9_]+)"', table[:table.index('};')])
 
@@ -333,6 +356,7 @@ def main():
             os.unlink(f)
 
     seeds_target()
+    seeds_private()
     seeds_template()
     seeds_field()
     seeds_summary()

@@ -77,6 +77,7 @@ typedef struct {
     ngx_flag_t                  cache_l1;       /* osint_cache_l1 */
 
     ngx_array_t                 locations;  /* of ngx_http_osint_set_t */
+    ngx_http_osint_private_t    private_nets;   /* osint_private_nets */
 
     unsigned                    lookup_used:1;
     unsigned                    control_used:1;
@@ -203,6 +204,16 @@ struct ngx_http_osint_call_s {
                                                event is posted */
 };
 
+/* skipped by configuration (no api key, a private target): no failure */
+
+static ngx_inline ngx_uint_t
+ngx_http_osint_call_refused(ngx_http_osint_call_t *call)
+{
+    return call->status == NGX_HTTP_OSINT_SKIPPED
+           && (call->err == NGX_HTTP_OSINT_ERR_DISABLED
+               || call->err == NGX_HTTP_OSINT_ERR_PRIVATE);
+}
+
 
 typedef struct ngx_http_osint_batch_s  ngx_http_osint_batch_t;
 
@@ -226,6 +237,8 @@ struct ngx_http_osint_lookup_s {
     ngx_str_t                   traceparent;        /* valid, or empty */
     ngx_str_t                   tracestate;         /* valid, or empty */
     ngx_str_t                   verdict;            /* its level */
+    ngx_str_t                   private;    /* why the target is private:
+                                               the message; empty: not */
 
     ngx_http_osint_call_t      *calls;
     ngx_uint_t                  ncalls;
@@ -337,6 +350,8 @@ extern ngx_module_t  ngx_http_osint_module;
 
 
 /* provider blocks */
+char *ngx_http_osint_private_nets(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

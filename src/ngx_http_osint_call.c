@@ -973,8 +973,15 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
                       "redacted", &call->provider->name);
     }
 
-    root = body.len ? cJSON_ParseWithLength((char *) body.data, body.len)
-                    : NULL;
+    if (body.len == 0) {
+        root = NULL;
+
+    } else if (ngx_http_osint_format_ndjson(call->provider->format)) {
+        root = ngx_http_osint_fmt_ndjson((char *) body.data, body.len);
+
+    } else {
+        root = cJSON_ParseWithLength((char *) body.data, body.len);
+    }
 
     if (root == NULL) {
         ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_BAD_RESPONSE,

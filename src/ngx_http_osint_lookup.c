@@ -22,6 +22,8 @@ static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
     const char *kind, const char *fmt, ...);
 static ngx_int_t ngx_http_osint_lookup_within(ngx_http_osint_lookup_t *lk,
     ngx_http_osint_loc_conf_t *olcf, ngx_str_t *providers);
+static ngx_int_t ngx_http_osint_lookup_private(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_private_t *pc);
 
 static void ngx_http_osint_lookup_trace(ngx_http_osint_lookup_t *lk,
     ngx_http_request_t *r);
@@ -467,6 +469,10 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ngx_http_osint_lookup_private(lk, &omcf->private_nets) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     for (i = 0; i < omcf->providers.nelts; i++) {
         if (!(prov[i].types & lk->type) || !(wanted & ((uint64_t) 1 << i))) {
             continue;
@@ -488,8 +494,46 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
             call->status = NGX_HTTP_OSINT_SKIPPED;
             call->err = NGX_HTTP_OSINT_ERR_DISABLED;
             ngx_str_set(&call->message, "provider disabled by osint_control");
+        } else if (lk->private.len && !prov[i].private_targets) {
+            ngx_http_osint_count_skip(&prov[i], NGX_HTTP_OSINT_SKIP_PRIVATE);
+            call->status = NGX_HTTP_OSINT_SKIPPED;
+            call->err = NGX_HTTP_OSINT_ERR_PRIVATE;
+            call->message = lk->private;
         }
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * lk->private: why the target must stay in the organisation (empty when
+ * it need not), for the message of each provider not "private on"
+ */
+
+static ngx_int_t
+ngx_http_osint_lookup_private(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_private_t *pc)
+{
+    u_char      *p;
+    size_t       len;
+    const char  *why;
+
+    why = ngx_http_osint_private_match(pc, &lk->target, lk->type);
+
+    if (why == NULL) {
+        return NGX_OK;
+    }
+
+    len = sizeof("private target, not sent: ") - 1 + ngx_strlen(why);
+
+    p = ngx_pnalloc(lk->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    lk->private.len = ngx_sprintf(p, "private target, not sent: %s", why) - p;
+    lk->private.data = p;
 
     return NGX_OK;
 }
@@ -578,7 +622,7 @@ ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk)
 ngx_uint_t
 ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
 {
-    ngx_uint_t                   i, ok, failed;
+    ngx_uint_t                   i, ok, failed, refused;
     ngx_http_osint_main_conf_t  *omcf;
 
     omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
@@ -587,6 +631,7 @@ ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
 
     ok = (lk->type == NGX_HTTP_OSINT_PHONE);
     failed = 0;
+    refused = 0;
 
     for (i = 0; i < lk->ncalls; i++) {
         switch (lk->calls[i].status) {
@@ -602,11 +647,26 @@ ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
 
         default:
 
-            /* skipped: a provider without its key is configured so */
+            /*
+             * skipped: a provider without its key, or one a private
+             * target must not reach, is configured so
+             */
 
-            failed += (lk->calls[i].err != NGX_HTTP_OSINT_ERR_DISABLED);
+            if (ngx_http_osint_call_refused(&lk->calls[i])) {
+                refused += (lk->calls[i].err == NGX_HTTP_OSINT_ERR_PRIVATE);
+
+            } else {
+                failed++;
+            }
+
             break;
         }
+    }
+
+    /* a private target no provider may receive: answered, none failed */
+
+    if (ok == 0 && failed == 0 && refused) {
+        ok = 1;
     }
 
     lk->cache_status = ngx_http_osint_cache_status(lk);
@@ -789,7 +849,8 @@ ngx_http_osint_no_cache(ngx_http_request_t *r)
 /*
  * X-Cache-Status: HIT when every answer came from a cache (stale ones
  * too), MISS when none did, PARTIAL between, BYPASS for refresh.
- * Providers skipped for want of a key neither hit nor miss.
+ * Providers skipped for want of a key, or for a private target, neither
+ * hit nor miss.
  */
 
 static const char *
@@ -808,7 +869,7 @@ ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk)
     for (i = 0; i < lk->ncalls; i++) {
         call = &lk->calls[i];
 
-        if (call->err == NGX_HTTP_OSINT_ERR_DISABLED) {
+        if (ngx_http_osint_call_refused(call)) {
             continue;
         }
 
@@ -828,3 +889,4 @@ ngx_http_osint_cache_status(ngx_http_osint_lookup_t *lk)
 
     return cached == counted ? "HIT" : "PARTIAL";
 }
+

@@ -69,6 +69,8 @@ static char *ngx_http_osint_sub_body(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_redirects(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_private(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 
 
 static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
@@ -87,6 +89,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("body"), 1, 1, ngx_http_osint_sub_body },
     { ngx_string("redirects"), 1, 1, ngx_http_osint_sub_redirects },
     { ngx_string("found"), 1, 2, ngx_http_osint_found_conf },
+    { ngx_string("private"), 1, 1, ngx_http_osint_sub_private },
     { ngx_null_string, 0, 0, NULL }
 };
 
@@ -1022,6 +1025,107 @@ ngx_http_osint_sub_redirects(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     }
 
     p->redirects = redirects;
+
+    return NGX_CONF_OK;
+}
+
+
+/* "private on": an internal provider, which may receive private targets */
+
+static char *
+ngx_http_osint_sub_private(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    if (p->private_set) {
+        return "is duplicate";
+    }
+
+    if (value[1].len == 2 && ngx_strncmp(value[1].data, "on", 2) == 0) {
+        p->private_targets = 1;
+
+    } else if (value[1].len != 3
+               || ngx_strncmp(value[1].data, "off", 3) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"private\" of "
+                           "osint_provider \"%V\", it must be \"on\" or "
+                           "\"off\"", &value[1], &p->name);
+        return NGX_CONF_ERROR;
+    }
+
+    p->private_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * osint_private_nets CIDR|.domain ...: the organisation's own ranges and
+ * domains, private as the built-in ones are (src/core/
+ * ngx_http_osint_private.c); repeatable, each adds
+ */
+
+char *
+ngx_http_osint_private_nets(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_osint_main_conf_t *omcf = conf;
+
+    ngx_int_t              rc;
+    ngx_str_t             *value, domain, *d;
+    ngx_uint_t             i;
+    ngx_http_osint_net_t   net, *np;
+
+    value = cf->args->elts;
+
+    if (omcf->private_nets.nets == NULL) {
+        omcf->private_nets.nets = ngx_array_create(cf->pool, 4,
+                                              sizeof(ngx_http_osint_net_t));
+        omcf->private_nets.domains = ngx_array_create(cf->pool, 4,
+                                                 sizeof(ngx_str_t));
+
+        if (omcf->private_nets.nets == NULL || omcf->private_nets.domains == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        rc = ngx_http_osint_private_parse(&value[i], &net, &domain);
+
+        if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc == NGX_AGAIN) {
+            d = ngx_array_push(omcf->private_nets.domains);
+            if (d == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            d->len = domain.len;
+            d->data = ngx_pnalloc(cf->pool, domain.len);
+            if (d->data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_strlow(d->data, domain.data, domain.len);
+            continue;
+        }
+
+        if (rc == NGX_DONE) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "low address bits of %V are meaningless",
+                               &value[i]);
+        }
+
+        np = ngx_array_push(omcf->private_nets.nets);
+        if (np == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *np = net;
+    }
 
     return NGX_CONF_OK;
 }

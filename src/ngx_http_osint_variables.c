@@ -163,10 +163,9 @@ ngx_http_osint_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
                       || call->status == NGX_HTTP_OSINT_NOT_FOUND);
 
             } else {
-                /* a provider without its key is configured so: no failure */
                 n += (call->status == NGX_HTTP_OSINT_ERROR
                       || (call->status == NGX_HTTP_OSINT_SKIPPED
-                          && call->err != NGX_HTTP_OSINT_ERR_DISABLED));
+                          && !ngx_http_osint_call_refused(call)));
             }
         }
 

@@ -20,9 +20,12 @@ use JSON::PP;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OsintTest;
+use OsintTest::Formats qw(escape lookup data_is not_found);
 
 my $t = OsintTest->new;
 my $fx = $t->fixture;
+
+OsintTest::Formats::harness($t, $fx);
 
 # no body= in the urls: every lookup below says which body to answer
 
@@ -122,55 +125,6 @@ $t->run;
 
 my $true = JSON::PP::true;
 my $false = JSON::PP::false;
-
-sub escape {
-    my ($s) = @_;
-    $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge;
-    return $s;
-}
-
-# One lookup of one provider, answering the canned body NAME (with an
-# HTTP status when given).  Returns (HTTP status, the provider's part of
-# the document, the document).
-sub lookup {
-    my ($provider, $target, $body, $status) = @_;
-
-    $fx->control(prefix => "/$provider/",
-                 params => { body => $body, $status ? (status => $status)
-                                                    : () });
-
-    my ($st, $doc) = $t->get_json('/lookup?target=' . escape($target)
-                                  . "&providers=$provider");
-
-    $fx->control(prefix => "/$provider/", params => undef);
-
-    return ($st, $doc && $doc->{providers}{$provider}, $doc);
-}
-
-# the provider answered ok and its data is exactly $want
-sub data_is {
-    my ($provider, $target, $body, $want) = @_;
-
-    my ($st, $p) = lookup($provider, $target, $body);
-
-    is($st, 200, "$body: 200");
-    is($p && $p->{status}, 'ok', "$body: ok")
-        or diag explain $p;
-    is_deeply($p && $p->{data}, $want, "$body: the normalised data")
-        or diag explain $p && $p->{data};
-}
-
-sub not_found {
-    my ($provider, $target, $body, $status) = @_;
-
-    my ($st, $p) = lookup($provider, $target, $body, $status);
-    my $what = $body . ($status ? " with $status" : ' with 200');
-
-    is($st, 200, "$what: 200");
-    is_deeply([ $p && $p->{status}, exists $p->{data}, exists $p->{error} ],
-              [ 'not_found', '', '' ], "$what: not_found, no data, no error")
-        or diag explain $p;
-}
 
 sub bad_response {
     my ($provider, $target, $body, $message) = @_;

@@ -70,6 +70,7 @@ typedef enum {
     NGX_HTTP_OSINT_ERR_DISABLED,
     NGX_HTTP_OSINT_ERR_INTERNAL,    /* the worker's own, not the provider's */
     NGX_HTTP_OSINT_ERR_REDIRECT,
+    NGX_HTTP_OSINT_ERR_PRIVATE,     /* a private target: not sent */
     NGX_HTTP_OSINT_ERR_KINDS        /* the count */
 } ngx_http_osint_err_e;
 
@@ -142,6 +143,10 @@ typedef struct {
 } ngx_http_osint_format_t;
 
 extern ngx_http_osint_format_t  ngx_http_osint_formats[];
+
+/* formats that read NDJSON, given as an array of its lines (src/formats/) */
+ngx_uint_t ngx_http_osint_format_ndjson(ngx_uint_t format);
+cJSON *ngx_http_osint_fmt_ndjson(const char *p, size_t len);
 
 /* index 0 of ngx_http_osint_formats[] */
 #define NGX_HTTP_OSINT_FORMAT_JSON  0
@@ -304,6 +309,7 @@ typedef enum {
     NGX_HTTP_OSINT_SKIP_RATE_LIMITED,
     NGX_HTTP_OSINT_SKIP_DISABLED,
     NGX_HTTP_OSINT_SKIP_DEADLINE,
+    NGX_HTTP_OSINT_SKIP_PRIVATE,
     NGX_HTTP_OSINT_SKIP_REASONS
 } ngx_http_osint_skip_e;
 
@@ -393,6 +399,8 @@ typedef struct {
     unsigned                    disabled:1;
     unsigned                    format_set:1;
     unsigned                    breaker_set:1;
+    unsigned                    private_targets:1;  /* "private on" */
+    unsigned                    private_set:1;
 
     u_char                     *file;           /* where it was defined */
     ngx_uint_t                  line;
@@ -409,6 +417,23 @@ size_t ngx_http_osint_escape_component(u_char *dst, u_char *src,
     size_t len);
 void ngx_http_osint_target_domain(ngx_str_t *target, ngx_uint_t type,
     ngx_str_t *domain);
+
+/* private targets (src/core/ngx_http_osint_private.c) */
+typedef struct {
+    u_char                      addr[16];       /* bits past prefix: 0 */
+    ngx_uint_t                  family;         /* AF_INET, AF_INET6 */
+    ngx_uint_t                  prefix;
+} ngx_http_osint_net_t;
+
+typedef struct {
+    ngx_array_t                *nets;     /* of ngx_http_osint_net_t */
+    ngx_array_t                *domains;  /* of ngx_str_t, lower case */
+} ngx_http_osint_private_t;
+
+const char *ngx_http_osint_private_match(ngx_http_osint_private_t *pc,
+    ngx_str_t *target, ngx_uint_t type);
+ngx_int_t ngx_http_osint_private_parse(ngx_str_t *value,
+    ngx_http_osint_net_t *net, ngx_str_t *domain);
 
 /* phone targets (src/core/ngx_http_osint_phone.c) */
 ngx_int_t ngx_http_osint_phone_parse(ngx_pool_t *pool, u_char *p,

@@ -48,7 +48,8 @@ static const char  *ngx_http_osint_kinds[] = {
     "deadline",
     "disabled",
     "internal",
-    "redirect"
+    "redirect",
+    "private_target"
 };
 
 ngx_http_osint_labels_check(ngx_http_osint_kinds, NGX_HTTP_OSINT_ERR_KINDS);
@@ -81,7 +82,7 @@ const char  *ngx_http_osint_outcomes[] = {
 ngx_http_osint_labels_check(ngx_http_osint_outcomes, NGX_HTTP_OSINT_OUTCOMES);
 
 const char  *ngx_http_osint_skip_reasons[] = {
-    "breaker_open", "rate_limited", "disabled", "deadline"
+    "breaker_open", "rate_limited", "disabled", "deadline", "private_target"
 };
 
 ngx_http_osint_labels_check(ngx_http_osint_skip_reasons,

@@ -33,6 +33,8 @@
  *               reputation "high", not suspicious  harmless
  *   hibp        breach_count >= 1           suspicious  30: its
  *               credentials are out, an account-takeover risk
+ *   whoisxml    domain_age_days < 30        suspicious  30: newly
+ *               registered domains carry most phishing and malware
  *
  * Level: the worst of all evidence (malicious > suspicious > harmless);
  * harmless therefore only with positive harmless evidence and nothing
@@ -89,6 +91,8 @@ static void ngx_http_osint_verdict_emailrep(ngx_http_osint_verdict_t *v,
     cJSON *data);
 static void ngx_http_osint_verdict_hibp(ngx_http_osint_verdict_t *v,
     cJSON *data);
+static void ngx_http_osint_verdict_whoisxml(ngx_http_osint_verdict_t *v,
+    cJSON *data);
 static void ngx_http_osint_verdict_evidence(ngx_http_osint_verdict_t *v,
     ngx_uint_t level, double score, const char *fmt, ...);
 static ngx_int_t ngx_http_osint_verdict_count(cJSON *data, const char *name,
@@ -108,6 +112,7 @@ static struct {
     { "internetdb", ngx_http_osint_verdict_internetdb },
     { "emailrep", ngx_http_osint_verdict_emailrep },
     { "hibp", ngx_http_osint_verdict_hibp },
+    { "whoisxml", ngx_http_osint_verdict_whoisxml },
     { NULL, NULL }
 };
 
@@ -523,4 +528,19 @@ ngx_http_osint_verdict_hibp(ngx_http_osint_verdict_t *v, cJSON *data)
                                     latest[0] ? ", the latest " : "", latest,
                                     latest[0] ? " (" : "", date,
                                     latest[0] ? ")" : "");
+}
+
+
+static void
+ngx_http_osint_verdict_whoisxml(ngx_http_osint_verdict_t *v, cJSON *data)
+{
+    double  days;
+
+    if (ngx_http_osint_verdict_count(data, "domain_age_days", &days)
+        == NGX_OK
+        && days < 30)
+    {
+        ngx_http_osint_verdict_evidence(v, NGX_HTTP_OSINT_VERDICT_SUSPICIOUS,
+                                        30, "registered %.0f days ago", days);
+    }
 }

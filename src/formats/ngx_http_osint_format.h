@@ -136,6 +136,12 @@ ngx_int_t ngx_http_osint_emailrep_normalise(cJSON *root, ngx_uint_t type,
     cJSON **data, const char **message);
 ngx_int_t ngx_http_osint_numverify_normalise(cJSON *root, ngx_uint_t type,
     cJSON **data, const char **message);
+ngx_int_t ngx_http_osint_censys_normalise(cJSON *root, ngx_uint_t type,
+    cJSON **data, const char **message);
+ngx_int_t ngx_http_osint_dnsdb_normalise(cJSON *root, ngx_uint_t type,
+    cJSON **data, const char **message);
+ngx_int_t ngx_http_osint_whoisxml_normalise(cJSON *root, ngx_uint_t type,
+    cJSON **data, const char **message);
 
 ngx_uint_t ngx_http_osint_presence_empty(cJSON *item);
 

@@ -618,3 +618,63 @@ ngx_http_osint_fmt_asn_text(char *buf, size_t size, const char *s,
 
     return NGX_OK;
 }
+
+
+/*
+ * An NDJSON answer (one JSON value a line, "\n" or "\r\n" between, blank
+ * lines skipped) as one array of its values, for a format that reads a
+ * stream (DNSDB).  A last line with no end of line that does not parse
+ * was cut in transfer: it is left out, and the format, which sees its
+ * stream end early, says so.  NULL when another line is not JSON, or out
+ * of memory.
+ */
+
+cJSON *
+ngx_http_osint_fmt_ndjson(const char *p, size_t len)
+{
+    cJSON       *list, *item;
+    size_t       n;
+    const char  *last, *eol;
+
+    list = cJSON_CreateArray();
+    if (list == NULL) {
+        return NULL;
+    }
+
+    last = p + len;
+
+    for ( /* void */ ; p < last; p = eol + 1) {
+        eol = memchr(p, '\n', last - p);
+        n = (eol ? eol : last) - p;
+
+        if (n && p[n - 1] == '\r') {
+            n--;
+        }
+
+        while (n && (*p == ' ' || *p == '\t')) {
+            p++;
+            n--;
+        }
+
+        if (n) {
+            item = cJSON_ParseWithLength(p, n);
+
+            if (item == NULL) {
+                if (eol == NULL) {
+                    break;
+                }
+
+                cJSON_Delete(list);
+                return NULL;
+            }
+
+            cJSON_AddItemToArray(list, item);
+        }
+
+        if (eol == NULL) {
+            break;
+        }
+    }
+
+    return list;
+}

@@ -30,5 +30,18 @@ ngx_http_osint_format_t  ngx_http_osint_formats[] = {
     { "hibp", ngx_http_osint_hibp_normalise },
     { "emailrep", ngx_http_osint_emailrep_normalise },
     { "numverify", ngx_http_osint_numverify_normalise },
+    { "censys", ngx_http_osint_censys_normalise },
+    { "dnsdb", ngx_http_osint_dnsdb_normalise },
+    { "whoisxml", ngx_http_osint_whoisxml_normalise },
     { NULL, NULL }
 };
+
+
+/* a stream of JSON lines (DNSDB's), given to the normaliser as one array */
+
+ngx_uint_t
+ngx_http_osint_format_ndjson(ngx_uint_t format)
+{
+    return ngx_http_osint_formats[format].normalise
+           == ngx_http_osint_dnsdb_normalise;
+}

@@ -1056,6 +1056,9 @@ static const char  *all_bodies[] = {
     "emailrep", "emailrep_suspicious", "emailrep_error", "emailrep_quota",
     "emailrep_malformed", "numverify", "numverify_invalid",
     "numverify_error", "numverify_quota", "numverify_malformed",
+    "censys_host", "censys_search", "censys_search_empty", "censys_404",
+    "censys_401", "whoisxml", "whoisxml_registry", "whoisxml_missing",
+    "whoisxml_error",
     NULL
 };
 
@@ -1515,6 +1518,73 @@ test_verdict_bodies(void)
 }
 
 
+/*
+ * censys, dnsdb, whoisxml (t/63-formats-more.t has their bodies end to
+ * end): the NDJSON reader, and what each refuses or finds absent
+ */
+
+static void
+test_ndjson(const char *text, int want, const char *desc)
+{
+    cJSON  *list;
+
+    list = ngx_http_osint_fmt_ndjson(text, strlen(text));
+
+    ok(want < 0 ? list == NULL : cJSON_GetArraySize(list) == want,
+       "ndjson: %s", desc);
+
+    cJSON_Delete(list);
+}
+
+
+static void
+test_formats_more(void)
+{
+    test_ndjson("", 0, "empty: no line");
+    test_ndjson("{\"a\":1}\r\n\n  {\"b\":2}\n", 2,
+                "CRLF, a blank line, leading blanks");
+    test_ndjson("{\"a\":1}\n{\"b\":2}", 2, "no end of line at the end");
+    test_ndjson("{\"a\":1}\n{\"b\"", 1, "a last line cut: left out");
+    test_ndjson("{\"a\":1}\nnope\n{\"b\":2}\n", -1,
+                "a line that is not JSON: none");
+
+    expect_rc("dnsdb", "[{\"cond\":\"begin\"},{\"cond\":\"succeeded\"}]",
+              DOMAIN, NGX_DECLINED, NULL, "no record: not found");
+    expect_rc("dnsdb", "[{\"cond\":\"begin\"},{\"cond\":\"limited\"}]",
+              DOMAIN, NGX_ERROR, "\"limited\" before any record",
+              "limited with no record");
+    expect_rc("dnsdb", "[{\"cond\":\"succeeded\"}]", DOMAIN, NGX_ERROR,
+              "does not begin", "no begin");
+    expect_rc("dnsdb", "{\"cond\":\"begin\"}", DOMAIN, NGX_ERROR,
+              "not a stream", "an object");
+    expect_rc("dnsdb", "[{\"cond\":\"begin\"},{\"cond\":\"ongoing\"}]",
+              DOMAIN, NGX_ERROR, "(truncated)", "ends ongoing");
+    expect_rc("dnsdb", "[{\"cond\":\"begin\"},{\"obj\":{\"rrname\":1}},"
+              "{\"cond\":\"succeeded\"}]", DOMAIN, NGX_ERROR,
+              "dnsdb: \"rrname\" is not", "rrname a number");
+    expect_rc("dnsdb", "[{\"cond\":\"begin\"},{\"obj\":{\"rrname\":\"a.\","
+              "\"count\":\"7\"}},{\"cond\":\"succeeded\"}]", DOMAIN,
+              NGX_ERROR, "dnsdb: \"count\" is not", "count a string");
+    expect_rc("dnsdb", "[{\"cond\":\"begin\"},{\"obj\":{\"rrname\":\"a.\"}},"
+              "{\"cond\":\"failed\"}]", DOMAIN, NGX_ERROR,
+              "\"failed\": no reason given", "failed without msg");
+
+    expect_rc("censys", "{\"result\":{\"hits\":[]}}", DOMAIN, NGX_DECLINED,
+              NULL, "a search without hits");
+    expect_rc("censys", "{\"result\":{\"services\":\"x\"}}", IPV4,
+              NGX_ERROR, "censys: \"services\" is not", "services a string");
+    expect_rc("censys", "{\"code\":429,\"error\":\"x\"}", IPV4, NGX_ERROR,
+              "censys: the answer is an error", "an error body");
+
+    expect_rc("whoisxml", "{\"WhoisRecord\":{\"dataError\":"
+              "\"NO_WHOIS_DATA\"}}", DOMAIN, NGX_DECLINED, NULL,
+              "no WHOIS data");
+    expect_rc("whoisxml", "{\"WhoisRecord\":{\"registrarName\":5}}",
+              DOMAIN, NGX_ERROR, "whoisxml: \"registrarName\" is not",
+              "registrarName a number");
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1539,6 +1609,7 @@ main(int argc, char **argv)
     test_hibp();
     test_emailrep();
     test_numverify();
+    test_formats_more();
     test_lists_capped();
     test_junk();
     test_mutations();
