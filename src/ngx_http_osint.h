@@ -156,8 +156,12 @@ struct ngx_http_osint_call_s {
     ngx_event_t                 timer;      /* token wait, backoff, cache lock */
 
     ngx_http_osint_source_e     cache;      /* where the answer came from */
+    time_t                      answered;   /* when the provider answered;
+                                               0: no answer (age) */
+    time_t                      expires;    /* its freshness ends (max-age) */
     ngx_str_t                   stale;      /* a stale answer to fall back on */
     ngx_http_osint_status_e     stale_status;
+    time_t                      stale_answered;
     ngx_http_osint_err_e        stale_reason;
     ngx_http_osint_redis_req_t *redis;      /* a GET in flight */
     ngx_queue_t                 coalesce;   /* in the worker's calls that
@@ -256,6 +260,7 @@ typedef struct {
     ngx_msec_t                  fresh_until;
     ngx_msec_t                  stale_until;
     ngx_msec_t                  updating_until; /* a worker asks upstream */
+    time_t                      answered;       /* when the provider did */
     uint32_t                    value_len;
     u_short                     key_len;
     u_char                      status;         /* ok, not_found; 0: none */
@@ -398,11 +403,12 @@ void ngx_http_osint_redis_set(ngx_str_t *key, u_char *value, size_t len,
 /* L1 cache in the zone */
 ngx_http_osint_l1_e ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_msec_t lock,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status);
+    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status,
+    time_t *answered, time_t *expires);
 void ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target,
     ngx_http_osint_status_e status, ngx_str_t *value, ngx_msec_t fresh,
-    ngx_log_t *log);
+    time_t answered, ngx_log_t *log);
 void ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target);
 void ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
@@ -430,6 +436,7 @@ ngx_int_t ngx_http_osint_add_header(ngx_http_request_t *r, char *name,
     ngx_http_osint_add_header(r, name, (u_char *) text, sizeof(text) - 1)
 ngx_int_t ngx_http_osint_private_headers(ngx_http_request_t *r);
 cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
+ngx_int_t ngx_http_osint_lookup_max_age(ngx_http_osint_lookup_t *lk);
 
 
 /* the zone */

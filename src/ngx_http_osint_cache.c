@@ -60,12 +60,15 @@ ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh)
  * Looks the answer up.  On a miss, and on an entry only good as stale,
  * the caller gets the update lock for "lock" ms: other calls for the same
  * answer wait (NGX_HTTP_OSINT_L1_BUSY) instead of asking the provider too.
+ * An answer found comes with when the provider gave it and when its
+ * freshness ends (0 when stale), in seconds of ngx_time().
  */
 
 ngx_http_osint_l1_e
 ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_msec_t lock,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status)
+    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status,
+    time_t *answered, time_t *expires)
 {
     u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
     size_t                        len;
@@ -115,6 +118,7 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
         cn->status = 0;
         cn->value_len = 0;
         cn->fresh_until = now;
+        cn->answered = 0;
         cn->stale_until = now;
         ngx_memcpy(cn->data, key, len);
 
@@ -138,6 +142,9 @@ copy:
     ngx_queue_remove(&cn->lru);
     ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
 
+    *answered = cn->answered;
+    *expires = (rc == NGX_HTTP_OSINT_L1_FRESH)
+               ? ngx_time() + (time_t) ((cn->fresh_until - now) / 1000) : 0;
     *status = cn->status;
     value->len = cn->value_len;
     value->data = ngx_pnalloc(pool, cn->value_len + 1);
@@ -161,13 +168,14 @@ copy:
  * longer for stale-if-error (only ok answers are served stale), and ends
  * the update lock: waiters find it at once.  An answer too large for L1,
  * or one that would evict more than a few entries, is not kept.
+ * "answered" is when the provider gave it (ngx_time()), for its age.
  */
 
 void
 ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target,
     ngx_http_osint_status_e status, ngx_str_t *value, ngx_msec_t fresh,
-    ngx_log_t *log)
+    time_t answered, ngx_log_t *log)
 {
     u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
     size_t                        len;
@@ -209,6 +217,7 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
         cn->stale_until = now + fresh
                           + (status == NGX_HTTP_OSINT_OK ? p->cache_stale : 0);
         cn->updating_until = now;
+        cn->answered = answered;
         ngx_memcpy(cn->data, key, len);
         ngx_memcpy(cn->data + len, value->data, value->len);
 

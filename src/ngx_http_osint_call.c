@@ -41,6 +41,10 @@ static void ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
     ngx_http_osint_source_e tier);
 static void ngx_http_osint_call_settle(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_store(ngx_http_osint_call_t *call);
+static ngx_msec_t ngx_http_osint_call_ttl(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status);
+static time_t ngx_http_osint_call_answered(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status, time_t fresh_until, time_t answered);
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_local(ngx_http_osint_call_t *call,
     const char *message);
@@ -102,6 +106,7 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 static ngx_int_t
 ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 {
+    time_t                       answered, expires;
     ngx_str_t                    value, k;
     ngx_msec_int_t               left;
     ngx_http_request_t          *r;
@@ -131,13 +136,16 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 
         rc = ngx_http_osint_l1_get(omcf, p, &lk->target,
                                    left > 0 ? (ngx_msec_t) left : 1,
-                                   lk->pool, &value, &status);
+                                   lk->pool, &value, &status,
+                                   &answered, &expires);
 
         switch (rc) {
 
         case NGX_HTTP_OSINT_L1_FRESH:
             ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_HIT);
+            call->answered = answered;
+            call->expires = expires;
             ngx_http_osint_call_serve(call, status, &value,
                                       NGX_HTTP_OSINT_SRC_L1);
             return NGX_DONE;
@@ -152,6 +160,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         case NGX_HTTP_OSINT_L1_STALE:
             call->stale = value;
             call->stale_status = status;
+            call->stale_answered = answered;
 
             /* fall through */
 
@@ -217,7 +226,7 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
 {
     ngx_http_osint_call_t *call = data;
 
-    time_t                       fresh_until;
+    time_t                       fresh_until, answered;
     ngx_str_t                    value;
     ngx_connection_t            *c;
     ngx_http_osint_lookup_t     *lk;
@@ -234,7 +243,13 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
 
     if (rc == NGX_OK) {
         rc = ngx_http_osint_cache_decode(p, text, len, lk->pool,
-                                         &value, &status, &fresh_until);
+                                         &value, &status, &fresh_until,
+                                         &answered);
+
+        if (rc == NGX_OK) {
+            answered = ngx_http_osint_call_answered(p, status, fresh_until,
+                                                    answered);
+        }
 
         if (rc != NGX_OK) {
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
@@ -246,6 +261,7 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
             if (call->stale.len == 0 && status == NGX_HTTP_OSINT_OK) {
                 call->stale = value;
                 call->stale_status = status;
+                call->stale_answered = answered;
             }
 
             rc = NGX_DECLINED;
@@ -264,9 +280,12 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
         if (omcf->cache_l1) {
             ngx_http_osint_l1_put(omcf, p, &lk->target, status, &value,
                                   (ngx_msec_t) (fresh_until - ngx_time())
-                                  * 1000, c->log);
+                                  * 1000, answered, c->log);
             ngx_http_osint_call_release(call);
         }
+
+        call->answered = answered;
+        call->expires = fresh_until;
 
         ngx_http_osint_call_serve(call, status, &value,
                                   NGX_HTTP_OSINT_SRC_REDIS);
@@ -498,10 +517,18 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
 
     if (call->attempts
         && (call->status == NGX_HTTP_OSINT_OK
-            || call->status == NGX_HTTP_OSINT_NOT_FOUND)
-        && p->cache_ttl)
+            || call->status == NGX_HTTP_OSINT_NOT_FOUND))
     {
-        ngx_http_osint_call_store(call);
+        /* the provider answered now: age 0, fresh for what is cached */
+
+        call->answered = ngx_time();
+        call->expires = call->answered
+                        + (time_t) (ngx_http_osint_call_ttl(p, call->status)
+                                    / 1000);
+
+        if (p->cache_ttl) {
+            ngx_http_osint_call_store(call);
+        }
 
     } else if (call->stale.len
                && (call->status == NGX_HTTP_OSINT_ERROR
@@ -519,6 +546,8 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
 
         call->stale_reason = call->err;
         call->cache = NGX_HTTP_OSINT_SRC_STALE;
+        call->answered = call->stale_answered;
+        call->expires = 0;
         call->status = call->stale_status;
         call->err = NGX_HTTP_OSINT_ERR_NONE;
         call->data = cJSON_ParseWithLength((char *) call->stale.data,
@@ -556,32 +585,29 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
 
     ngx_str_null(&value);
 
-    if (call->status == NGX_HTTP_OSINT_OK) {
-        if (ngx_http_osint_json_print(lk->pool, call->data, 0, &value)
-            != NGX_OK)
-        {
-            return;
-        }
-
-        ttl = p->cache_ttl;
-
-    } else {
-        ttl = p->cache_not_found;
-    }
+    ttl = ngx_http_osint_call_ttl(p, call->status);
 
     if (ttl == 0) {
         return;
     }
 
+    if (call->status == NGX_HTTP_OSINT_OK
+        && ngx_http_osint_json_print(lk->pool, call->data, 0, &value)
+           != NGX_OK)
+    {
+        return;
+    }
+
     if (omcf->cache_l1) {
         ngx_http_osint_l1_put(omcf, p, &lk->target, call->status, &value, ttl,
-                              r->connection->log);
+                              call->answered, r->connection->log);
         ngx_http_osint_call_release(call);
     }
 
     if (omcf->redis && ngx_http_osint_redis_up()) {
         enc = ngx_http_osint_cache_encode(p, call->status, &value,
-                                          ngx_time() + ttl / 1000, &len);
+                                          ngx_time() + ttl / 1000,
+                                          call->answered, &len);
 
         if (enc) {
             if (ngx_http_osint_call_redis_key(call, &key) == NGX_OK) {
@@ -602,6 +628,43 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
             ngx_free(enc);
         }
     }
+}
+
+
+/* how long an answer of this status is cached, ms; 0: not at all */
+
+static ngx_msec_t
+ngx_http_osint_call_ttl(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status)
+{
+    if (p->cache_ttl == 0) {
+        return 0;
+    }
+
+    return status == NGX_HTTP_OSINT_OK ? p->cache_ttl : p->cache_not_found;
+}
+
+
+/*
+ * When the provider gave a Redis value: its "at", or for a value written
+ * before "at" existed, its freshness's end less this provider's TTL,
+ * never in the future.
+ */
+
+static time_t
+ngx_http_osint_call_answered(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status, time_t fresh_until, time_t answered)
+{
+    time_t  now;
+
+    now = ngx_time();
+
+    if (answered == 0) {
+        answered = fresh_until
+                   - (time_t) (ngx_http_osint_call_ttl(p, status) / 1000);
+    }
+
+    return ngx_min(answered, now);
 }
 
 

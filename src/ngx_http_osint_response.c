@@ -16,6 +16,8 @@
 
 
 static cJSON *ngx_http_osint_call_document(ngx_http_osint_call_t *call);
+static ngx_int_t ngx_http_osint_call_fields(ngx_http_osint_call_t *call,
+    cJSON *item, cJSON *error);
 static cJSON *ngx_http_osint_string(ngx_str_t *s);
 static cJSON *ngx_http_osint_ms(double ms);
 static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
@@ -164,6 +166,8 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
         call->data = NULL;
     }
 
+    error = NULL;
+
     if (call->status == NGX_HTTP_OSINT_ERROR
         || call->status == NGX_HTTP_OSINT_SKIPPED)
     {
@@ -183,6 +187,10 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
         }
     }
 
+    if (ngx_http_osint_call_fields(call, item, error) != NGX_OK) {
+        goto failed;
+    }
+
     return item;
 
 failed:
@@ -190,6 +198,78 @@ failed:
     cJSON_Delete(item);
 
     return NULL;
+}
+
+
+/*
+ * What a provider's result says of this request only, whatever tier it
+ * came from (a cached result is the same bytes for every client, these
+ * are not): "age" of an answer, seconds since its provider gave it.
+ */
+
+static ngx_int_t
+ngx_http_osint_call_fields(ngx_http_osint_call_t *call, cJSON *item,
+    cJSON *error)
+{
+    time_t  age;
+
+    if (call->answered) {
+        age = ngx_time() - call->answered;
+
+        if (!cJSON_AddNumberToObject(item, "age",
+                                     (double) (age > 0 ? age : 0)))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The seconds a shared cache may keep the whole document: the least
+ * freshness left of its answers.  -1: not at all ("no-store"), when a
+ * provider failed, was refused (breaker, rate, deadline) or was served
+ * stale after failing: the next request may do better.  A provider
+ * skipped for want of its key (configuration, not chance) does not count.
+ */
+
+ngx_int_t
+ngx_http_osint_lookup_max_age(ngx_http_osint_lookup_t *lk)
+{
+    time_t                  now, left, min;
+    ngx_uint_t              i;
+    ngx_http_osint_call_t  *call;
+
+    now = ngx_time();
+    min = -1;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        call = &lk->calls[i];
+
+        if (call->status == NGX_HTTP_OSINT_SKIPPED
+            && call->err == NGX_HTTP_OSINT_ERR_DISABLED)
+        {
+            continue;
+        }
+
+        if ((call->status != NGX_HTTP_OSINT_OK
+             && call->status != NGX_HTTP_OSINT_NOT_FOUND)
+            || call->stale_reason != NGX_HTTP_OSINT_ERR_NONE)
+        {
+            return -1;
+        }
+
+        left = call->expires - now;
+        left = left > 0 ? left : 0;
+
+        if (min == -1 || left < min) {
+            min = left;
+        }
+    }
+
+    return min == -1 ? 0 : (ngx_int_t) min;
 }
 
 

@@ -196,11 +196,12 @@ for my $c ([ GET => '/healthz', 200 ],
     headers_are($res, \%PRIVATE, "$method $uri");
 }
 
-# a lookup's own answer keeps its caching to the client's proxies
+# a lookup's own answer says how long its answers stay fresh (t/70-age.t)
 {
     my $res = $t->get('/lookup?target=192.0.2.1');
     is($res->{status}, 200, 'lookup: 200');
-    is($res->{headers}{'cache-control'}, undef, 'lookup: no Cache-Control');
+    like($res->{headers}{'cache-control'} // '', qr/^(?:max-age=\d+|no-store)$/,
+         'lookup: Cache-Control max-age=N or no-store');
 }
 
 ###############################################################################

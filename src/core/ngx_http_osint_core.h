@@ -452,10 +452,10 @@ ngx_int_t ngx_http_osint_batch_body_parse(ngx_pool_t *pool, u_char *data,
 uint32_t ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p);
 u_char *ngx_http_osint_cache_encode(ngx_http_osint_provider_t *p,
     ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
-    size_t *len);
+    time_t answered, size_t *len);
 ngx_int_t ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p,
     u_char *text, size_t len, ngx_pool_t *pool, ngx_str_t *value,
-    ngx_http_osint_status_e *status, time_t *fresh_until);
+    ngx_http_osint_status_e *status, time_t *fresh_until, time_t *answered);
 
 /*
  * summary merge: of each provider's data, at most its first MEMBERS
