@@ -412,7 +412,7 @@ void ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
 void ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target);
 void ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
-    ngx_uint_t tier, ngx_uint_t result);
+    ngx_http_osint_provider_t *p, ngx_uint_t tier, ngx_uint_t result);
 void ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh);
 
 /* variables */

@@ -453,13 +453,19 @@ ngx_http_osint_l1_rbtree_insert(ngx_rbtree_node_t *temp,
 }
 
 
+/* in total (the JSON status) and per provider (both formats) */
+
 void
-ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf, ngx_uint_t tier,
-    ngx_uint_t result)
+ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_uint_t tier, ngx_uint_t result)
 {
     ngx_http_osint_shm_t  *ctx;
 
     ctx = omcf->shm_zone->data;
 
     (void) ngx_atomic_fetch_add(&ctx->sh->counters.cache[tier][result], 1);
+
+    if (p->state) {
+        (void) ngx_atomic_fetch_add(&p->state->cache[tier][result], 1);
+    }
 }

@@ -142,7 +142,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         switch (rc) {
 
         case NGX_HTTP_OSINT_L1_FRESH:
-            ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+            ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_HIT);
             call->answered = answered;
             call->expires = expires;
@@ -165,7 +165,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
             /* fall through */
 
         default: /* NGX_HTTP_OSINT_L1_MISS */
-            ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+            ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_MISS);
             ngx_http_osint_call_lead(call);
             break;
@@ -186,7 +186,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
                                            call, r->connection->log);
 
     if (call->redis == NULL) {
-        ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_REDIS,
+        ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_REDIS,
                                    NGX_HTTP_OSINT_CACHE_ERROR);
         return NGX_DECLINED;
     }
@@ -268,7 +268,7 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
         }
     }
 
-    ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_REDIS,
+    ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_REDIS,
                                rc == NGX_OK ? NGX_HTTP_OSINT_CACHE_HIT
                                : rc == NGX_DECLINED ? NGX_HTTP_OSINT_CACHE_MISS
                                : NGX_HTTP_OSINT_CACHE_ERROR);
@@ -541,7 +541,7 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
                       ngx_http_osint_err_kind(call->err),
                       &call->lookup->request_id);
 
-        ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+        ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
                                    NGX_HTTP_OSINT_CACHE_STALE);
 
         call->stale_reason = call->err;

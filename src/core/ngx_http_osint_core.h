@@ -242,6 +242,21 @@ typedef enum {
     NGX_HTTP_OSINT_SKIP_REASONS
 } ngx_http_osint_skip_e;
 
+/* osint_cache_requests_total: tiers and results */
+typedef enum {
+    NGX_HTTP_OSINT_TIER_L1 = 0,
+    NGX_HTTP_OSINT_TIER_REDIS,
+    NGX_HTTP_OSINT_TIERS            /* the count */
+} ngx_http_osint_tier_e;
+
+typedef enum {
+    NGX_HTTP_OSINT_CACHE_HIT = 0,
+    NGX_HTTP_OSINT_CACHE_MISS,
+    NGX_HTTP_OSINT_CACHE_STALE,
+    NGX_HTTP_OSINT_CACHE_ERROR,
+    NGX_HTTP_OSINT_CACHE_RESULTS    /* the count */
+} ngx_http_osint_cache_result_e;
+
 /* osint_provider_latency_seconds: upper bounds in ms, then +Inf */
 #define NGX_HTTP_OSINT_LATENCY_BUCKETS  11
 
@@ -268,6 +283,10 @@ typedef struct {
 
     ngx_http_osint_err_e        last_err;       /* for the status page */
     time_t                      last_err_time;
+
+    /* osint_cache_requests_total{provider=...} */
+    ngx_atomic_t                cache[NGX_HTTP_OSINT_TIERS]
+                                     [NGX_HTTP_OSINT_CACHE_RESULTS];
 } ngx_http_osint_pstate_t;
 
 
@@ -502,21 +521,6 @@ typedef enum {
     NGX_HTTP_OSINT_RESULT_INVALID,
     NGX_HTTP_OSINT_RESULTS          /* the count */
 } ngx_http_osint_result_e;
-
-/* osint_cache_requests_total: tiers and results */
-typedef enum {
-    NGX_HTTP_OSINT_TIER_L1 = 0,
-    NGX_HTTP_OSINT_TIER_REDIS,
-    NGX_HTTP_OSINT_TIERS            /* the count */
-} ngx_http_osint_tier_e;
-
-typedef enum {
-    NGX_HTTP_OSINT_CACHE_HIT = 0,
-    NGX_HTTP_OSINT_CACHE_MISS,
-    NGX_HTTP_OSINT_CACHE_STALE,
-    NGX_HTTP_OSINT_CACHE_ERROR,
-    NGX_HTTP_OSINT_CACHE_RESULTS    /* the count */
-} ngx_http_osint_cache_result_e;
 
 /*
  * providers.NAME.cache: where a call's answer came from.  NONE: the
