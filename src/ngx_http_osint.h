@@ -30,6 +30,8 @@ typedef struct {
     const char                 *reason;         /* when rejected */
     ngx_msec_t                  wait;           /* for a reserved token */
     ngx_uint_t                  probe;          /* ADMIT_PROBE: its trial */
+    ngx_msec_t                  retry_after;    /* rejected: when it may
+                                                   admit; 0: unknown */
 } ngx_http_osint_admission_t;
 
 
@@ -147,6 +149,7 @@ struct ngx_http_osint_call_s {
     ngx_http_osint_err_e        err;
     ngx_str_t                   message;
     ngx_int_t                   http_status;        /* 0: none */
+    ngx_msec_t                  retry_after;        /* 0: unknown */
     ngx_uint_t                  attempts;
     double                      started;            /* ms, monotonic */
     double                      attempt_started;    /* ms, monotonic */
@@ -437,6 +440,7 @@ ngx_int_t ngx_http_osint_add_header(ngx_http_request_t *r, char *name,
 ngx_int_t ngx_http_osint_private_headers(ngx_http_request_t *r);
 cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
 ngx_int_t ngx_http_osint_lookup_max_age(ngx_http_osint_lookup_t *lk);
+ngx_int_t ngx_http_osint_error_retryable(cJSON *error, const char *kind);
 
 
 /* the zone */

@@ -507,6 +507,7 @@ ngx_http_osint_batch_error(ngx_pool_t *pool, ngx_str_t *target,
     cJSON_AddStringToObject(error, "kind", kind);
     *ngx_cpymem(s, reason->data, reason->len) = '\0';
     cJSON_AddStringToObject(error, "message", (char *) s);
+    (void) ngx_http_osint_error_retryable(error, kind);
 
     return doc;
 }

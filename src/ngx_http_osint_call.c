@@ -362,6 +362,7 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
                          lk->request->connection->log);
 
     if (a.verdict == NGX_HTTP_OSINT_REJECT) {
+        call->retry_after = a.retry_after;
         ngx_http_osint_count_skip(p,
                                   a.err == NGX_HTTP_OSINT_ERR_BREAKER_OPEN
                                   ? NGX_HTTP_OSINT_SKIP_BREAKER_OPEN
@@ -867,6 +868,12 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
         hold = f->retry_after >= 0 ? (ngx_msec_t) f->retry_after * 1000
                                    : 1000;
     }
+
+    /* for the client: a 429's hold, or a 503's Retry-After */
+
+    call->retry_after = hold ? hold
+                        : f->retry_after > 0 && outcome != NGX_HTTP_OSINT_OUT_OK
+                          ? (ngx_msec_t) f->retry_after * 1000 : 0;
 
     ngx_http_osint_record(omcf, p, outcome, call->err, call->probe,
                           ngx_crc32_short(lk->target.data, lk->target.len),

@@ -204,7 +204,10 @@ failed:
 /*
  * What a provider's result says of this request only, whatever tier it
  * came from (a cached result is the same bytes for every client, these
- * are not): "age" of an answer, seconds since its provider gave it.
+ * are not): "age" of an answer, seconds since its provider gave it; of an
+ * error, "retryable" and, when known, "retry_after" in whole seconds
+ * (rounded up: a client that waits that long is not refused for the
+ * same reason).
  */
 
 static ngx_int_t
@@ -223,7 +226,41 @@ ngx_http_osint_call_fields(ngx_http_osint_call_t *call, cJSON *item,
         }
     }
 
+    if (error == NULL) {
+        return NGX_OK;
+    }
+
+    if (!cJSON_AddBoolToObject(error, "retryable",
+                               ngx_http_osint_err_retryable(call->err,
+                                                            call->http_status)))
+    {
+        return NGX_ERROR;
+    }
+
+    if (call->retry_after
+        && ngx_http_osint_err_retryable(call->err, call->http_status)
+        && !cJSON_AddNumberToObject(error, "retry_after",
+                                    (double) ((call->retry_after + 999)
+                                              / 1000)))
+    {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * "retryable" of an error document of the request: only an edge limit is
+ * (the limiter's own 429 writes its document itself), bad input is not.
+ */
+
+ngx_int_t
+ngx_http_osint_error_retryable(cJSON *error, const char *kind)
+{
+    return cJSON_AddBoolToObject(error, "retryable",
+                                 ngx_strcmp(kind, "rate_limited") == 0)
+           ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -416,7 +453,8 @@ ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
 
     if (error == NULL
         || !cJSON_AddStringToObject(error, "kind", kind)
-        || !cJSON_AddStringToObject(error, "message", (char *) message))
+        || !cJSON_AddStringToObject(error, "message", (char *) message)
+        || ngx_http_osint_error_retryable(error, kind) != NGX_OK)
     {
         cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

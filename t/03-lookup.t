@@ -257,10 +257,12 @@ is($status, 502, '429 + 401: 502');
 is_deeply($doc->{providers}{limited}{error}, {
     kind => 'rate_limited', http_status => 429,
     message => 'the provider answered 429 Too Many Requests',
+    retryable => JSON::PP::true(), retry_after => 2,
 }, '429 is rate_limited');
 is_deeply($doc->{providers}{denied}{error}, {
     kind => 'auth', http_status => 401,
     message => 'the provider refused the credentials',
+    retryable => JSON::PP::false(),
 }, '401 is auth');
 
 # partial: one ok, one failed -> 200

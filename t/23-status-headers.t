@@ -169,6 +169,7 @@ for my $c ([ 'literal <script> and 0xff', "<script>alert(1)</script>\xff" ],
 
     my $doc = OsintTest::decode_json_or_undef($body);
     is_deeply($doc, { error => { kind => 'invalid_parameter',
+                                 retryable => JSON::PP::false(),
                                  message => 'unknown "format"; known are '
                                             . 'prometheus, json and html' } },
               "format $name: the error, without the value")

@@ -552,6 +552,8 @@ extern const char  *ngx_http_osint_sources[];          /* SOURCES */
 
 const char *ngx_http_osint_status_name(ngx_http_osint_status_e status);
 const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
+ngx_uint_t ngx_http_osint_err_retryable(ngx_http_osint_err_e err,
+    ngx_int_t http_status);
 
 
 
