@@ -179,6 +179,10 @@ struct ngx_http_osint_call_s {
     unsigned                    waiting:1;  /* waits for another's answer */
     unsigned                    woken:1;    /* ... and it came: the timer
                                                event is posted */
+    unsigned                    refresh:1;  /* served stale holding the
+                                               lock: a background refresh
+                                               is due (its lookup starts
+                                               it) */
 };
 
 
@@ -191,7 +195,11 @@ typedef struct ngx_http_osint_batch_s  ngx_http_osint_batch_t;
 typedef void (*ngx_http_osint_lookup_done_pt)(ngx_http_osint_lookup_t *lk);
 
 struct ngx_http_osint_lookup_s {
-    ngx_http_request_t         *request;
+    ngx_http_request_t         *request;        /* NULL: a background
+                                                   refresh (no client) */
+    ngx_http_osint_main_conf_t *omcf;
+    ngx_log_t                  *log;
+    ngx_connection_t           *connection;     /* its events' data */
     ngx_http_osint_lookup_done_pt  done;
     ngx_http_osint_batch_t     *batch;              /* NULL: GET */
     ngx_pool_t                 *pool;       /* a GET: r->pool; a batch's
@@ -275,7 +283,11 @@ typedef enum {
     NGX_HTTP_OSINT_L1_MISS = 0,     /* the caller now holds the lock */
     NGX_HTTP_OSINT_L1_FRESH,
     NGX_HTTP_OSINT_L1_STALE,        /* the caller holds the lock */
-    NGX_HTTP_OSINT_L1_BUSY          /* another call is asking upstream */
+    NGX_HTTP_OSINT_L1_BUSY,         /* another call is asking upstream */
+    NGX_HTTP_OSINT_L1_REFRESH,      /* stale to serve within revalidate=:
+                                       the caller holds the lock, for a
+                                       background refresh */
+    NGX_HTTP_OSINT_L1_UPDATING      /* the same, another refreshes it */
 } ngx_http_osint_l1_e;
 
 typedef struct {
@@ -469,6 +481,11 @@ void ngx_http_osint_count_call(ngx_http_osint_provider_t *p,
 
 /* one provider call: admission, transfer, outcome, retries */
 void ngx_http_osint_call_begin(ngx_http_osint_call_t *call);
+void ngx_http_osint_call_refresh(ngx_http_osint_call_t *call);
+
+/* background refreshes of stale-while-revalidate, owned by the worker */
+void ngx_http_osint_refresh_start(ngx_http_osint_call_t *from);
+void ngx_http_osint_refresh_exit_process(ngx_cycle_t *cycle);
 void ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, const char *message);
 void ngx_http_osint_call_error(ngx_http_osint_call_t *call,

@@ -97,6 +97,27 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
         goto copy;
     }
 
+    /*
+     * stale-while-revalidate: an ok answer within revalidate= of its
+     * freshness is served at once; the first caller takes the lock for
+     * a background refresh of a whole osint_deadline, the others find it
+     * taken and only serve
+     */
+
+    if (cn && cn->status == NGX_HTTP_OSINT_OK && p->cache_revalidate
+        && (ngx_msec_int_t) (cn->fresh_until + p->cache_revalidate - now) > 0)
+    {
+        if ((ngx_msec_int_t) (cn->updating_until - now) > 0) {
+            rc = NGX_HTTP_OSINT_L1_UPDATING;
+
+        } else {
+            cn->updating_until = now + omcf->deadline;
+            rc = NGX_HTTP_OSINT_L1_REFRESH;
+        }
+
+        goto copy;
+    }
+
     if (cn && (ngx_msec_int_t) (cn->updating_until - now) > 0) {
         ngx_shmtx_unlock(&ctx->shpool->mutex);
         return NGX_HTTP_OSINT_L1_BUSY;
@@ -215,7 +236,9 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
         cn->value_len = (uint32_t) value->len;
         cn->fresh_until = now + fresh;
         cn->stale_until = now + fresh
-                          + (status == NGX_HTTP_OSINT_OK ? p->cache_stale : 0);
+                          + (status == NGX_HTTP_OSINT_OK
+                             ? ngx_max(p->cache_stale, p->cache_revalidate)
+                             : 0);
         cn->updating_until = now;
         cn->answered = answered;
         ngx_memcpy(cn->data, key, len);

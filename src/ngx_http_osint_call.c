@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_osint_call_header(ngx_http_osint_call_t *call,
 static ngx_http_osint_outcome_e ngx_http_osint_call_classify(
     ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_timer(ngx_event_t *ev);
+static ngx_connection_t *ngx_http_osint_call_client(
+    ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_admit(ngx_http_osint_call_t *call);
 static ngx_int_t ngx_http_osint_call_cache(ngx_http_osint_call_t *call);
 static ngx_int_t ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call,
@@ -75,8 +77,12 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 
     if (call->timer.handler == NULL) {
         call->timer.handler = ngx_http_osint_call_timer;
-        call->timer.data = lk->request->connection;
-        call->timer.log = lk->request->connection->log;
+        call->timer.data = lk->connection;
+        call->timer.log = lk->log;
+
+        /* a refresh's timers do not keep an exiting worker */
+
+        call->timer.cancelable = (lk->request == NULL);
         call->started = ngx_http_osint_now_ms();
 
         if (ngx_http_osint_call_leaders.next == NULL) {
@@ -109,7 +115,6 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     time_t                       answered, expires;
     ngx_str_t                    value, k;
     ngx_msec_int_t               left;
-    ngx_http_request_t          *r;
     ngx_http_osint_l1_e          rc;
     ngx_http_osint_lookup_t     *lk;
     ngx_http_osint_provider_t   *p;
@@ -117,9 +122,8 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
-    r = lk->request;
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     if (lk->bypass) {
         call->cache = NGX_HTTP_OSINT_SRC_BYPASS;
@@ -157,6 +161,25 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
             ngx_http_osint_call_wait(call);
             return NGX_AGAIN;
 
+        case NGX_HTTP_OSINT_L1_REFRESH:
+
+            /*
+             * ours to refresh, in the background: the lock goes to the
+             * refresh that the lookup starts when this call ends
+             */
+
+            call->refresh = 1;
+
+            /* fall through */
+
+        case NGX_HTTP_OSINT_L1_UPDATING:
+            ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
+                                       NGX_HTTP_OSINT_CACHE_STALE);
+            call->answered = answered;
+            ngx_http_osint_call_serve(call, status, &value,
+                                      NGX_HTTP_OSINT_SRC_STALE);
+            return NGX_DONE;
+
         case NGX_HTTP_OSINT_L1_STALE:
             call->stale = value;
             call->stale_status = status;
@@ -183,7 +206,7 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     }
 
     call->redis = ngx_http_osint_redis_get(&k, ngx_http_osint_call_redis,
-                                           call, r->connection->log);
+                                           call, lk->log);
 
     if (call->redis == NULL) {
         ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_REDIS,
@@ -204,7 +227,7 @@ ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call, ngx_str_t *key)
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
-    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     key->len = omcf->redis->prefix.len + call->provider->name.len + 1
                + lk->target.len;
@@ -236,8 +259,8 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
 
     lk = call->lookup;
     p = call->provider;
-    c = lk->request->connection;
-    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    c = ngx_http_osint_call_client(call);
+    omcf = lk->omcf;
 
     call->redis = NULL;
 
@@ -252,7 +275,7 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
         }
 
         if (rc != NGX_OK) {
-            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+            ngx_log_error(NGX_LOG_INFO, lk->log, 0,
                           "osint: provider \"%V\" redis value does not "
                           "decode, request %V", &p->name, &lk->request_id);
             rc = NGX_ERROR;
@@ -280,7 +303,7 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
         if (omcf->cache_l1) {
             ngx_http_osint_l1_put(omcf, p, &lk->target, status, &value,
                                   (ngx_msec_t) (fresh_until - ngx_time())
-                                  * 1000, answered, c->log);
+                                  * 1000, answered, lk->log);
             ngx_http_osint_call_release(call);
         }
 
@@ -294,7 +317,9 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
         ngx_http_osint_call_admit(call);
     }
 
-    ngx_http_run_posted_requests(c);
+    if (c) {
+        ngx_http_run_posted_requests(c);
+    }
 }
 
 
@@ -341,7 +366,7 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
 
     lk = call->lookup;
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     left = (ngx_msec_int_t) (lk->deadline_at - ngx_current_msec);
 
@@ -359,7 +384,7 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
     }
 
     ngx_http_osint_admit(omcf, p, (ngx_msec_t) left - 1, &a,
-                         lk->request->connection->log);
+                         lk->log);
 
     if (a.verdict == NGX_HTTP_OSINT_REJECT) {
         call->retry_after = a.retry_after;
@@ -404,7 +429,7 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
     call = (ngx_http_osint_call_t *)
                ((u_char *) ev - offsetof(ngx_http_osint_call_t, timer));
 
-    c = call->lookup->request->connection;
+    c = ngx_http_osint_call_client(call);
 
     if (call->admitted) {
         call->admitted = 0;
@@ -425,7 +450,18 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
         ngx_http_osint_call_admit(call);
     }
 
-    ngx_http_run_posted_requests(c);
+    if (c) {
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+/* the client's connection, for its posted requests; NULL: a refresh */
+
+static ngx_connection_t *
+ngx_http_osint_call_client(ngx_http_osint_call_t *call)
+{
+    return call->lookup->request ? call->lookup->request->connection : NULL;
 }
 
 
@@ -447,8 +483,7 @@ ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     }
 
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(call->lookup->request,
-                                        ngx_http_osint_module);
+    omcf = call->lookup->omcf;
 
     /*
      * Its lookup's pool may go next: out of the waiters, not posted.  A
@@ -513,8 +548,7 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
     ngx_http_osint_main_conf_t  *omcf;
 
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(call->lookup->request,
-                                        ngx_http_osint_module);
+    omcf = call->lookup->omcf;
 
     if (call->attempts
         && (call->status == NGX_HTTP_OSINT_OK
@@ -536,7 +570,7 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
                    || (call->status == NGX_HTTP_OSINT_SKIPPED
                        && call->err != NGX_HTTP_OSINT_ERR_DISABLED)))
     {
-        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, call->lookup->log, 0,
                       "osint: provider \"%V\" answered from stale cache "
                       "after %s, request %V", &p->name,
                       ngx_http_osint_err_kind(call->err),
@@ -574,15 +608,13 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
     size_t                       len;
     ngx_str_t                    value, key;
     ngx_msec_t                   ttl;
-    ngx_http_request_t          *r;
     ngx_http_osint_lookup_t     *lk;
     ngx_http_osint_provider_t   *p;
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
-    r = lk->request;
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     ngx_str_null(&value);
 
@@ -601,7 +633,7 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
 
     if (omcf->cache_l1) {
         ngx_http_osint_l1_put(omcf, p, &lk->target, call->status, &value, ttl,
-                              call->answered, r->connection->log);
+                              call->answered, lk->log);
         ngx_http_osint_call_release(call);
     }
 
@@ -619,7 +651,7 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
                  */
 
                 if (call->status == NGX_HTTP_OSINT_OK) {
-                    ttl += p->cache_stale;
+                    ttl += ngx_max(p->cache_stale, p->cache_revalidate);
                 }
 
                 ngx_http_osint_redis_set(&key, enc, len,
@@ -676,7 +708,6 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     size_t                       len;
     ngx_uint_t                   i;
     ngx_msec_t                   timeout;
-    ngx_http_request_t          *r;
     ngx_http_osint_tpl_t        *tpl;
     ngx_http_osint_fetch_t      *f;
     ngx_http_osint_lookup_t     *lk;
@@ -684,11 +715,10 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
-    r = lk->request;
     p = call->provider;
     f = &call->fetch;
 
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     f->max_body = omcf->max_body;
     f->redirects = p->redirects;
@@ -703,7 +733,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     f->fresh_connect = call->fresh;
     f->done = ngx_http_osint_call_done;
     f->data = call;
-    f->log = r->connection->log;
+    f->log = lk->log;
 
     url = ngx_http_osint_tpl_expand(lk->pool, &p->url, &lk->target, lk->type,
                                     &p->api_key, &len);
@@ -767,7 +797,7 @@ failed:
 
     ngx_http_osint_fetch_cancel(f);
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                   "osint: provider \"%V\" call could not be started",
                   &p->name);
 
@@ -812,8 +842,7 @@ ngx_http_osint_call_local(ngx_http_osint_call_t *call, const char *message)
 {
     ngx_http_osint_main_conf_t  *omcf;
 
-    omcf = ngx_http_get_module_main_conf(call->lookup->request,
-                                        ngx_http_osint_module);
+    omcf = call->lookup->omcf;
 
     if (call->probe) {
         ngx_http_osint_release_probe(omcf, call->provider, call->probe);
@@ -841,7 +870,7 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
     call = f->data;
     lk = call->lookup;
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     now = ngx_http_osint_now_ms();
     call->latency = now - call->started;
@@ -878,7 +907,7 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
     ngx_http_osint_record(omcf, p, outcome, call->err, call->probe,
                           ngx_crc32_short(lk->target.data, lk->target.len),
                           now - call->attempt_started, hold,
-                          lk->request->connection->log, &lk->request_id);
+                          lk->log, &lk->request_id);
     call->probe = 0;
 
     transient = (outcome == NGX_HTTP_OSINT_OUT_TIMEOUT
@@ -915,7 +944,7 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
 
     call->fresh = (outcome == NGX_HTTP_OSINT_OUT_CONNECT);
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, lk->request->connection->log, 0,
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, lk->log, 0,
                    "osint: provider \"%V\" retry %ui in %M ms",
                    &p->name, call->attempts, delay);
 
@@ -1032,14 +1061,14 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
     }
 
     if (bad) {
-        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, call->lookup->log, 0,
                       "osint: provider \"%V\": %ui bytes of ill-formed "
                       "UTF-8 in the answer replaced with U+FFFD",
                       &call->provider->name, bad);
     }
 
     if (ngx_http_osint_answer_redact(&body, &call->provider->api_key)) {
-        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, call->lookup->log, 0,
                       "osint: provider \"%V\": its API key in the answer "
                       "redacted", &call->provider->name);
     }
@@ -1107,11 +1136,8 @@ void
 ngx_http_osint_call_error(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, ngx_int_t http_status, const char *message)
 {
-    u_char              *last, text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
-    size_t               len;
-    ngx_http_request_t  *r;
-
-    r = call->lookup->request;
+    u_char  *last, text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
+    size_t   len;
 
     call->status = NGX_HTTP_OSINT_ERROR;
     call->err = err;
@@ -1131,10 +1157,31 @@ ngx_http_osint_call_error(ngx_http_osint_call_t *call,
     last = ngx_http_osint_log_escape(text, sizeof(text), call->message.data,
                                      call->message.len);
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, call->lookup->log, 0,
                   "osint: provider \"%V\" failed: %s: %*s, request %V",
                   &call->provider->name, ngx_http_osint_err_kind(err),
                   (size_t) (last - text), text, &call->lookup->request_id);
+}
+
+
+/*
+ * A background refresh (ngx_http_osint_refresh.c) holds the L1 update
+ * lock already, taken by the lookup that found the answer stale: no
+ * cache to read, the provider to ask, the answer stored as any other.
+ */
+
+void
+ngx_http_osint_call_refresh(ngx_http_osint_call_t *call)
+{
+    /*
+     * leads before it begins: a call refused at once settles unlocking;
+     * the lookup that started it has set the queues up
+     */
+
+    call->cache = NGX_HTTP_OSINT_SRC_MISS;
+
+    ngx_http_osint_call_lead(call);
+    ngx_http_osint_call_begin(call);
 }
 
 

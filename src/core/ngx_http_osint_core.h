@@ -321,6 +321,7 @@ typedef struct {
     ngx_msec_t                  cache_ttl;      /* 0: not cached */
     ngx_msec_t                  cache_not_found;
     ngx_msec_t                  cache_stale;
+    ngx_msec_t                  cache_revalidate;   /* 0: none */
     uint32_t                    fingerprint;    /* of url, format, fields */
 
     unsigned                    disabled:1;
