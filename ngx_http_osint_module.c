@@ -667,6 +667,9 @@ ngx_http_osint_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_osint_exit_process(ngx_cycle_t *cycle)
 {
+    /* refreshes first: their transfers and Redis requests are still up */
+
+    ngx_http_osint_refresh_exit_process(cycle);
     ngx_http_osint_redis_exit_process(cycle);
     ngx_http_osint_fetch_exit_process(cycle);
 }

@@ -10,9 +10,9 @@
  * Input: a Redis value.  Checked:
  *   - decode says NGX_OK or NGX_DECLINED; on NGX_OK the status is ok
  *     (a NUL-terminated JSON value that is not null) or not_found (an
- *     empty value), and fresh_until is not negative;
- *   - what decodes, encoded again, decodes to the same status, value and
- *     fresh_until;
+ *     empty value), and fresh_until and at are not negative;
+ *   - what decodes, encoded again, decodes to the same status, value,
+ *     fresh_until and at;
  *   - an input that is a JSON object (as `data` always is), encoded as
  *     the data of an ok answer, decodes back to it.
  */
@@ -23,7 +23,8 @@
 
 static ngx_uint_t fuzz_utf8_whole(u_char *p, size_t len);
 static void fuzz_round_trip(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
-    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until);
+    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
+    time_t answered);
 
 
 int
@@ -31,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char                       *printed;
     cJSON                      *json, *check;
-    time_t                      fresh_until;
+    time_t                      fresh_until, answered;
     ngx_int_t                   rc;
     ngx_str_t                   value;
     ngx_pool_t                 *pool;
@@ -44,17 +45,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pool = fuzz_pool();
 
     fresh_until = -1;
+    answered = -1;
     status = NGX_HTTP_OSINT_PENDING;
     ngx_str_null(&value);
 
     rc = ngx_http_osint_cache_decode(&p, (u_char *) data, size, pool, &value,
-                                     &status, &fresh_until);
+                                     &status, &fresh_until, &answered);
 
     fuzz_check(rc == NGX_OK || rc == NGX_DECLINED, "rc %ld", (long) rc);
 
     if (rc == NGX_OK) {
         fuzz_check(fresh_until >= 0, "fresh_until %lld",
                    (long long) fresh_until);
+        fuzz_check(answered >= 0, "at %lld", (long long) answered);
 
         if (status == NGX_HTTP_OSINT_OK) {
             fuzz_check(value.len > 0 && value.data[value.len] == '\0'
@@ -72,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        value.len);
         }
 
-        fuzz_round_trip(&p, pool, status, &value, fresh_until);
+        fuzz_round_trip(&p, pool, status, &value, fresh_until, answered);
     }
 
     /*
@@ -90,7 +93,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             value.len = ngx_strlen(printed);
 
             fuzz_round_trip(&p, pool, NGX_HTTP_OSINT_OK, &value,
-                            (time_t) size * 1000003);
+                            (time_t) size * 1000003, (time_t) size);
 
             cJSON_free(printed);
         }
@@ -106,29 +109,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void
 fuzz_round_trip(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
-    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until)
+    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
+    time_t answered)
 {
     u_char                   *text;
     size_t                    len;
     cJSON                    *a, *b;
-    time_t                    fresh2;
+    time_t                    fresh2, answered2;
     ngx_int_t                 rc;
     ngx_str_t                 value2;
     ngx_http_osint_status_e   status2;
 
     len = 0;
 
-    text = ngx_http_osint_cache_encode(p, status, value, fresh_until, &len);
+    text = ngx_http_osint_cache_encode(p, status, value, fresh_until,
+                                       answered, &len);
 
     fuzz_check(text != NULL, "encode ran out of memory");
 
     rc = ngx_http_osint_cache_decode(p, text, len, pool, &value2, &status2,
-                                     &fresh2);
+                                     &fresh2, &answered2);
 
-    fuzz_check(rc == NGX_OK && status2 == status && fresh2 == fresh_until,
-               "\"%.*s\" decodes to rc %ld, status %d, fresh_until %lld",
-               (int) len, text, (long) rc, (int) status2,
-               (long long) fresh2);
+    fuzz_check(rc == NGX_OK && status2 == status && fresh2 == fresh_until
+               && answered2 == answered,
+               "\"%.*s\" decodes to rc %ld, status %d, fresh_until %lld, "
+               "at %lld", (int) len, text, (long) rc, (int) status2,
+               (long long) fresh2, (long long) answered2);
 
     /*
      * the printer writes U+FFFD for ill-formed UTF-8, so only a value that

@@ -211,6 +211,10 @@ def seeds_cache_decode():
     write('cache_decode', encode('ok', '1700000000', b'{}', fp='00000000'))
     write('cache_decode', encode('ok', '1700000000', b'{}', v=2))
     write('cache_decode', encode('gone', '1700000000', b'{}'))
+    write('cache_decode', b'{"v":1,"fp":"1a2b3c4d","status":"ok",'
+          b'"fresh_until":1700000000,"at":1699999000,"data":{"a":1}}')
+    write('cache_decode', b'{"v":1,"fp":"1a2b3c4d","status":"ok",'
+          b'"fresh_until":1700000000,"at":-5,"data":{"a":1}}')
     write('cache_decode', b'{"v":1}')
     write('cache_decode', b'not json')
 

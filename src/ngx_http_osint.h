@@ -30,6 +30,8 @@ typedef struct {
     const char                 *reason;         /* when rejected */
     ngx_msec_t                  wait;           /* for a reserved token */
     ngx_uint_t                  probe;          /* ADMIT_PROBE: its trial */
+    ngx_msec_t                  retry_after;    /* rejected: when it may
+                                                   admit; 0: unknown */
 } ngx_http_osint_admission_t;
 
 
@@ -177,6 +179,7 @@ struct ngx_http_osint_call_s {
     ngx_http_osint_err_e        err;
     ngx_str_t                   message;
     ngx_int_t                   http_status;        /* 0: none */
+    ngx_msec_t                  retry_after;        /* 0: unknown */
     ngx_uint_t                  attempts;
     double                      started;            /* ms, monotonic */
     double                      attempt_started;    /* ms, monotonic */
@@ -186,8 +189,12 @@ struct ngx_http_osint_call_s {
     ngx_event_t                 timer;      /* token wait, backoff, cache lock */
 
     ngx_http_osint_source_e     cache;      /* where the answer came from */
+    time_t                      answered;   /* when the provider answered;
+                                               0: no answer (age) */
+    time_t                      expires;    /* its freshness ends (max-age) */
     ngx_str_t                   stale;      /* a stale answer to fall back on */
     ngx_http_osint_status_e     stale_status;
+    time_t                      stale_answered;
     ngx_http_osint_err_e        stale_reason;
     ngx_http_osint_redis_req_t *redis;      /* a GET in flight */
     ngx_queue_t                 coalesce;   /* in the worker's calls that
@@ -202,6 +209,10 @@ struct ngx_http_osint_call_s {
     unsigned                    waiting:1;  /* waits for another's answer */
     unsigned                    woken:1;    /* ... and it came: the timer
                                                event is posted */
+    unsigned                    refresh:1;  /* served stale holding the
+                                               lock: a background refresh
+                                               is due (its lookup starts
+                                               it) */
 };
 
 /* skipped by configuration (no api key, a private target): no failure */
@@ -224,7 +235,11 @@ typedef struct ngx_http_osint_batch_s  ngx_http_osint_batch_t;
 typedef void (*ngx_http_osint_lookup_done_pt)(ngx_http_osint_lookup_t *lk);
 
 struct ngx_http_osint_lookup_s {
-    ngx_http_request_t         *request;
+    ngx_http_request_t         *request;        /* NULL: a background
+                                                   refresh (no client) */
+    ngx_http_osint_main_conf_t *omcf;
+    ngx_log_t                  *log;
+    ngx_connection_t           *connection;     /* its events' data */
     ngx_http_osint_lookup_done_pt  done;
     ngx_http_osint_batch_t     *batch;              /* NULL: GET */
     ngx_pool_t                 *pool;       /* a GET: r->pool; a batch's
@@ -313,6 +328,7 @@ typedef struct {
     ngx_msec_t                  fresh_until;
     ngx_msec_t                  stale_until;
     ngx_msec_t                  updating_until; /* a worker asks upstream */
+    time_t                      answered;       /* when the provider did */
     uint32_t                    value_len;
     u_short                     key_len;
     u_char                      status;         /* ok, not_found; 0: none */
@@ -324,7 +340,11 @@ typedef enum {
     NGX_HTTP_OSINT_L1_MISS = 0,     /* the caller now holds the lock */
     NGX_HTTP_OSINT_L1_FRESH,
     NGX_HTTP_OSINT_L1_STALE,        /* the caller holds the lock */
-    NGX_HTTP_OSINT_L1_BUSY          /* another call is asking upstream */
+    NGX_HTTP_OSINT_L1_BUSY,         /* another call is asking upstream */
+    NGX_HTTP_OSINT_L1_REFRESH,      /* stale to serve within revalidate=:
+                                       the caller holds the lock, for a
+                                       background refresh */
+    NGX_HTTP_OSINT_L1_UPDATING      /* the same, another refreshes it */
 } ngx_http_osint_l1_e;
 
 typedef struct {
@@ -460,15 +480,16 @@ ngx_int_t ngx_http_osint_redis_key(ngx_http_osint_main_conf_t *omcf,
 /* L1 cache in the zone */
 ngx_http_osint_l1_e ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_msec_t lock,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status);
+    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status,
+    time_t *answered, time_t *expires);
 void ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target,
     ngx_http_osint_status_e status, ngx_str_t *value, ngx_msec_t fresh,
-    ngx_log_t *log);
+    time_t answered, ngx_log_t *log);
 void ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target);
 void ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
-    ngx_uint_t tier, ngx_uint_t result);
+    ngx_http_osint_provider_t *p, ngx_uint_t tier, ngx_uint_t result);
 void ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh);
 ngx_uint_t ngx_http_osint_l1_purge(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target);
@@ -503,6 +524,8 @@ ngx_int_t ngx_http_osint_add_header(ngx_http_request_t *r, char *name,
     ngx_http_osint_add_header(r, name, (u_char *) text, sizeof(text) - 1)
 ngx_int_t ngx_http_osint_private_headers(ngx_http_request_t *r);
 cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
+ngx_int_t ngx_http_osint_lookup_max_age(ngx_http_osint_lookup_t *lk);
+ngx_int_t ngx_http_osint_error_retryable(cJSON *error, const char *kind);
 
 
 /* the zone */
@@ -546,6 +569,11 @@ void ngx_http_osint_count_control(ngx_http_osint_main_conf_t *omcf,
 
 /* one provider call: admission, transfer, outcome, retries */
 void ngx_http_osint_call_begin(ngx_http_osint_call_t *call);
+void ngx_http_osint_call_refresh(ngx_http_osint_call_t *call);
+
+/* background refreshes of stale-while-revalidate, owned by the worker */
+void ngx_http_osint_refresh_start(ngx_http_osint_call_t *from);
+void ngx_http_osint_refresh_exit_process(ngx_cycle_t *cycle);
 void ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, const char *message);
 void ngx_http_osint_call_error(ngx_http_osint_call_t *call,

@@ -198,6 +198,18 @@ ngx_http_osint_batch_body(ngx_http_request_t *r)
         h->value.len = vv->len;
     }
 
+    /*
+     * the lines' freshness is not known when the header goes, and a
+     * batch is one client's: each line's providers carry their "age"
+     */
+
+    if (ngx_http_osint_add_text_header(r, "Cache-Control", "no-store")
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     r->headers_out.status = NGX_HTTP_OK;
     ngx_str_set(&r->headers_out.content_type, "application/x-ndjson");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
@@ -495,6 +507,7 @@ ngx_http_osint_batch_error(ngx_pool_t *pool, ngx_str_t *target,
     cJSON_AddStringToObject(error, "kind", kind);
     *ngx_cpymem(s, reason->data, reason->len) = '\0';
     cJSON_AddStringToObject(error, "message", (char *) s);
+    (void) ngx_http_osint_error_retryable(error, kind);
 
     return doc;
 }

@@ -60,12 +60,15 @@ ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh)
  * Looks the answer up.  On a miss, and on an entry only good as stale,
  * the caller gets the update lock for "lock" ms: other calls for the same
  * answer wait (NGX_HTTP_OSINT_L1_BUSY) instead of asking the provider too.
+ * An answer found comes with when the provider gave it and when its
+ * freshness ends (0 when stale), in seconds of ngx_time().
  */
 
 ngx_http_osint_l1_e
 ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_msec_t lock,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status)
+    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status,
+    time_t *answered, time_t *expires)
 {
     u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
     size_t                        len;
@@ -94,6 +97,27 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
         goto copy;
     }
 
+    /*
+     * stale-while-revalidate: an ok answer within revalidate= of its
+     * freshness is served at once; the first caller takes the lock for
+     * a background refresh of a whole osint_deadline, the others find it
+     * taken and only serve
+     */
+
+    if (cn && cn->status == NGX_HTTP_OSINT_OK && p->cache_revalidate
+        && (ngx_msec_int_t) (cn->fresh_until + p->cache_revalidate - now) > 0)
+    {
+        if ((ngx_msec_int_t) (cn->updating_until - now) > 0) {
+            rc = NGX_HTTP_OSINT_L1_UPDATING;
+
+        } else {
+            cn->updating_until = now + omcf->deadline;
+            rc = NGX_HTTP_OSINT_L1_REFRESH;
+        }
+
+        goto copy;
+    }
+
     if (cn && (ngx_msec_int_t) (cn->updating_until - now) > 0) {
         ngx_shmtx_unlock(&ctx->shpool->mutex);
         return NGX_HTTP_OSINT_L1_BUSY;
@@ -117,6 +141,7 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
         cn->status = 0;
         cn->value_len = 0;
         cn->fresh_until = now;
+        cn->answered = 0;
         cn->stale_until = now;
         ngx_memcpy(cn->data, key, len);
 
@@ -140,6 +165,9 @@ copy:
     ngx_queue_remove(&cn->lru);
     ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
 
+    *answered = cn->answered;
+    *expires = (rc == NGX_HTTP_OSINT_L1_FRESH)
+               ? ngx_time() + (time_t) ((cn->fresh_until - now) / 1000) : 0;
     *status = cn->status;
     value->len = cn->value_len;
     value->data = ngx_pnalloc(pool, cn->value_len + 1);
@@ -163,13 +191,14 @@ copy:
  * longer for stale-if-error (only ok answers are served stale), and ends
  * the update lock: waiters find it at once.  An answer too large for L1,
  * or one that would evict more than a few entries, is not kept.
+ * "answered" is when the provider gave it (ngx_time()), for its age.
  */
 
 void
 ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target,
     ngx_http_osint_status_e status, ngx_str_t *value, ngx_msec_t fresh,
-    ngx_log_t *log)
+    time_t answered, ngx_log_t *log)
 {
     u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
     size_t                        len;
@@ -211,8 +240,11 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
         cn->value_len = (uint32_t) value->len;
         cn->fresh_until = now + fresh;
         cn->stale_until = now + fresh
-                          + (status == NGX_HTTP_OSINT_OK ? p->cache_stale : 0);
+                          + (status == NGX_HTTP_OSINT_OK
+                             ? ngx_max(p->cache_stale, p->cache_revalidate)
+                             : 0);
         cn->updating_until = now;
+        cn->answered = answered;
         ngx_memcpy(cn->data, key, len);
         ngx_memcpy(cn->data + len, value->data, value->len);
 
@@ -484,13 +516,19 @@ ngx_http_osint_l1_rbtree_insert(ngx_rbtree_node_t *temp,
 }
 
 
+/* in total (the JSON status) and per provider (both formats) */
+
 void
-ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf, ngx_uint_t tier,
-    ngx_uint_t result)
+ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_uint_t tier, ngx_uint_t result)
 {
     ngx_http_osint_shm_t  *ctx;
 
     ctx = omcf->shm_zone->data;
 
     (void) ngx_atomic_fetch_add(&ctx->sh->counters.cache[tier][result], 1);
+
+    if (p->state) {
+        (void) ngx_atomic_fetch_add(&p->state->cache[tier][result], 1);
+    }
 }

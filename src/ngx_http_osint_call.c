@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_osint_call_header(ngx_http_osint_call_t *call,
 static ngx_http_osint_outcome_e ngx_http_osint_call_classify(
     ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_timer(ngx_event_t *ev);
+static ngx_connection_t *ngx_http_osint_call_client(
+    ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_admit(ngx_http_osint_call_t *call);
 static ngx_int_t ngx_http_osint_call_cache(ngx_http_osint_call_t *call);
 static ngx_int_t ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call,
@@ -41,6 +43,10 @@ static void ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
     ngx_http_osint_source_e tier);
 static void ngx_http_osint_call_settle(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_store(ngx_http_osint_call_t *call);
+static ngx_msec_t ngx_http_osint_call_ttl(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status);
+static time_t ngx_http_osint_call_answered(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status, time_t fresh_until, time_t answered);
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_local(ngx_http_osint_call_t *call,
     const char *message);
@@ -71,8 +77,12 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 
     if (call->timer.handler == NULL) {
         call->timer.handler = ngx_http_osint_call_timer;
-        call->timer.data = lk->request->connection;
-        call->timer.log = lk->request->connection->log;
+        call->timer.data = lk->connection;
+        call->timer.log = lk->log;
+
+        /* a refresh's timers do not keep an exiting worker */
+
+        call->timer.cancelable = (lk->request == NULL);
         call->started = ngx_http_osint_now_ms();
 
         if (ngx_http_osint_call_leaders.next == NULL) {
@@ -102,9 +112,9 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 static ngx_int_t
 ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 {
+    time_t                       answered, expires;
     ngx_str_t                    value, k;
     ngx_msec_int_t               left;
-    ngx_http_request_t          *r;
     ngx_http_osint_l1_e          rc;
     ngx_http_osint_lookup_t     *lk;
     ngx_http_osint_provider_t   *p;
@@ -112,9 +122,8 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
-    r = lk->request;
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     if (lk->bypass) {
         call->cache = NGX_HTTP_OSINT_SRC_BYPASS;
@@ -131,13 +140,16 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 
         rc = ngx_http_osint_l1_get(omcf, p, &lk->target,
                                    left > 0 ? (ngx_msec_t) left : 1,
-                                   lk->pool, &value, &status);
+                                   lk->pool, &value, &status,
+                                   &answered, &expires);
 
         switch (rc) {
 
         case NGX_HTTP_OSINT_L1_FRESH:
-            ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+            ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_HIT);
+            call->answered = answered;
+            call->expires = expires;
             ngx_http_osint_call_serve(call, status, &value,
                                       NGX_HTTP_OSINT_SRC_L1);
             return NGX_DONE;
@@ -149,14 +161,34 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
             ngx_http_osint_call_wait(call);
             return NGX_AGAIN;
 
+        case NGX_HTTP_OSINT_L1_REFRESH:
+
+            /*
+             * ours to refresh, in the background: the lock goes to the
+             * refresh that the lookup starts when this call ends
+             */
+
+            call->refresh = 1;
+
+            /* fall through */
+
+        case NGX_HTTP_OSINT_L1_UPDATING:
+            ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
+                                       NGX_HTTP_OSINT_CACHE_STALE);
+            call->answered = answered;
+            ngx_http_osint_call_serve(call, status, &value,
+                                      NGX_HTTP_OSINT_SRC_STALE);
+            return NGX_DONE;
+
         case NGX_HTTP_OSINT_L1_STALE:
             call->stale = value;
             call->stale_status = status;
+            call->stale_answered = answered;
 
             /* fall through */
 
         default: /* NGX_HTTP_OSINT_L1_MISS */
-            ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+            ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_MISS);
             ngx_http_osint_call_lead(call);
             break;
@@ -174,10 +206,10 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
     }
 
     call->redis = ngx_http_osint_redis_get(&k, ngx_http_osint_call_redis,
-                                           call, r->connection->log);
+                                           call, lk->log);
 
     if (call->redis == NULL) {
-        ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_REDIS,
+        ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_REDIS,
                                    NGX_HTTP_OSINT_CACHE_ERROR);
         return NGX_DECLINED;
     }
@@ -193,7 +225,7 @@ ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call, ngx_str_t *key)
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
-    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     return ngx_http_osint_redis_key(omcf, lk->pool, call->provider,
                                     &lk->target, key);
@@ -205,7 +237,7 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
 {
     ngx_http_osint_call_t *call = data;
 
-    time_t                       fresh_until;
+    time_t                       fresh_until, answered;
     ngx_str_t                    value;
     ngx_connection_t            *c;
     ngx_http_osint_lookup_t     *lk;
@@ -215,17 +247,23 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
 
     lk = call->lookup;
     p = call->provider;
-    c = lk->request->connection;
-    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    c = ngx_http_osint_call_client(call);
+    omcf = lk->omcf;
 
     call->redis = NULL;
 
     if (rc == NGX_OK) {
         rc = ngx_http_osint_cache_decode(p, text, len, lk->pool,
-                                         &value, &status, &fresh_until);
+                                         &value, &status, &fresh_until,
+                                         &answered);
+
+        if (rc == NGX_OK) {
+            answered = ngx_http_osint_call_answered(p, status, fresh_until,
+                                                    answered);
+        }
 
         if (rc != NGX_OK) {
-            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+            ngx_log_error(NGX_LOG_INFO, lk->log, 0,
                           "osint: provider \"%V\" redis value does not "
                           "decode, request %V", &p->name, &lk->request_id);
             rc = NGX_ERROR;
@@ -234,13 +272,14 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
             if (call->stale.len == 0 && status == NGX_HTTP_OSINT_OK) {
                 call->stale = value;
                 call->stale_status = status;
+                call->stale_answered = answered;
             }
 
             rc = NGX_DECLINED;
         }
     }
 
-    ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_REDIS,
+    ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_REDIS,
                                rc == NGX_OK ? NGX_HTTP_OSINT_CACHE_HIT
                                : rc == NGX_DECLINED ? NGX_HTTP_OSINT_CACHE_MISS
                                : NGX_HTTP_OSINT_CACHE_ERROR);
@@ -252,9 +291,12 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
         if (omcf->cache_l1) {
             ngx_http_osint_l1_put(omcf, p, &lk->target, status, &value,
                                   (ngx_msec_t) (fresh_until - ngx_time())
-                                  * 1000, c->log);
+                                  * 1000, answered, lk->log);
             ngx_http_osint_call_release(call);
         }
+
+        call->answered = answered;
+        call->expires = fresh_until;
 
         ngx_http_osint_call_serve(call, status, &value,
                                   NGX_HTTP_OSINT_SRC_REDIS);
@@ -263,7 +305,9 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
         ngx_http_osint_call_admit(call);
     }
 
-    ngx_http_run_posted_requests(c);
+    if (c) {
+        ngx_http_run_posted_requests(c);
+    }
 }
 
 
@@ -310,7 +354,7 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
 
     lk = call->lookup;
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     left = (ngx_msec_int_t) (lk->deadline_at - ngx_current_msec);
 
@@ -328,9 +372,10 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
     }
 
     ngx_http_osint_admit(omcf, p, (ngx_msec_t) left - 1, &a,
-                         lk->request->connection->log);
+                         lk->log);
 
     if (a.verdict == NGX_HTTP_OSINT_REJECT) {
+        call->retry_after = a.retry_after;
         ngx_http_osint_count_skip(p,
                                   a.err == NGX_HTTP_OSINT_ERR_BREAKER_OPEN
                                   ? NGX_HTTP_OSINT_SKIP_BREAKER_OPEN
@@ -372,7 +417,7 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
     call = (ngx_http_osint_call_t *)
                ((u_char *) ev - offsetof(ngx_http_osint_call_t, timer));
 
-    c = call->lookup->request->connection;
+    c = ngx_http_osint_call_client(call);
 
     if (call->admitted) {
         call->admitted = 0;
@@ -393,7 +438,18 @@ ngx_http_osint_call_timer(ngx_event_t *ev)
         ngx_http_osint_call_admit(call);
     }
 
-    ngx_http_run_posted_requests(c);
+    if (c) {
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+/* the client's connection, for its posted requests; NULL: a refresh */
+
+static ngx_connection_t *
+ngx_http_osint_call_client(ngx_http_osint_call_t *call)
+{
+    return call->lookup->request ? call->lookup->request->connection : NULL;
 }
 
 
@@ -415,8 +471,7 @@ ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     }
 
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(call->lookup->request,
-                                        ngx_http_osint_module);
+    omcf = call->lookup->omcf;
 
     /*
      * Its lookup's pool may go next: out of the waiters, not posted.  A
@@ -481,32 +536,41 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
     ngx_http_osint_main_conf_t  *omcf;
 
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(call->lookup->request,
-                                        ngx_http_osint_module);
+    omcf = call->lookup->omcf;
 
     if (call->attempts
         && (call->status == NGX_HTTP_OSINT_OK
-            || call->status == NGX_HTTP_OSINT_NOT_FOUND)
-        && p->cache_ttl)
+            || call->status == NGX_HTTP_OSINT_NOT_FOUND))
     {
-        ngx_http_osint_call_store(call);
+        /* the provider answered now: age 0, fresh for what is cached */
+
+        call->answered = ngx_time();
+        call->expires = call->answered
+                        + (time_t) (ngx_http_osint_call_ttl(p, call->status)
+                                    / 1000);
+
+        if (p->cache_ttl) {
+            ngx_http_osint_call_store(call);
+        }
 
     } else if (call->stale.len
                && (call->status == NGX_HTTP_OSINT_ERROR
                    || (call->status == NGX_HTTP_OSINT_SKIPPED
                        && call->err != NGX_HTTP_OSINT_ERR_DISABLED)))
     {
-        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, call->lookup->log, 0,
                       "osint: provider \"%V\" answered from stale cache "
                       "after %s, request %V", &p->name,
                       ngx_http_osint_err_kind(call->err),
                       &call->lookup->request_id);
 
-        ngx_http_osint_count_cache(omcf, NGX_HTTP_OSINT_TIER_L1,
+        ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
                                    NGX_HTTP_OSINT_CACHE_STALE);
 
         call->stale_reason = call->err;
         call->cache = NGX_HTTP_OSINT_SRC_STALE;
+        call->answered = call->stale_answered;
+        call->expires = 0;
         call->status = call->stale_status;
         call->err = NGX_HTTP_OSINT_ERR_NONE;
         call->data = cJSON_ParseWithLength((char *) call->stale.data,
@@ -532,44 +596,39 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
     size_t                       len;
     ngx_str_t                    value, key;
     ngx_msec_t                   ttl;
-    ngx_http_request_t          *r;
     ngx_http_osint_lookup_t     *lk;
     ngx_http_osint_provider_t   *p;
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
-    r = lk->request;
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     ngx_str_null(&value);
 
-    if (call->status == NGX_HTTP_OSINT_OK) {
-        if (ngx_http_osint_json_print(lk->pool, call->data, 0, &value)
-            != NGX_OK)
-        {
-            return;
-        }
-
-        ttl = p->cache_ttl;
-
-    } else {
-        ttl = p->cache_not_found;
-    }
+    ttl = ngx_http_osint_call_ttl(p, call->status);
 
     if (ttl == 0) {
         return;
     }
 
+    if (call->status == NGX_HTTP_OSINT_OK
+        && ngx_http_osint_json_print(lk->pool, call->data, 0, &value)
+           != NGX_OK)
+    {
+        return;
+    }
+
     if (omcf->cache_l1) {
         ngx_http_osint_l1_put(omcf, p, &lk->target, call->status, &value, ttl,
-                              r->connection->log);
+                              call->answered, lk->log);
         ngx_http_osint_call_release(call);
     }
 
     if (omcf->redis && ngx_http_osint_redis_up()) {
         enc = ngx_http_osint_cache_encode(p, call->status, &value,
-                                          ngx_time() + ttl / 1000, &len);
+                                          ngx_time() + ttl / 1000,
+                                          call->answered, &len);
 
         if (enc) {
             if (ngx_http_osint_call_redis_key(call, &key) == NGX_OK) {
@@ -580,7 +639,7 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
                  */
 
                 if (call->status == NGX_HTTP_OSINT_OK) {
-                    ttl += p->cache_stale;
+                    ttl += ngx_max(p->cache_stale, p->cache_revalidate);
                 }
 
                 ngx_http_osint_redis_set(&key, enc, len,
@@ -593,6 +652,43 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
 }
 
 
+/* how long an answer of this status is cached, ms; 0: not at all */
+
+static ngx_msec_t
+ngx_http_osint_call_ttl(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status)
+{
+    if (p->cache_ttl == 0) {
+        return 0;
+    }
+
+    return status == NGX_HTTP_OSINT_OK ? p->cache_ttl : p->cache_not_found;
+}
+
+
+/*
+ * When the provider gave a Redis value: its "at", or for a value written
+ * before "at" existed, its freshness's end less this provider's TTL,
+ * never in the future.
+ */
+
+static time_t
+ngx_http_osint_call_answered(ngx_http_osint_provider_t *p,
+    ngx_http_osint_status_e status, time_t fresh_until, time_t answered)
+{
+    time_t  now;
+
+    now = ngx_time();
+
+    if (answered == 0) {
+        answered = fresh_until
+                   - (time_t) (ngx_http_osint_call_ttl(p, status) / 1000);
+    }
+
+    return ngx_min(answered, now);
+}
+
+
 static void
 ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
 {
@@ -600,7 +696,6 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     size_t                       len;
     ngx_uint_t                   i;
     ngx_msec_t                   timeout;
-    ngx_http_request_t          *r;
     ngx_http_osint_tpl_t        *tpl;
     ngx_http_osint_fetch_t      *f;
     ngx_http_osint_lookup_t     *lk;
@@ -608,11 +703,10 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
-    r = lk->request;
     p = call->provider;
     f = &call->fetch;
 
-    omcf = ngx_http_get_module_main_conf(r, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     f->max_body = omcf->max_body;
     f->redirects = p->redirects;
@@ -628,7 +722,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     f->fresh_connect = call->fresh;
     f->done = ngx_http_osint_call_done;
     f->data = call;
-    f->log = r->connection->log;
+    f->log = lk->log;
 
     url = ngx_http_osint_tpl_expand(lk->pool, &p->url, &lk->target, lk->type,
                                     &p->api_key, &len);
@@ -692,7 +786,7 @@ failed:
 
     ngx_http_osint_fetch_cancel(f);
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_ERR, lk->log, 0,
                   "osint: provider \"%V\" call could not be started",
                   &p->name);
 
@@ -737,8 +831,7 @@ ngx_http_osint_call_local(ngx_http_osint_call_t *call, const char *message)
 {
     ngx_http_osint_main_conf_t  *omcf;
 
-    omcf = ngx_http_get_module_main_conf(call->lookup->request,
-                                        ngx_http_osint_module);
+    omcf = call->lookup->omcf;
 
     if (call->probe) {
         ngx_http_osint_release_probe(omcf, call->provider, call->probe);
@@ -766,7 +859,7 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
     call = f->data;
     lk = call->lookup;
     p = call->provider;
-    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+    omcf = lk->omcf;
 
     now = ngx_http_osint_now_ms();
     call->latency = now - call->started;
@@ -800,10 +893,16 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
         hold = (ngx_msec_t) f->retry_after * 1000;
     }
 
+    /* for the client: a 429's hold, or a 503's Retry-After */
+
+    call->retry_after = hold ? hold
+                        : f->retry_after > 0 && outcome != NGX_HTTP_OSINT_OUT_OK
+                          ? (ngx_msec_t) f->retry_after * 1000 : 0;
+
     ngx_http_osint_record(omcf, p, outcome, call->err, call->probe,
                           ngx_crc32_short(lk->target.data, lk->target.len),
                           now - call->attempt_started, hold,
-                          lk->request->connection->log, &lk->request_id);
+                          lk->log, &lk->request_id);
     call->probe = 0;
 
     if (f->said_wanted) {
@@ -844,7 +943,7 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
 
     call->fresh = (outcome == NGX_HTTP_OSINT_OUT_CONNECT);
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, lk->request->connection->log, 0,
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, lk->log, 0,
                    "osint: provider \"%V\" retry %ui in %M ms",
                    &p->name, call->attempts, delay);
 
@@ -961,14 +1060,14 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
     }
 
     if (bad) {
-        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, call->lookup->log, 0,
                       "osint: provider \"%V\": %ui bytes of ill-formed "
                       "UTF-8 in the answer replaced with U+FFFD",
                       &call->provider->name, bad);
     }
 
     if (ngx_http_osint_answer_redact(&body, &call->provider->api_key)) {
-        ngx_log_error(NGX_LOG_INFO, call->lookup->request->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, call->lookup->log, 0,
                       "osint: provider \"%V\": its API key in the answer "
                       "redacted", &call->provider->name);
     }
@@ -1043,11 +1142,8 @@ void
 ngx_http_osint_call_error(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, ngx_int_t http_status, const char *message)
 {
-    u_char              *last, text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
-    size_t               len;
-    ngx_http_request_t  *r;
-
-    r = call->lookup->request;
+    u_char  *last, text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
+    size_t   len;
 
     call->status = NGX_HTTP_OSINT_ERROR;
     call->err = err;
@@ -1067,10 +1163,31 @@ ngx_http_osint_call_error(ngx_http_osint_call_t *call,
     last = ngx_http_osint_log_escape(text, sizeof(text), call->message.data,
                                      call->message.len);
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, call->lookup->log, 0,
                   "osint: provider \"%V\" failed: %s: %*s, request %V",
                   &call->provider->name, ngx_http_osint_err_kind(err),
                   (size_t) (last - text), text, &call->lookup->request_id);
+}
+
+
+/*
+ * A background refresh (ngx_http_osint_refresh.c) holds the L1 update
+ * lock already, taken by the lookup that found the answer stale: no
+ * cache to read, the provider to ask, the answer stored as any other.
+ */
+
+void
+ngx_http_osint_call_refresh(ngx_http_osint_call_t *call)
+{
+    /*
+     * leads before it begins: a call refused at once settles unlocking;
+     * the lookup that started it has set the queues up
+     */
+
+    call->cache = NGX_HTTP_OSINT_SRC_MISS;
+
+    ngx_http_osint_call_lead(call);
+    ngx_http_osint_call_begin(call);
 }
 
 

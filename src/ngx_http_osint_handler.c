@@ -20,6 +20,7 @@
 static ngx_int_t ngx_http_osint_get(ngx_http_request_t *r);
 static void ngx_http_osint_get_done(ngx_http_osint_lookup_t *lk);
 static ngx_int_t ngx_http_osint_respond(ngx_http_osint_lookup_t *lk);
+static ngx_int_t ngx_http_osint_cache_control(ngx_http_osint_lookup_t *lk);
 static ngx_int_t ngx_http_osint_not_allowed(ngx_http_request_t *r);
 
 
@@ -141,7 +142,38 @@ ngx_http_osint_respond(ngx_http_osint_lookup_t *lk)
     h->value.data = (u_char *) lk->cache_status;
     h->value.len = ngx_strlen(lk->cache_status);
 
+    if (ngx_http_osint_cache_control(lk) != NGX_OK) {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_osint_send_json(r, status, doc);
+}
+
+
+/* Cache-Control: max-age=N, the answers' least freshness, or no-store */
+
+static ngx_int_t
+ngx_http_osint_cache_control(ngx_http_osint_lookup_t *lk)
+{
+    u_char     *p;
+    ngx_int_t   max_age;
+
+    max_age = ngx_http_osint_lookup_max_age(lk);
+
+    if (max_age < 0) {
+        return ngx_http_osint_add_text_header(lk->request, "Cache-Control",
+                                              "no-store");
+    }
+
+    p = ngx_pnalloc(lk->request->pool, sizeof("max-age=") + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_osint_add_header(lk->request, "Cache-Control", p,
+                                     ngx_sprintf(p, "max-age=%i", max_age)
+                                     - p);
 }
 
 

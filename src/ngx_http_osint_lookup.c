@@ -60,6 +60,9 @@ ngx_http_osint_lookup_create(ngx_http_request_t *r, ngx_pool_t *pool)
     }
 
     lk->request = r;
+    lk->omcf = omcf;
+    lk->log = r->connection->log;
+    lk->connection = r->connection;
     lk->pool = pool;
     lk->started = ngx_http_osint_now_ms();
 
@@ -581,6 +584,13 @@ ngx_http_osint_lookup_call_done(ngx_http_osint_call_t *call)
     ngx_http_osint_lookup_t  *lk;
 
     lk = call->lookup;
+
+    /* stale-while-revalidate: the answer served, the refresh goes out */
+
+    if (call->refresh) {
+        call->refresh = 0;
+        ngx_http_osint_refresh_start(call);
+    }
 
     if (--lk->pending == 0 && !lk->starting && !lk->finished) {
         ngx_http_osint_lookup_finish(lk);

@@ -85,7 +85,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("quota"), 1, 1, ngx_http_osint_sub_quota },
     { ngx_string("retries"), 1, 3, ngx_http_osint_sub_retries },
     { ngx_string("breaker"), 1, 7, ngx_http_osint_sub_breaker },
-    { ngx_string("cache_ttl"), 1, 3, ngx_http_osint_sub_cache_ttl },
+    { ngx_string("cache_ttl"), 1, 4, ngx_http_osint_sub_cache_ttl },
     { ngx_string("body"), 1, 1, ngx_http_osint_sub_body },
     { ngx_string("redirects"), 1, 1, ngx_http_osint_sub_redirects },
     { ngx_string("found"), 1, 2, ngx_http_osint_found_conf },
@@ -902,17 +902,20 @@ invalid:
 
 
 /*
- * "cache_ttl T [not_found=T] [stale=T]" or "cache_ttl off".  not_found
- * defaults to T; stale (served when the provider fails) to none.
+ * "cache_ttl T [not_found=T] [stale=T] [revalidate=T]" or "cache_ttl off".
+ * not_found defaults to T; stale (served when the provider fails) and
+ * revalidate (served while a background call refreshes) to none.
  */
 
 static char *
 ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_int_t   rc;
-    ngx_uint_t  i;
-    ngx_msec_t  t;
+    ngx_int_t    rc;
+    ngx_uint_t   i, j;
+    ngx_msec_t   t, *param[3];
+
+    static char  *names[] = { "not_found", "stale", "revalidate" };
 
     if (p->cache_ttl != NGX_CONF_UNSET_MSEC) {
         return "is duplicate";
@@ -933,31 +936,21 @@ ngx_http_osint_sub_cache_ttl(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 
     p->cache_ttl = t;
 
+    param[0] = &p->cache_not_found;
+    param[1] = &p->cache_stale;
+    param[2] = &p->cache_revalidate;
+
     for (i = 2; i <= n; i++) {
 
-        rc = ngx_http_osint_param_msec(&value[i], "not_found", 0,
-                                       &p->cache_not_found);
+        rc = NGX_DECLINED;
 
-        if (rc != NGX_DECLINED) {
-            if (rc != NGX_OK) {
-                goto invalid;
-            }
-
-            continue;
+        for (j = 0; rc == NGX_DECLINED && j < 3; j++) {
+            rc = ngx_http_osint_param_msec(&value[i], names[j], 0, param[j]);
         }
 
-        rc = ngx_http_osint_param_msec(&value[i], "stale", 0,
-                                       &p->cache_stale);
-
-        if (rc != NGX_DECLINED) {
-            if (rc != NGX_OK) {
-                goto invalid;
-            }
-
-            continue;
+        if (rc != NGX_OK) {
+            goto invalid;
         }
-
-        goto invalid;
     }
 
     return NGX_CONF_OK;

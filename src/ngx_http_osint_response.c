@@ -16,6 +16,8 @@
 
 
 static cJSON *ngx_http_osint_call_document(ngx_http_osint_call_t *call);
+static ngx_int_t ngx_http_osint_call_fields(ngx_http_osint_call_t *call,
+    cJSON *item, cJSON *error);
 static cJSON *ngx_http_osint_string(ngx_str_t *s);
 static cJSON *ngx_http_osint_ms(double ms);
 static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
@@ -164,6 +166,8 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
         call->data = NULL;
     }
 
+    error = NULL;
+
     if (call->status == NGX_HTTP_OSINT_ERROR
         || call->status == NGX_HTTP_OSINT_SKIPPED)
     {
@@ -183,6 +187,10 @@ ngx_http_osint_call_document(ngx_http_osint_call_t *call)
         }
     }
 
+    if (ngx_http_osint_call_fields(call, item, error) != NGX_OK) {
+        goto failed;
+    }
+
     return item;
 
 failed:
@@ -190,6 +198,113 @@ failed:
     cJSON_Delete(item);
 
     return NULL;
+}
+
+
+/*
+ * What a provider's result says of this request only, whatever tier it
+ * came from (a cached result is the same bytes for every client, these
+ * are not): "age" of an answer, seconds since its provider gave it; of an
+ * error, "retryable" and, when known, "retry_after" in whole seconds
+ * (rounded up: a client that waits that long is not refused for the
+ * same reason).
+ */
+
+static ngx_int_t
+ngx_http_osint_call_fields(ngx_http_osint_call_t *call, cJSON *item,
+    cJSON *error)
+{
+    time_t  age;
+
+    if (call->answered) {
+        age = ngx_time() - call->answered;
+
+        if (!cJSON_AddNumberToObject(item, "age",
+                                     (double) (age > 0 ? age : 0)))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (error == NULL) {
+        return NGX_OK;
+    }
+
+    if (!cJSON_AddBoolToObject(error, "retryable",
+                               ngx_http_osint_err_retryable(call->err,
+                                                            call->http_status)))
+    {
+        return NGX_ERROR;
+    }
+
+    if (call->retry_after
+        && ngx_http_osint_err_retryable(call->err, call->http_status)
+        && !cJSON_AddNumberToObject(error, "retry_after",
+                                    (double) ((call->retry_after + 999)
+                                              / 1000)))
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "retryable" of an error document of the request: only an edge limit is
+ * (the limiter's own 429 writes its document itself), bad input is not.
+ */
+
+ngx_int_t
+ngx_http_osint_error_retryable(cJSON *error, const char *kind)
+{
+    return cJSON_AddBoolToObject(error, "retryable",
+                                 ngx_strcmp(kind, "rate_limited") == 0)
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * The seconds a shared cache may keep the whole document: the least
+ * freshness left of its answers.  -1: not at all ("no-store"), when a
+ * provider failed, was refused (breaker, rate, deadline) or was served
+ * stale after failing: the next request may do better.  A provider
+ * skipped for want of its key (configuration, not chance) does not count.
+ */
+
+ngx_int_t
+ngx_http_osint_lookup_max_age(ngx_http_osint_lookup_t *lk)
+{
+    time_t                  now, left, min;
+    ngx_uint_t              i;
+    ngx_http_osint_call_t  *call;
+
+    now = ngx_time();
+    min = -1;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        call = &lk->calls[i];
+
+        if (ngx_http_osint_call_refused(call)) {
+            continue;   /* no key, a private target: not transient */
+        }
+
+        if ((call->status != NGX_HTTP_OSINT_OK
+             && call->status != NGX_HTTP_OSINT_NOT_FOUND)
+            || call->stale_reason != NGX_HTTP_OSINT_ERR_NONE)
+        {
+            return -1;
+        }
+
+        left = call->expires - now;
+        left = left > 0 ? left : 0;
+
+        if (min == -1 || left < min) {
+            min = left;
+        }
+    }
+
+    return min == -1 ? 0 : (ngx_int_t) min;
 }
 
 
@@ -336,7 +451,8 @@ ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
 
     if (error == NULL
         || !cJSON_AddStringToObject(error, "kind", kind)
-        || !cJSON_AddStringToObject(error, "message", (char *) message))
+        || !cJSON_AddStringToObject(error, "message", (char *) message)
+        || ngx_http_osint_error_retryable(error, kind) != NGX_OK)
     {
         cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -357,6 +357,7 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     a->verdict = NGX_HTTP_OSINT_ADMIT;
     a->wait = 0;
     a->probe = 0;
+    a->retry_after = 0;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -371,6 +372,7 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
         a->verdict = NGX_HTTP_OSINT_REJECT;
         a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
         a->reason = "the provider asked to wait (Retry-After)";
+        a->retry_after = ps->hold_until - now;
         goto done;
     }
 
@@ -384,6 +386,14 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
         if (a->verdict == NGX_HTTP_OSINT_REJECT) {
             a->err = NGX_HTTP_OSINT_ERR_BREAKER_OPEN;
             a->reason = "the circuit breaker is open";
+
+            /* open: its cooldown left; half-open: its probes decide */
+
+            if (ps->breaker.state == NGX_HTTP_OSINT_BREAKER_OPEN) {
+                a->retry_after = ps->breaker.opened_at + p->breaker.cooldown
+                                 - now;
+            }
+
             goto done;
         }
 
@@ -418,6 +428,9 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
         if (ps->quota_used >= p->quota.limit) {
             a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
             a->reason = "the quota of the period is spent";
+            a->retry_after = (ngx_msec_t)
+                             (ngx_http_osint_quota_reset(start, p->quota.unit)
+                              - ngx_time()) * 1000;
             goto reject;
         }
     }
@@ -429,6 +442,11 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
         if (wait == NGX_DECLINED) {
             a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
             a->reason = "no token left in the rate limit";
+
+            /* the bucket kept what it had: the time to one token */
+
+            a->retry_after = (ngx_msec_t) ((1.0 - ps->bucket.tokens)
+                                           / p->rate.per_ms) + 1;
             goto reject;
         }
 

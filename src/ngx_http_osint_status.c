@@ -19,7 +19,7 @@
 
 
 /* what one provider's Prometheus lines can take at most */
-#define NGX_HTTP_OSINT_PROM_PER_PROVIDER  6144
+#define NGX_HTTP_OSINT_PROM_PER_PROVIDER  8192
 #define NGX_HTTP_OSINT_PROM_FIXED         8192
 
 
@@ -42,6 +42,10 @@ static cJSON *ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 static double ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps,
     double q);
 static size_t ngx_http_osint_zone_used(ngx_http_osint_shm_t *ctx);
+static u_char *ngx_http_osint_cache_metrics(u_char *p, u_char *last,
+    ngx_http_osint_main_conf_t *omcf, ngx_http_osint_shm_t *ctx);
+static void ngx_http_osint_cache_json(cJSON *item,
+    ngx_http_osint_pstate_t *ps);
 static u_char *ngx_http_osint_prom_lookups(u_char *p, u_char *last,
     ngx_http_osint_shm_t *ctx);
 
@@ -441,16 +445,9 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     }
 
     ngx_http_osint_help(p, last, "osint_cache_requests_total", "counter",
-                        "Cache lookups, by tier and result.");
+                        "Cache lookups, by provider, tier and result.");
 
-    for (i = 0; ctx && i < NGX_HTTP_OSINT_TIERS; i++) {
-        for (j = 0; j < NGX_HTTP_OSINT_CACHE_RESULTS; j++) {
-            p = ngx_slprintf(p, last, "osint_cache_requests_total{tier=\"%s\","
-                             "result=\"%s\"} %uA\n", ngx_http_osint_tiers[i],
-                             ngx_http_osint_cache_results[j],
-                             ctx->sh->counters.cache[i][j]);
-        }
-    }
+    p = ngx_http_osint_cache_metrics(p, last, omcf, ctx);
 
     ngx_http_osint_help(p, last, "osint_redis_up", "gauge",
                         "1 when a worker is connected to the Redis L2 "
@@ -570,6 +567,62 @@ ngx_http_osint_prom_lookups(u_char *p, u_char *last,
                         "osint_lookup_duration_seconds_count %ui\n",
                         (double) c->lookup_latency_sum_us / 1000000.0,
                         cumulative);
+}
+
+
+/*
+ * Cache lookups per provider: providers x 2 tiers x 4 results series,
+ * bounded by the configuration (at most 64 providers), every one from
+ * the start; a provider's hit ratio is sum by (provider).
+ */
+
+static u_char *
+ngx_http_osint_cache_metrics(u_char *p, u_char *last,
+    ngx_http_osint_main_conf_t *omcf, ngx_http_osint_shm_t *ctx)
+{
+    ngx_uint_t                  i, j, k;
+    ngx_http_osint_pstate_t    *ps;
+    ngx_http_osint_provider_t  *prov;
+
+    prov = omcf->providers.elts;
+
+    for (k = 0; ctx && k < omcf->providers.nelts; k++) {
+        ps = prov[k].state;
+
+        for (i = 0; ps && i < NGX_HTTP_OSINT_TIERS; i++) {
+            for (j = 0; j < NGX_HTTP_OSINT_CACHE_RESULTS; j++) {
+                p = ngx_slprintf(p, last, "osint_cache_requests_total"
+                                 "{provider=\"%V\",tier=\"%s\","
+                                 "result=\"%s\"} %uA\n", &prov[k].name,
+                                 ngx_http_osint_tiers[i],
+                                 ngx_http_osint_cache_results[j],
+                                 ps->cache[i][j]);
+            }
+        }
+    }
+
+    return p;
+}
+
+
+/* providers.NAME.cache: {"l1":{"hit":N,...},"redis":{...}} */
+
+static void
+ngx_http_osint_cache_json(cJSON *item, ngx_http_osint_pstate_t *ps)
+{
+    cJSON       *obj, *row;
+    ngx_uint_t   i, j;
+
+    obj = cJSON_AddObjectToObject(item, "cache");
+
+    for (i = 0; obj && i < NGX_HTTP_OSINT_TIERS; i++) {
+        row = cJSON_AddObjectToObject(obj, ngx_http_osint_tiers[i]);
+
+        for (j = 0; row && j < NGX_HTTP_OSINT_CACHE_RESULTS; j++) {
+            cJSON_AddNumberToObject(row, ngx_http_osint_cache_results[j],
+                                    (double) ps->cache[i][j]);
+        }
+    }
 }
 
 
@@ -887,6 +940,8 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    ngx_http_osint_cache_json(item, ps);
 
     obj = cJSON_AddObjectToObject(item, "calls");
 

@@ -622,6 +622,7 @@ sub check_keys {
         is($st, 400, 'status 400');
         is($res->{headers}{'content-type'}, 'application/json', 'JSON');
         is_deeply($doc, { error => { kind => 'no_provider',
+                    retryable => JSON::PP::false(),
                     message => 'every provider for ipv4 targets is disabled' } },
                   'no_provider');
         is($fx->calls, 0, 'nothing called');

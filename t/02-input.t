@@ -214,7 +214,8 @@ sub check_error {
          'X-Request-ID');
 
     my $doc = OsintTest::decode_json_or_undef($res->{content});
-    is_deeply($doc, { error => { kind => $kind, message => $message } },
+    is_deeply($doc, { error => { kind => $kind, message => $message,
+                                 retryable => JSON::PP::false() } },
               "error document: $kind") or diag($res->{content});
 }
 

@@ -193,11 +193,11 @@ is_deeply(strip($doc), {
     summary => \%summary,
     providers => {
         echo => { status => 'ok', cache => 'miss', attempts => 1,
-                  data => $echo_data },
+                  age => 0, data => $echo_data },
         shodan => { status => 'ok', cache => 'miss', attempts => 1,
-                    data => $shodan_data },
+                    age => 0, data => $shodan_data },
         whole => { status => 'ok', cache => 'miss', attempts => 1,
-                   data => $ipinfo },
+                   age => 0, data => $ipinfo },
     },
 }, 'ipv4 document exactly') or diag explain $doc;
 
@@ -249,7 +249,7 @@ is($status, 200, 'not_found alone: 200');
 is_deeply(strip($doc), {
     target => 'example.com', type => 'domain', summary => {},
     providers => { notfound => { status => 'not_found', cache => 'miss',
-                                 attempts => 1 } },
+                                 attempts => 1, age => 0 } },
 }, 'not_found document exactly');
 
 ($status, $doc) = $t->get_json('/lookup?target=a%40example.com');
@@ -257,10 +257,12 @@ is($status, 502, '429 + 401: 502');
 is_deeply($doc->{providers}{limited}{error}, {
     kind => 'rate_limited', http_status => 429,
     message => 'the provider answered 429 Too Many Requests',
+    retryable => JSON::PP::true(), retry_after => 2,
 }, '429 is rate_limited');
 is_deeply($doc->{providers}{denied}{error}, {
     kind => 'auth', http_status => 401,
     message => 'the provider refused the credentials',
+    retryable => JSON::PP::false(),
 }, '401 is auth');
 
 # partial: one ok, one failed -> 200

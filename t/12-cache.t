@@ -158,9 +158,9 @@ is($kinds{l1}, 49, '49 served by it through l1');
 # counters
 
 my $metrics = $t->get('/status')->{content};
-like($metrics, qr/^osint_cache_requests_total\{tier="l1",result="hit"\} [1-9]/m,
+like($metrics, qr/^osint_cache_requests_total\{provider="echo",tier="l1",result="hit"\} [1-9]/m,
      'l1 hits counted');
-like($metrics, qr/^osint_cache_requests_total\{tier="l1",result="stale"\} 1$/m,
+like($metrics, qr/^osint_cache_requests_total\{provider="echo",tier="l1",result="stale"\} 1$/m,
      'one stale answer counted');
 
 ###############################################################################

@@ -321,7 +321,7 @@ sub hammer {
     my $r = key_get('/hdr', 'h1');
     is($r->{status}, 429, 'reject: 429');
     is($r->{headers}{'content-type'}, $JSONCT, 'reject: application/json');
-    is($r->{content}, '{"error":{"kind":"rate_limited","retry_after":60}}',
+    is($r->{content}, '{"error":{"kind":"rate_limited","retryable":true,"retry_after":60}}',
        'reject: the body, exact');
     is($r->{headers}{'retry-after'}, '60', 'reject: Retry-After: 60');
     is($r->{headers}{'ratelimit-policy'}, '"hdr";q=3;w=60',
@@ -343,7 +343,7 @@ sub hammer {
     $r = key_get('/persec', 'p1');
     is($r->{status}, 429, 'headers: 2r/s, third at once: 429');
     is($r->{headers}{'retry-after'}, '1', 'reject: Retry-After: 1 (r/s)');
-    is($r->{content}, '{"error":{"kind":"rate_limited","retry_after":1}}',
+    is($r->{content}, '{"error":{"kind":"rate_limited","retryable":true,"retry_after":1}}',
        'reject: retry_after 1 (r/s)');
 
     # a rejected POST with a body: the body is read away, keep-alive works
@@ -513,7 +513,7 @@ sub hammer {
        'proxy: RateLimit on the proxied answer');
     is($r[1]{headers}{'ratelimit-policy'}, '"proxy";q=3;w=60',
        'proxy: RateLimit-Policy on the proxied answer');
-    is($r[4]{content}, '{"error":{"kind":"rate_limited","retry_after":60}}',
+    is($r[4]{content}, '{"error":{"kind":"rate_limited","retryable":true,"retry_after":60}}',
        'proxy: the rejection body');
 }
 
@@ -528,7 +528,7 @@ sub hammer {
     $r = key_get('/custom', 'C');
     is($r->{status}, 503, 'osint_limit_status 503');
     is($r->{headers}{'retry-after'}, '60', 'headers off: Retry-After stays');
-    is($r->{content}, '{"error":{"kind":"rate_limited","retry_after":60}}',
+    is($r->{content}, '{"error":{"kind":"rate_limited","retryable":true,"retry_after":60}}',
        'osint_limit_status 503: the same body');
 
     my $req = "GET /close HTTP/1.1\r\nHost: x\r\nX-Key: Z\r\n"
@@ -553,7 +553,7 @@ sub hammer {
     is(key_get('/redir', 'R')->{status}, 429,
        'internal redirect: the third is rejected');
     is(key_get('/redir', 'R')->{content},
-       '{"error":{"kind":"rate_limited","retry_after":60}}',
+       '{"error":{"kind":"rate_limited","retryable":true,"retry_after":60}}',
        'internal redirect: the rejection body');
 
     # a key made by `set` in the location: decided in the preaccess phase,

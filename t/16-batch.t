@@ -57,11 +57,12 @@ ok(!grep({ !defined } @$l), 'every line is JSON');
 
 # bad targets need no provider: their lines come first
 is_deeply($l->[0], { target => 'not a target', error => {
-    kind => 'invalid_target',
+    kind => 'invalid_target', retryable => JSON::PP::false(),
     message => 'target contains whitespace or control characters' } },
     'a bad target: its own line');
 is_deeply($l->[1], { target => undef, error => {
-    kind => 'invalid_target', message => 'a target must be a string' } },
+    kind => 'invalid_target', message => 'a target must be a string',
+    retryable => JSON::PP::false() } },
     'a non-string target: its own line');
 
 my %ok = map { $_->{target} => $_ } grep { $_->{providers} } @$l;
@@ -141,6 +142,7 @@ for my $case (
     my $d = OsintTest::decode_json_or_undef($r->{content});
     is($r->{status}, 400, "bad body '" . substr($body, 0, 20) . "': 400");
     is_deeply($d, { error => { kind => 'invalid_parameter',
+                               retryable => JSON::PP::false(),
                                message => $msg } }, '... and why');
 }
 
@@ -149,7 +151,7 @@ my $r = $t->request('POST', '/lookup',
                     body => qq'{"targets":["not a target"]} \r\n');
 is($r->{status}, 200, 'whitespace after the body: 200');
 is_deeply(lines($r->{content}), [ { target => 'not a target', error => {
-    kind => 'invalid_target',
+    kind => 'invalid_target', retryable => JSON::PP::false(),
     message => 'target contains whitespace or control characters' } } ],
     '... and its line');
 

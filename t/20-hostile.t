@@ -138,7 +138,8 @@ sub error_doc {
         is($res->{status}, $status, "status $status");
         is($res->{headers}{'content-type'}, 'application/json', 'JSON');
         is_deeply(OsintTest::decode_json_or_undef($res->{content}),
-                  { error => { kind => $kind, message => $message } },
+                  { error => { kind => $kind, message => $message,
+                               retryable => JSON::PP::false() } },
                   "$kind: $message") or diag($res->{content});
     };
 }

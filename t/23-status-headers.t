@@ -169,6 +169,7 @@ for my $c ([ 'literal <script> and 0xff', "<script>alert(1)</script>\xff" ],
 
     my $doc = OsintTest::decode_json_or_undef($body);
     is_deeply($doc, { error => { kind => 'invalid_parameter',
+                                 retryable => JSON::PP::false(),
                                  message => 'unknown "format"; known are '
                                             . 'prometheus, json and html' } },
               "format $name: the error, without the value")
@@ -196,11 +197,12 @@ for my $c ([ GET => '/healthz', 200 ],
     headers_are($res, \%PRIVATE, "$method $uri");
 }
 
-# a lookup's own answer keeps its caching to the client's proxies
+# a lookup's own answer says how long its answers stay fresh (t/70-age.t)
 {
     my $res = $t->get('/lookup?target=192.0.2.1');
     is($res->{status}, 200, 'lookup: 200');
-    is($res->{headers}{'cache-control'}, undef, 'lookup: no Cache-Control');
+    like($res->{headers}{'cache-control'} // '', qr/^(?:max-age=\d+|no-store)$/,
+         'lookup: Cache-Control max-age=N or no-store');
 }
 
 ###############################################################################

@@ -179,6 +179,7 @@ for my $case (
     subtest "dot segments refused: $name" => sub {
         is($res->{status}, 400, 'status 400') or diag($res->{content});
         is_deeply($doc, { error => { kind => 'invalid_target',
+                                     retryable => JSON::PP::false(),
                                      message => $DOTS } }, 'the reason');
         is_deeply(front_uris(), [], 'no call');
     };
@@ -205,6 +206,7 @@ for my $target ('http://[1.2.3.4]/', 'http://[::g]/', 'http://[::1/',
 {
     my ($res, $doc) = lookup($target, 'front');
     is_deeply($doc, { error => { kind => 'invalid_target',
+                                 retryable => JSON::PP::false(),
                                  message => $NOT_ANY } }, "refused: $target")
         or diag($res->{content});
 }

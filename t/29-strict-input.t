@@ -224,6 +224,7 @@ for my $c ("\x01", "\x0b", "\x0c", "\x1f") {
     is($res->{status}, 400, "$name: 400");
     is_deeply(OsintTest::decode_json_or_undef($res->{content}),
               { error => { kind => 'invalid_parameter',
+                           retryable => JSON::PP::false(),
                            message => 'the batch body is not valid JSON' } },
               "$name: the exact error");
 }

@@ -63,7 +63,7 @@ is($doc->{providers}{virustotal_ip}{status}, 'skipped',
    'a keyed provider without its key: skipped');
 ok($t->wait_until(sub {
        $t->get('/status')->{content}
-           =~ /^osint_cache_requests_total\{tier="redis",result="miss"\} [1-9]/m
+           =~ /^osint_cache_requests_total\{provider="[^"]+",tier="redis",result="miss"\} [1-9]/m
    }, 5), 'the Redis tier asked');
 
 # 2. the edge-limited API location: burst 20 at 10r/s, then 429

@@ -224,6 +224,7 @@ for my $case (
     subtest "phone refused: $name" => sub {
         is($status, 400, 'status 400');
         is_deeply($doc, { error => { kind => 'invalid_target',
+                                     retryable => JSON::PP::false(),
                                      message => $reason } }, 'the reason');
         is($fx->calls, 0, 'no provider call');
     };

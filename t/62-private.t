@@ -211,9 +211,17 @@ $fx->reset;
     is($fx->calls, 1, 'batch: one call, for 1.1.1.1');
 }
 
+# a private skip is no failure: the document stays cacheable downstream
+{
+    my $res = $t->get('/lookup?target=10.77.0.1');
+    like($res->{headers}{'cache-control'} // '', qr/^max-age=\d+$/,
+         'Cache-Control: the private skip of pub does not make it no-store');
+}
+
 # counted
 my $status = $t->get('/status')->{content};
-my $n = @PRIVATE + 3;           # + 10.9.8.7, 192.168.7.7, the batch's
+my $n = @PRIVATE + 4;           # + 10.9.8.7, 192.168.7.7, the batch's,
+                                # 10.77.0.1
 like($status,
      qr/^osint_provider_skipped_total\{provider="pub",reason="private_target"\} $n$/m,
      "osint_provider_skipped_total counts the $n skips");

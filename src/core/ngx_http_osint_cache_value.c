@@ -70,20 +70,24 @@ ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p)
 /*
  * The value Redis holds: readable JSON, self-describing and checked on
  * the way back:
- *   {"v":1,"fp":"1a2b3c4d","status":"ok","fresh_until":1700000000,"data":{..}}
+ *   {"v":1,"fp":"1a2b3c4d","status":"ok","fresh_until":1700000000,
+ *    "at":1699999000,"data":{..}}
+ * "at" is when the provider answered (the answer's age); a value written
+ * before it existed has none and is still read (version 1 either way:
+ * older readers ignore the member).
  */
 
 u_char *
 ngx_http_osint_cache_encode(ngx_http_osint_provider_t *p,
     ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
-    size_t *len)
+    time_t answered, size_t *len)
 {
     u_char  *text, *last;
     size_t   size;
 
     size = sizeof("{\"v\":,\"fp\":\"\",\"status\":\"not_found\","
-                  "\"fresh_until\":,\"data\":}") + NGX_INT_T_LEN * 2 + 8
-           + (value->len ? value->len : 4);
+                  "\"fresh_until\":,\"at\":,\"data\":}")
+           + NGX_INT_T_LEN * 3 + 8 + (value->len ? value->len : 4);
 
     text = ngx_alloc(size, ngx_cycle->log);
     if (text == NULL) {
@@ -91,10 +95,10 @@ ngx_http_osint_cache_encode(ngx_http_osint_provider_t *p,
     }
 
     last = ngx_snprintf(text, size, "{\"v\":%d,\"fp\":\"%08xD\",\"status\":"
-                        "\"%s\",\"fresh_until\":%T,\"data\":",
+                        "\"%s\",\"fresh_until\":%T,\"at\":%T,\"data\":",
                         NGX_HTTP_OSINT_CACHE_VERSION, p->fingerprint,
                         status == NGX_HTTP_OSINT_OK ? "ok" : "not_found",
-                        fresh_until);
+                        fresh_until, answered);
 
     if (value->len) {
         last = ngx_cpymem(last, value->data, value->len);
@@ -110,12 +114,15 @@ ngx_http_osint_cache_encode(ngx_http_osint_provider_t *p,
 }
 
 
-/* NGX_OK, or NGX_DECLINED for anything not written by this provider */
+/*
+ * NGX_OK, or NGX_DECLINED for anything not written by this provider.
+ * *answered is 0 when the value does not say (written before "at").
+ */
 
 ngx_int_t
 ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
     size_t len, ngx_pool_t *pool, ngx_str_t *value,
-    ngx_http_osint_status_e *status, time_t *fresh_until)
+    ngx_http_osint_status_e *status, time_t *fresh_until, time_t *answered)
 {
     char      fp[9];
     cJSON    *root, *v, *data;
@@ -150,6 +157,14 @@ ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
     }
 
     *fresh_until = (time_t) v->valuedouble;
+
+    /* the same bounds; a bad one is the same as none */
+
+    v = cJSON_GetObjectItemCaseSensitive(root, "at");
+
+    *answered = (cJSON_IsNumber(v) && v->valuedouble >= 0
+                 && v->valuedouble <= (double) NGX_MAX_INT32_VALUE * 1024)
+                ? (time_t) v->valuedouble : 0;
 
     v = cJSON_GetObjectItemCaseSensitive(root, "status");
     data = cJSON_GetObjectItemCaseSensitive(root, "data");

@@ -313,6 +313,21 @@ typedef enum {
     NGX_HTTP_OSINT_SKIP_REASONS
 } ngx_http_osint_skip_e;
 
+/* osint_cache_requests_total: tiers and results */
+typedef enum {
+    NGX_HTTP_OSINT_TIER_L1 = 0,
+    NGX_HTTP_OSINT_TIER_REDIS,
+    NGX_HTTP_OSINT_TIERS            /* the count */
+} ngx_http_osint_tier_e;
+
+typedef enum {
+    NGX_HTTP_OSINT_CACHE_HIT = 0,
+    NGX_HTTP_OSINT_CACHE_MISS,
+    NGX_HTTP_OSINT_CACHE_STALE,
+    NGX_HTTP_OSINT_CACHE_ERROR,
+    NGX_HTTP_OSINT_CACHE_RESULTS    /* the count */
+} ngx_http_osint_cache_result_e;
+
 /* osint_provider_latency_seconds: upper bounds in ms, then +Inf */
 #define NGX_HTTP_OSINT_LATENCY_BUCKETS  11
 
@@ -360,6 +375,9 @@ typedef struct {
     /* osint_control: kept across reloads, lost with the zone */
     time_t                      forced_open;    /* since; 0: not forced */
     ngx_uint_t                  off;            /* enabled=off */
+    /* osint_cache_requests_total{provider=...} */
+    ngx_atomic_t                cache[NGX_HTTP_OSINT_TIERS]
+                                     [NGX_HTTP_OSINT_CACHE_RESULTS];
 } ngx_http_osint_pstate_t;
 
 
@@ -394,6 +412,7 @@ typedef struct {
     ngx_msec_t                  cache_ttl;      /* 0: not cached */
     ngx_msec_t                  cache_not_found;
     ngx_msec_t                  cache_stale;
+    ngx_msec_t                  cache_revalidate;   /* 0: none */
     uint32_t                    fingerprint;    /* of url, format, fields */
 
     unsigned                    disabled:1;
@@ -569,10 +588,10 @@ ngx_int_t ngx_http_osint_batch_body_parse(ngx_pool_t *pool, u_char *data,
 uint32_t ngx_http_osint_fingerprint(ngx_http_osint_provider_t *p);
 u_char *ngx_http_osint_cache_encode(ngx_http_osint_provider_t *p,
     ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
-    size_t *len);
+    time_t answered, size_t *len);
 ngx_int_t ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p,
     u_char *text, size_t len, ngx_pool_t *pool, ngx_str_t *value,
-    ngx_http_osint_status_e *status, time_t *fresh_until);
+    ngx_http_osint_status_e *status, time_t *fresh_until, time_t *answered);
 
 /*
  * summary merge: of each provider's data, at most its first MEMBERS
@@ -638,21 +657,6 @@ typedef enum {
     NGX_HTTP_OSINT_CONTROL_ACTIONS  /* the count */
 } ngx_http_osint_control_e;
 
-/* osint_cache_requests_total: tiers and results */
-typedef enum {
-    NGX_HTTP_OSINT_TIER_L1 = 0,
-    NGX_HTTP_OSINT_TIER_REDIS,
-    NGX_HTTP_OSINT_TIERS            /* the count */
-} ngx_http_osint_tier_e;
-
-typedef enum {
-    NGX_HTTP_OSINT_CACHE_HIT = 0,
-    NGX_HTTP_OSINT_CACHE_MISS,
-    NGX_HTTP_OSINT_CACHE_STALE,
-    NGX_HTTP_OSINT_CACHE_ERROR,
-    NGX_HTTP_OSINT_CACHE_RESULTS    /* the count */
-} ngx_http_osint_cache_result_e;
-
 /*
  * providers.NAME.cache: where a call's answer came from.  NONE: the
  * caches not asked yet (a call's first pass), written as a miss.
@@ -685,6 +689,8 @@ extern const char  *ngx_http_osint_control_actions[];  /* CONTROL_ACTIONS */
 
 const char *ngx_http_osint_status_name(ngx_http_osint_status_e status);
 const char *ngx_http_osint_err_kind(ngx_http_osint_err_e err);
+ngx_uint_t ngx_http_osint_err_retryable(ngx_http_osint_err_e err,
+    ngx_int_t http_status);
 
 
 

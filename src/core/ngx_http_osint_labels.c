@@ -156,3 +156,33 @@ ngx_http_osint_err_kind(ngx_http_osint_err_e err)
 {
     return ngx_http_osint_kinds[err];
 }
+
+
+/*
+ * error.retryable: whether the same lookup may do better later.  Chance
+ * (a timeout, a refused connection, a 5xx, 408, a limit, a breaker, the
+ * deadline, the worker's own shortage) is; the provider's considered
+ * answer (401/403, another 4xx, an answer we cannot read, too large, a
+ * redirect refused) or the configuration (no key) is not.
+ */
+
+ngx_uint_t
+ngx_http_osint_err_retryable(ngx_http_osint_err_e err, ngx_int_t http_status)
+{
+    switch (err) {
+
+    case NGX_HTTP_OSINT_ERR_TIMEOUT:
+    case NGX_HTTP_OSINT_ERR_CONNECT:
+    case NGX_HTTP_OSINT_ERR_RATE_LIMITED:
+    case NGX_HTTP_OSINT_ERR_BREAKER_OPEN:
+    case NGX_HTTP_OSINT_ERR_DEADLINE:
+    case NGX_HTTP_OSINT_ERR_INTERNAL:
+        return 1;
+
+    case NGX_HTTP_OSINT_ERR_HTTP_STATUS:
+        return http_status >= 500 || http_status == 408;
+
+    default:
+        return 0;
+    }
+}

@@ -468,13 +468,15 @@ ngx_http_osint_limit_reject(ngx_http_request_t *r, ngx_uint_t status,
 
     b = ngx_create_temp_buf(r->pool,
                             sizeof("{\"error\":{\"kind\":\"rate_limited\","
-                                   "\"retry_after\":}}") + NGX_TIME_T_LEN);
+                                   "\"retryable\":true,\"retry_after\":}}")
+                            + NGX_TIME_T_LEN);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     b->last = ngx_sprintf(b->last, "{\"error\":{\"kind\":\"rate_limited\","
-                                   "\"retry_after\":%T}}", retry_after);
+                                   "\"retryable\":true,\"retry_after\":%T}}",
+                          retry_after);
     b->last_buf = 1;
     b->last_in_chain = 1;
 

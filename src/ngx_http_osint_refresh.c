@@ -1,0 +1,216 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * Background refreshes of stale-while-revalidate (cache_ttl ...
+ * revalidate=): a lookup that finds an answer past its freshness, and
+ * takes the L1 update lock for it (ngx_http_osint_l1_get), serves it at
+ * once and leaves the provider call to a refresh.  A refresh has no
+ * client: it owns its memory (a pool of its own, freed when its call
+ * ends), its deadline (osint_deadline, from its start) and its place in
+ * this worker's list, which exit_process empties.  Its call is a call as
+ * any other (admission, retries, the store in both tiers, the lock
+ * released); its timers are cancelable, so an exiting worker (reload,
+ * quit) does not wait for it: exit_process cancels it.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+#define NGX_HTTP_OSINT_REFRESH_POOL  4096
+
+
+typedef struct {
+    ngx_queue_t                 queue;      /* in this worker's refreshes */
+    ngx_pool_t                 *pool;       /* holds all of it */
+    ngx_http_osint_lookup_t     lookup;
+    ngx_http_osint_call_t       call;
+} ngx_http_osint_refresh_t;
+
+
+static void ngx_http_osint_refresh_done(ngx_http_osint_call_t *call);
+static void ngx_http_osint_refresh_deadline(ngx_event_t *ev);
+static void ngx_http_osint_refresh_free(ngx_http_osint_refresh_t *rf);
+
+
+/* this worker's refreshes in flight */
+static ngx_queue_t       ngx_http_osint_refreshes;
+
+/* what a refresh's events carry as data: nginx's debug log reads its fd */
+static ngx_connection_t  ngx_http_osint_refresh_conn;
+
+
+/*
+ * "from" holds the lock for its answer (L1_REFRESH): the refresh takes it
+ * over.  When none can start (no memory), the lock is released, so that
+ * the next lookup tries again.
+ */
+
+void
+ngx_http_osint_refresh_start(ngx_http_osint_call_t *from)
+{
+    ngx_pool_t                  *pool;
+    ngx_http_osint_lookup_t     *lk, *src;
+    ngx_http_osint_refresh_t    *rf;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    src = from->lookup;
+    omcf = src->omcf;
+
+    pool = ngx_create_pool(NGX_HTTP_OSINT_REFRESH_POOL, ngx_cycle->log);
+    if (pool == NULL) {
+        goto failed;
+    }
+
+    rf = ngx_pcalloc(pool, sizeof(ngx_http_osint_refresh_t));
+    if (rf == NULL) {
+        ngx_destroy_pool(pool);
+        goto failed;
+    }
+
+    rf->pool = pool;
+    lk = &rf->lookup;
+
+    lk->target.data = ngx_pstrdup(pool, &src->target);
+    lk->request_id.data = ngx_pstrdup(pool, &src->request_id);
+
+    if (lk->target.data == NULL
+        || (src->request_id.len && lk->request_id.data == NULL))
+    {
+        ngx_destroy_pool(pool);
+        goto failed;
+    }
+
+    lk->target.len = src->target.len;
+    lk->request_id.len = src->request_id.len;
+    lk->type = src->type;
+    lk->omcf = omcf;
+    lk->log = ngx_cycle->log;
+    lk->pool = pool;
+
+    ngx_http_osint_refresh_conn.fd = (ngx_socket_t) -1;
+    lk->connection = &ngx_http_osint_refresh_conn;
+
+    lk->calls = &rf->call;
+    lk->ncalls = 1;
+    lk->pending = 1;
+    lk->started = ngx_http_osint_now_ms();
+
+    rf->call.lookup = lk;
+    rf->call.provider = from->provider;
+    rf->call.done = ngx_http_osint_refresh_done;
+
+    lk->deadline.handler = ngx_http_osint_refresh_deadline;
+    lk->deadline.data = lk->connection;
+    lk->deadline.log = lk->log;
+    lk->deadline.cancelable = 1;
+    lk->deadline_at = ngx_current_msec + omcf->deadline;
+
+    ngx_add_timer(&lk->deadline, omcf->deadline);
+
+    if (ngx_http_osint_refreshes.next == NULL) {
+        ngx_queue_init(&ngx_http_osint_refreshes);
+    }
+
+    ngx_queue_insert_tail(&ngx_http_osint_refreshes, &rf->queue);
+
+    ngx_log_error(NGX_LOG_INFO, lk->log, 0,
+                  "osint: provider \"%V\" answer stale, refreshed in the "
+                  "background, request %V", &from->provider->name,
+                  &lk->request_id);
+
+    /* it may end at once (a breaker, a bucket): rf is gone then */
+
+    ngx_http_osint_call_refresh(&rf->call);
+
+    return;
+
+failed:
+
+    ngx_http_osint_l1_unlock(omcf, from->provider, &src->target);
+}
+
+
+/* call->done: stored (both tiers) or not, the lock is released */
+
+static void
+ngx_http_osint_refresh_done(ngx_http_osint_call_t *call)
+{
+    ngx_http_osint_refresh_t  *rf;
+
+    rf = (ngx_http_osint_refresh_t *)
+             ((u_char *) call - offsetof(ngx_http_osint_refresh_t, call));
+
+    ngx_log_error(NGX_LOG_INFO, rf->lookup.log, 0,
+                  "osint: provider \"%V\" background refresh: %s%s%s, "
+                  "request %V", &call->provider->name,
+                  ngx_http_osint_status_name(call->status),
+                  call->err ? " " : "",
+                  call->err ? ngx_http_osint_err_kind(call->err) : "",
+                  &rf->lookup.request_id);
+
+    ngx_http_osint_refresh_free(rf);
+}
+
+
+static void
+ngx_http_osint_refresh_deadline(ngx_event_t *ev)
+{
+    ngx_http_osint_refresh_t  *rf;
+
+    rf = (ngx_http_osint_refresh_t *)
+             ((u_char *) ev - offsetof(ngx_http_osint_refresh_t,
+                                       lookup.deadline));
+
+    ngx_http_osint_call_abort(&rf->call, NGX_HTTP_OSINT_ERR_DEADLINE,
+                              "osint_deadline reached");
+
+    ngx_http_osint_refresh_free(rf);
+}
+
+
+/* the worker exits (reload, quit): each refresh stops, its lock released */
+
+void
+ngx_http_osint_refresh_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_queue_t               *q;
+    ngx_http_osint_refresh_t  *rf;
+
+    if (ngx_http_osint_refreshes.next == NULL) {
+        return;
+    }
+
+    while (!ngx_queue_empty(&ngx_http_osint_refreshes)) {
+        q = ngx_queue_head(&ngx_http_osint_refreshes);
+        rf = ngx_queue_data(q, ngx_http_osint_refresh_t, queue);
+
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "osint: provider \"%V\" background refresh "
+                      "cancelled, worker exiting", &rf->call.provider->name);
+
+        ngx_http_osint_call_abort(&rf->call, NGX_HTTP_OSINT_ERR_NONE, NULL);
+        ngx_http_osint_refresh_free(rf);
+    }
+}
+
+
+static void
+ngx_http_osint_refresh_free(ngx_http_osint_refresh_t *rf)
+{
+    if (rf->lookup.deadline.timer_set) {
+        ngx_del_timer(&rf->lookup.deadline);
+    }
+
+    if (rf->call.data) {
+        cJSON_Delete(rf->call.data);
+    }
+
+    ngx_queue_remove(&rf->queue);
+    ngx_destroy_pool(rf->pool);
+}
