@@ -263,6 +263,35 @@ my @lines = grep { /osint_budget "fb" falls back to its local share/ }
 is(scalar @lines, 1, 'logged once') or diag join "\n", @lines;
 
 ###############################################################################
+# the status page, rendered by chromium: each window of a provider, each
+# budget with its windows and the fallback flag
+
+SKIP: {
+    my $chromium = $ENV{OSINT_CHROMIUM} || '/usr/bin/chromium';
+    skip "$chromium missing", 4 unless -x $chromium;
+    my $dir = $t->testdir;
+    my $pid = OsintTest::_spawn(
+        ["$FindBin::Bin/lib/browser.sh", '-t', 60, '-l', "$dir/chromium.log",
+         '--virtual-time-budget=5000', '--window-size=1200,800',
+         '--dump-dom', $t->url('/status?format=html')],
+        stdout => "$dir/dom.html");
+    if (!defined OsintTest::_wait_pid($pid, 90)) {
+        kill 'KILL', $pid;
+        OsintTest::_wait_pid($pid, 5);
+    }
+    my $dom = OsintTest::_read_file("$dir/dom.html") // '';
+    my ($mw) = $dom =~ m{(<tr[^>]*data-provider="mw".*?</tr>)}s;
+    like($mw // '', qr{>0 / 3 <span class="m">per hour</span><br>47 / 50 <span class="m">per day</span><br>997 / 1000 },
+         'page: mw shows each window left');
+    like($mw // '', qr{(?:\d\d-\d\d \d\d:\d\dZ.*){3}},
+         'page: and each reset');
+    like($dom, qr{<b>budget win</b><span>0 / 2 <span class="m">per hour},
+         'page: a card for budget win');
+    like($dom, qr{<b>budget fb</b><span>[^<]*tokens [^<]*<span[^>]*>per hour</span> <span class="bad" data-fallback="1">},
+         'page: budget fb on its local share');
+}
+
+###############################################################################
 # nginx -t refusals
 
 sub refused {
