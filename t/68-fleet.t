@@ -19,7 +19,7 @@ use warnings;
 
 use Test::More;
 use HTTP::Tiny;
-use POSIX qw(WNOHANG floor);
+use POSIX qw(floor);
 use Time::HiRes qw(sleep time);
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -142,22 +142,15 @@ sub flood {
             $kids{$pid} = 1;
         }
     }
-    my $deadline = time + $secs + 10;
-    while (%kids && time < $deadline) {
-        for my $pid (keys %kids) {
-            delete $kids{$pid} if waitpid($pid, WNOHANG) == $pid;
-        }
-        sleep 0.05;
-    }
-    for my $pid (keys %kids) { kill 'KILL', $pid; waitpid($pid, 0); }
+    OsintTest::reap_children(\%kids, $secs + 10);
     my $elapsed = time - $t0;
 
     my %total;
-    for my $c (1 .. $n) {
-        for (split /\n/, OsintTest::_read_file("$dir/$c") // '') {
-            my ($k, $v) = split /\t/;
-            $total{$k} += $v if defined $v;
-        }
+    for my $line (map { split /\n/, OsintTest::_read_file("$dir/$_") // '' }
+                  1 .. $n)
+    {
+        my ($k, $v) = split /\t/, $line;
+        $total{$k} += $v if defined $v;
     }
     return (\%total, $elapsed);
 }
