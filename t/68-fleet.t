@@ -259,6 +259,44 @@ $e = lookup($nodes[2], 'held');
 is($e && $e->{status}, 'ok', 'and node 2');
 
 ###############################################################################
+# Redis stuck (a 500 ms script): a lookup waits at most osint_redis's
+# timeout for its budget, then goes on from the node's share
+
+{
+    my $mark = $nodes[1]->log_mark;
+    STDOUT->flush;
+    STDERR->flush;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        eval {
+            $redis->cmd('EVAL', "local s = redis.call('TIME') "
+                . "local e = s[1] * 1000000 + s[2] + 500000 "
+                . "while true do local n = redis.call('TIME') "
+                . "if n[1] * 1000000 + n[2] >= e then break end end "
+                . "return 1", 0);
+        };
+        POSIX::_exit(0);
+    }
+    sleep 0.05;
+    my $t0 = time;
+    my $e = lookup($nodes[1], 'fbp');
+    my $ms = (time - $t0) * 1000;
+    is($e && $e->{status}, 'ok', 'Redis stuck: the lookup is answered');
+    cmp_ok($ms, '<', 200 + 250,
+           sprintf('Redis stuck: within the timeout (%.0f ms)', $ms));
+    waitpid($pid, 0);
+    cmp_ok(metric($nodes[1], 'osint_budget_redis_fallback_total{budget="fb"}'),
+           '>', 0, 'Redis stuck: counted as a fallback');
+
+    # back in sync (the connection may have been dropped as hung)
+    ok($nodes[1]->wait_until(sub {
+        lookup($nodes[1], 'fbp');
+        metric($nodes[1], 'osint_budget_redis_fallback{budget="fb"}') eq '0';
+    }, 12, 0.2), 'Redis answers again: in sync again');
+}
+
+###############################################################################
 # Redis killed: each node's local share (fb: 3r/s burst=3, nodes=3)
 
 my @mark = map { $_->log_mark } @nodes;
