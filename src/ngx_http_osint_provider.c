@@ -655,7 +655,10 @@ ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     p->own.rate.wait = 0;
 
     for (i = 2; i <= n; i++) {
-        if (value[i].len > 5 && ngx_strncmp(value[i].data, "rate=", 5) == 0) {
+        if ((value[i].len > 5 && ngx_strncmp(value[i].data, "rate=", 5) == 0)
+            || (value[i].len > 6
+                && ngx_strncmp(value[i].data, "quota=", 6) == 0))
+        {
             goto invalid;
         }
 

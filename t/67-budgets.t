@@ -342,6 +342,11 @@ my @REFUSED = (
      'budget x; budget x;', '"budget" of osint_provider "p" is duplicate'],
     ['bad nodes', 'osint_budget x quota=1/h nodes=0;', '',
      'invalid parameter "nodes=0"'],
+    ['quota= on a rate line', '', 'rate 1r/s quota=5/h;',
+     'invalid parameter "quota=5/h" in "rate" of osint_provider "p"'],
+    ['burst= on a quota line', '', 'quota 5/h burst=2;',
+     'invalid quota "burst=2" in osint_provider "p": expected N/h, N/d or '
+     . 'N/mo'],
 );
 
 refused(@$_) for @REFUSED;
