@@ -43,7 +43,8 @@ static ngx_int_t ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
     ngx_http_osint_shm_t *octx);
 static void ngx_http_osint_carry_state(ngx_http_osint_shm_t *octx,
     ngx_http_osint_pstate_t *from, ngx_http_osint_pstate_t *to);
-static ngx_int_t ngx_http_osint_init_budgets(ngx_http_osint_shm_t *ctx);
+static ngx_int_t ngx_http_osint_init_budgets(ngx_http_osint_shm_t *ctx,
+    ngx_http_osint_shm_t *octx);
 static ngx_uint_t ngx_http_osint_latency_bucket(double ms);
 static ngx_int_t ngx_http_osint_admit_budgets(ngx_http_osint_provider_t *p,
     ngx_msec_t max_wait, ngx_http_osint_grant_t *g,
@@ -274,7 +275,7 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
         p[i].own.state = &ps->own;
     }
 
-    if (ngx_http_osint_init_budgets(ctx) != NGX_OK) {
+    if (ngx_http_osint_init_budgets(ctx, octx) != NGX_OK) {
         ngx_shmtx_unlock(&ctx->shpool->mutex);
         return NGX_ERROR;
     }
@@ -304,16 +305,18 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
 
 /*
  * Gives every osint_budget its state in the zone, by name, so a reload
- * keeps its bucket and windows; under the zone's lock.  Nodes are never
- * freed (old workers may still use them).
+ * keeps its bucket and windows, and a resized zone gets them from the
+ * running one ("octx"); under the zone's lock.  Nodes are never freed
+ * (old workers may still use them).
  */
 
 static ngx_int_t
-ngx_http_osint_init_budgets(ngx_http_osint_shm_t *ctx)
+ngx_http_osint_init_budgets(ngx_http_osint_shm_t *ctx,
+    ngx_http_osint_shm_t *octx)
 {
     ngx_uint_t                i;
     ngx_http_osint_budget_t  *b;
-    ngx_http_osint_bnode_t   *bn;
+    ngx_http_osint_bnode_t   *bn, *old;
 
     if (ctx->sh->budgets.next == NULL) {
         ngx_queue_init(&ctx->sh->budgets);
@@ -330,6 +333,20 @@ ngx_http_osint_init_budgets(ngx_http_osint_shm_t *ctx)
                                          "osint_budget");
             if (bn == NULL) {
                 return NGX_ERROR;
+            }
+
+            /* a resized zone: the running one's bucket and windows */
+
+            if (octx && octx->sh != ctx->sh && octx->sh->budgets.next) {
+                ngx_shmtx_lock(&octx->shpool->mutex);
+
+                old = ngx_http_osint_zone_named(&octx->sh->budgets,
+                                                &b[i].name);
+                if (old) {
+                    bn->state = old->state;
+                }
+
+                ngx_shmtx_unlock(&octx->shpool->mutex);
             }
         }
 

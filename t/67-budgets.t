@@ -244,6 +244,19 @@ ok(exists $v->{'osint_budget_tokens{budget="key"}'}
    'metric: tokens of "key"');
 
 ###############################################################################
+# a reload that resizes the zone: nginx makes a new one, and the budgets'
+# buckets and windows come over from the running one
+
+(my $resized = $CONF) =~ s/osint_zone 4m;/osint_zone 5m;/;
+$t->write_conf($resized);
+$t->reload(wait_old => 1);
+is(outcome('wa'), $QUOTA, 'resized zone: win\'s hour is still spent');
+is(outcome('two'), $NO_TOKEN, 'resized zone: key still has no token');
+$S = status();
+%w = map { $_->{period} => $_ } @{$S->{budgets}{win}{windows}};
+is($w{d}{remaining}, 8, 'resized zone: win has 8 left today, as before');
+
+###############################################################################
 # sync=redis, Redis down: the node decides on its share (quota 4/h, nodes=2:
 # 2 an hour), counts it, flags it, logs it once
 
