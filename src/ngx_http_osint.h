@@ -189,6 +189,7 @@ struct ngx_http_osint_call_s {
     ngx_uint_t                  ask;        /* budgets asked of Redis */
     ngx_uint_t                  want;       /* ... tokens asked */
     unsigned                    admitted:1; /* the timer ends a token wait */
+    unsigned                    evaled:1;   /* the budget script sent whole */
     ngx_uint_t                  probe;      /* the breaker trial it probes,
                                                0: not a probe */
     unsigned                    locked:1;   /* holds the L1 update lock */
@@ -544,8 +545,9 @@ u_char *ngx_http_osint_budget_prometheus(u_char *p, u_char *last,
     const char *label);
 ngx_http_osint_redis_req_t *ngx_http_osint_budget_ask(
     ngx_http_osint_provider_t *p, ngx_uint_t ask, ngx_uint_t want,
-    ngx_http_osint_redis_reply_pt handler, void *data, ngx_pool_t *pool,
-    ngx_log_t *log);
+    ngx_uint_t eval, ngx_http_osint_redis_reply_pt handler, void *data,
+    ngx_pool_t *pool, ngx_log_t *log);
+ngx_uint_t ngx_http_osint_budget_noscript(ngx_int_t rc, void *reply);
 void ngx_http_osint_budget_answer(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_int_t rc, void *reply,
     ngx_http_osint_grant_t *g, ngx_log_t *log);

@@ -12,6 +12,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_sha1.h>
 
 #include <hiredis/hiredis.h>
 
@@ -23,6 +24,7 @@
 #define NGX_HTTP_OSINT_SYNC_EACH  (1 + 2 * NGX_HTTP_OSINT_WINDOWS)
 
 
+static void ngx_http_osint_budget_digest(void);
 static void ngx_http_osint_budget_hold_done(void *data, ngx_int_t rc,
     void *reply);
 static ngx_int_t ngx_http_osint_budget_reply(redisReply *rr, ngx_uint_t n,
@@ -138,15 +140,22 @@ static const char  ngx_http_osint_budget_script[] =
     "return out\n";
 
 
+/* the script's SHA1 in hex, for EVALSHA: Redis caches it by that */
+
+static u_char  ngx_http_osint_budget_sha[41];
+
+
 /*
- * Sends the script for the budgets "ask" of the provider: the request,
- * or NULL (Redis down: nothing will be called).
+ * Sends the script for the budgets "ask" of the provider: by its SHA1
+ * (EVALSHA: 40 bytes instead of the script), or whole (EVAL) when "eval"
+ * (Redis answered NOSCRIPT: a restart, SCRIPT FLUSH; EVAL caches it
+ * again).  The request, or NULL (Redis down: nothing will be called).
  */
 
 ngx_http_osint_redis_req_t *
 ngx_http_osint_budget_ask(ngx_http_osint_provider_t *p, ngx_uint_t ask,
-    ngx_uint_t want, ngx_http_osint_redis_reply_pt handler, void *data,
-    ngx_pool_t *pool, ngx_log_t *log)
+    ngx_uint_t want, ngx_uint_t eval, ngx_http_osint_redis_reply_pt handler,
+    void *data, ngx_pool_t *pool, ngx_log_t *log)
 {
     u_char                      *s;
     size_t                       argvlen[4 + 2 + 2 * 5];
@@ -166,10 +175,22 @@ ngx_http_osint_budget_ask(ngx_http_osint_provider_t *p, ngx_uint_t ask,
         return NULL;
     }
 
-    argv[0] = "EVAL";
-    argvlen[0] = 4;
-    argv[1] = ngx_http_osint_budget_script;
-    argvlen[1] = sizeof(ngx_http_osint_budget_script) - 1;
+    if (ngx_http_osint_budget_sha[0] == '\0') {
+        ngx_http_osint_budget_digest();
+    }
+
+    if (eval) {
+        argv[0] = "EVAL";
+        argvlen[0] = 4;
+        argv[1] = ngx_http_osint_budget_script;
+        argvlen[1] = sizeof(ngx_http_osint_budget_script) - 1;
+
+    } else {
+        argv[0] = "EVALSHA";
+        argvlen[0] = 7;
+        argv[1] = (const char *) ngx_http_osint_budget_sha;
+        argvlen[1] = 40;
+    }
 
     argv[3] = (const char *) s;
     s = ngx_sprintf(s, "%Vhold:%V", &omcf->redis->prefix, &p->name);
@@ -218,6 +239,33 @@ ngx_http_osint_budget_ask(ngx_http_osint_provider_t *p, ngx_uint_t ask,
 
     return ngx_http_osint_redis_command((int) argc, argv, argvlen, handler,
                                         data, log);
+}
+
+
+static void
+ngx_http_osint_budget_digest(void)
+{
+    u_char      hash[20];
+    ngx_sha1_t  sha1;
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, ngx_http_osint_budget_script,
+                    sizeof(ngx_http_osint_budget_script) - 1);
+    ngx_sha1_final(hash, &sha1);
+
+    *ngx_hex_dump(ngx_http_osint_budget_sha, hash, 20) = '\0';
+}
+
+
+/* Redis does not hold the script (yet, or any more): send it whole */
+
+ngx_uint_t
+ngx_http_osint_budget_noscript(ngx_int_t rc, void *reply)
+{
+    redisReply  *rr = reply;
+
+    return rc == NGX_OK && rr && rr->type == REDIS_REPLY_ERROR
+           && rr->len >= 8 && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0;
 }
 
 

@@ -426,9 +426,10 @@ ngx_http_osint_call_ask(ngx_http_osint_call_t *call,
     call->probe = a->probe;
     call->ask = a->ask;
     call->want = a->want;
+    call->evaled = 0;
 
     call->redis = ngx_http_osint_budget_ask(call->provider, a->ask, a->want,
-                                            ngx_http_osint_call_granted,
+                                            0, ngx_http_osint_call_granted,
                                             call, lk->pool,
                                             lk->request->connection->log);
 
@@ -447,6 +448,18 @@ ngx_http_osint_call_granted(void *data, ngx_int_t rc, void *reply)
 
     c = call->lookup->request->connection;
     call->redis = NULL;
+
+    if (!call->evaled && ngx_http_osint_budget_noscript(rc, reply)) {
+        call->evaled = 1;
+        call->redis = ngx_http_osint_budget_ask(call->provider, call->ask,
+                                                call->want, 1,
+                                                ngx_http_osint_call_granted,
+                                                call, call->lookup->pool,
+                                                c->log);
+        if (call->redis) {
+            return;
+        }
+    }
 
     ngx_http_osint_call_grant(call, rc, reply);
 

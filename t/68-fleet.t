@@ -214,6 +214,15 @@ for my $i (0 .. $#nodes) {
        "node $i: no fallback while Redis is up");
 }
 
+# the script goes by its SHA1: whole only to the first asks (NOSCRIPT)
+my %cs;
+for (split /\r?\n/, $redis->cmd('INFO', 'commandstats') // '') {
+    $cs{$1} = $2 if /^cmdstat_(\w+):calls=(\d+)/;
+}
+cmp_ok($cs{evalsha} // 0, '>', 1000, "EVALSHA: $cs{evalsha} calls");
+cmp_ok($cs{eval} // 0, '<=', 20,
+       'EVAL: ' . ($cs{eval} // 0) . ' calls (Redis did not hold it yet)');
+
 my @h = @{$redis->cmd('HMGET', 'osint:provider-budget:fx', 'tokens', 'u1')
           // []};
 ok(defined $h[0], 'the bucket is in Redis: osint:provider-budget:fx');
