@@ -88,6 +88,13 @@ static ngx_command_t  ngx_http_osint_commands[] = {
       offsetof(ngx_http_osint_main_conf_t, deadline),
       &ngx_http_osint_positive_p },
 
+    { ngx_string("osint_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_osint_budget_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("osint_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_osint_redis_directive,
@@ -244,6 +251,9 @@ ngx_http_osint_create_main_conf(ngx_conf_t *cf)
         != NGX_OK
         || ngx_array_init(&omcf->locations, cf->pool, 4,
                           sizeof(ngx_http_osint_set_t))
+           != NGX_OK
+        || ngx_array_init(&omcf->budgets, cf->pool, 4,
+                          sizeof(ngx_http_osint_budget_t))
            != NGX_OK)
     {
         return NULL;
@@ -283,6 +293,10 @@ ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_init_msec_value(p[i].cache_ttl, omcf->cache_ttl);
         ngx_conf_init_msec_value(p[i].cache_not_found, p[i].cache_ttl);
         p[i].fingerprint = ngx_http_osint_fingerprint(&p[i]);
+    }
+
+    if (ngx_http_osint_budgets_init(cf, omcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     ngx_conf_init_size_value(omcf->max_body, 1024 * 1024);

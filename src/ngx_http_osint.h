@@ -28,11 +28,32 @@ typedef struct {
     ngx_http_osint_admit_e      verdict;
     ngx_http_osint_err_e        err;            /* when rejected */
     const char                 *reason;         /* when rejected */
-    ngx_msec_t                  wait;           /* for a reserved token */
+    ngx_msec_t                  wait;           /* for a reserved token;
+                                                   rejected: ask again then */
     ngx_uint_t                  probe;          /* ADMIT_PROBE: its trial */
     ngx_msec_t                  retry_after;    /* rejected: when it may
                                                    admit; 0: unknown */
+    ngx_uint_t                  ask;            /* ADMIT_ASK: the budgets */
+    ngx_uint_t                  want;           /* ... and tokens to ask */
+    ngx_http_osint_budget_t    *fell_back;      /* to log: it falls back */
 } ngx_http_osint_admission_t;
+
+
+/* Redis's answer for the sync=redis budgets of a call */
+
+typedef struct {
+    ngx_uint_t                  asked;          /* the budgets asked */
+    ngx_uint_t                  want;           /* tokens asked */
+    ngx_int_t                   got;            /* -1: no answer */
+    ngx_uint_t                  why;            /* got 0: a NGX_HTTP_OSINT_
+                                                   GRANT_* */
+    ngx_msec_t                  wait;           /* got 0, rate: next token */
+    ngx_msec_t                  hold;           /* another node's 429 */
+} ngx_http_osint_grant_t;
+
+#define NGX_HTTP_OSINT_GRANT_HELD   1
+#define NGX_HTTP_OSINT_GRANT_RATE   2
+#define NGX_HTTP_OSINT_GRANT_QUOTA  3
 
 
 /* osint_redis: where the L2 cache is and how to speak to it */
@@ -59,6 +80,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 providers; /* of ngx_http_osint_provider_t */
+    ngx_array_t                 budgets;   /* of ngx_http_osint_budget_t */
 
     ngx_shm_zone_t             *shm_zone;
     ssize_t                     shm_size;
@@ -201,7 +223,10 @@ struct ngx_http_osint_call_s {
                                                hold an L1 update lock, or
                                                that wait for one */
 
+    ngx_uint_t                  ask;        /* budgets asked of Redis */
+    ngx_uint_t                  want;       /* ... tokens asked */
     unsigned                    admitted:1; /* the timer ends a token wait */
+    unsigned                    evaled:1;   /* the budget script sent whole */
     ngx_uint_t                  probe;      /* the breaker trial it probes,
                                                0: not a probe */
     unsigned                    locked:1;   /* holds the L1 update lock */
@@ -281,6 +306,15 @@ typedef struct {
 } ngx_http_osint_ctx_t;
 
 
+/* what a provider's and a budget's state in the zone start with */
+
+typedef struct {
+    ngx_queue_t                 queue;
+    u_char                      name[NGX_HTTP_OSINT_NAME_MAX];
+    size_t                      name_len;
+} ngx_http_osint_named_t;
+
+
 /* the osint zone: header of the shared memory */
 
 typedef struct {
@@ -350,6 +384,7 @@ typedef enum {
 typedef struct {
     ngx_uint_t                  signature;
     ngx_queue_t                 providers;  /* of ngx_http_osint_pstate_t */
+    ngx_queue_t                 budgets;    /* osint_budget states */
     ngx_http_osint_counters_t   counters;
 
     ngx_rbtree_t                cache;
@@ -471,6 +506,25 @@ ngx_http_osint_redis_req_t *ngx_http_osint_redis_command(int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_osint_redis_reply_pt handler, void *data, ngx_log_t *log);
 ngx_msec_t ngx_http_osint_redis_timeout(void);
+
+/*
+ * Lua shared by the scripts of sync=redis (the limiter's, the budgets'):
+ * "now" in ms on Redis's clock; then a bucket refilled from its hash "s"
+ * (HMGET tokens, ts) at "rate" per ms up to "burst", into "tokens".
+ */
+#define NGX_HTTP_OSINT_LUA_NOW                                                \
+    "if redis.replicate_commands then redis.replicate_commands() end\n"      \
+    "local t = redis.call('TIME')\n"                                         \
+    "local now = tonumber(t[1]) * 1000"                                       \
+    " + math.floor(tonumber(t[2]) / 1000)\n"
+
+#define NGX_HTTP_OSINT_LUA_REFILL                                             \
+    "local tokens = tonumber(s[1])\n"                                        \
+    "local ts = tonumber(s[2])\n"                                            \
+    "if tokens == nil or ts == nil then tokens = burst; ts = now end\n"      \
+    "local d = now - ts\n"                                                   \
+    "if d < 0 then d = 0 end\n"                                              \
+    "tokens = math.min(burst, tokens + d * rate)\n"
 void ngx_http_osint_redis_set(ngx_str_t *key, u_char *value, size_t len,
     time_t ttl);
 ngx_int_t ngx_http_osint_redis_key(ngx_http_osint_main_conf_t *omcf,
@@ -506,8 +560,7 @@ char *ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_osint_health_handler(ngx_http_request_t *r);
 char *ngx_http_osint_health_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-void ngx_http_osint_quota_json(cJSON *item, ngx_http_osint_provider_t *p,
-    ngx_http_osint_pstate_t *ps);
+void ngx_http_osint_quota_json(cJSON *item, ngx_http_osint_provider_t *p);
 
 /* osint_control: the operators' API (src/ngx_http_osint_control.c) */
 ngx_int_t ngx_http_osint_control_handler(ngx_http_request_t *r);
@@ -530,6 +583,9 @@ ngx_int_t ngx_http_osint_error_retryable(cJSON *error, const char *kind);
 
 /* the zone */
 char *ngx_http_osint_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void *ngx_http_osint_zone_named(ngx_queue_t *list, ngx_str_t *name);
+void *ngx_http_osint_zone_add(ngx_http_osint_shm_t *ctx, ngx_queue_t *list,
+    ngx_str_t *name, size_t size, const char *what);
 void ngx_http_osint_count_duration(ngx_http_osint_main_conf_t *omcf,
     double ms);
 void ngx_http_osint_count_lookup(ngx_http_osint_main_conf_t *omcf,
@@ -565,6 +621,49 @@ void ngx_http_osint_pstate_copy(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_http_osint_pstate_t *copy);
 void ngx_http_osint_count_control(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_control_e action);
+
+
+/* budgets (src/ngx_http_osint_budget.c, _budget_sync.c) */
+#define NGX_HTTP_OSINT_BUDGET_PROM_TOKENS     0
+#define NGX_HTTP_OSINT_BUDGET_PROM_REMAINING  1
+#define NGX_HTTP_OSINT_BUDGET_PROM_RESET      2
+#define NGX_HTTP_OSINT_BUDGET_PROM_FALLBACK   3
+#define NGX_HTTP_OSINT_BUDGET_PROM_FALLBACKS  4
+
+char *ngx_http_osint_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_osint_budget_conf(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+ngx_int_t ngx_http_osint_budget_param(ngx_str_t *v,
+    ngx_http_osint_budget_t *b);
+ngx_int_t ngx_http_osint_budgets_init(ngx_conf_t *cf,
+    ngx_http_osint_main_conf_t *omcf);
+ngx_uint_t ngx_http_osint_budgets_of(ngx_http_osint_provider_t *p,
+    ngx_http_osint_budget_t **b);
+ngx_int_t ngx_http_osint_budgets_take(ngx_http_osint_provider_t *p,
+    ngx_msec_t max_wait, ngx_http_osint_grant_t *g,
+    ngx_http_osint_admission_t *a);
+void ngx_http_osint_admit_grant(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_msec_t max_wait,
+    ngx_http_osint_grant_t *g, ngx_http_osint_admission_t *a, ngx_log_t *log);
+cJSON *ngx_http_osint_budget_json(ngx_http_osint_budget_t *b);
+double ngx_http_osint_budget_tokens(ngx_http_osint_budget_t *b);
+ngx_uint_t ngx_http_osint_budget_left(ngx_http_osint_budget_t *b,
+    ngx_uint_t i, time_t sec);
+u_char *ngx_http_osint_budget_prometheus(u_char *p, u_char *last,
+    ngx_http_osint_budget_t *b, ngx_uint_t what, const char *prefix,
+    const char *label);
+ngx_http_osint_redis_req_t *ngx_http_osint_budget_ask(
+    ngx_http_osint_provider_t *p, ngx_uint_t ask, ngx_uint_t want,
+    ngx_uint_t eval, ngx_http_osint_redis_reply_pt handler, void *data,
+    ngx_pool_t *pool, ngx_log_t *log);
+ngx_uint_t ngx_http_osint_budget_noscript(ngx_int_t rc, void *reply);
+void ngx_http_osint_budget_answer(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_int_t rc, void *reply,
+    ngx_http_osint_grant_t *g, ngx_log_t *log);
+void ngx_http_osint_budget_hold(ngx_http_osint_provider_t *p,
+    ngx_msec_t hold);
+void ngx_http_osint_budget_log(ngx_http_osint_admission_t *a, ngx_log_t *log);
 
 
 /* one provider call: admission, transfer, outcome, retries */

@@ -33,6 +33,14 @@ static void ngx_http_osint_call_timer(ngx_event_t *ev);
 static ngx_connection_t *ngx_http_osint_call_client(
     ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_admit(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_admitted(ngx_http_osint_call_t *call,
+    ngx_http_osint_admission_t *a);
+static void ngx_http_osint_call_ask(ngx_http_osint_call_t *call,
+    ngx_http_osint_admission_t *a);
+static void ngx_http_osint_call_granted(void *data, ngx_int_t rc,
+    void *reply);
+static void ngx_http_osint_call_grant(ngx_http_osint_call_t *call,
+    ngx_int_t rc, void *reply);
 static ngx_int_t ngx_http_osint_call_cache(ngx_http_osint_call_t *call);
 static ngx_int_t ngx_http_osint_call_redis_key(ngx_http_osint_call_t *call,
     ngx_str_t *key);
@@ -374,18 +382,45 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
     ngx_http_osint_admit(omcf, p, (ngx_msec_t) left - 1, &a,
                          lk->log);
 
-    if (a.verdict == NGX_HTTP_OSINT_REJECT) {
-        call->retry_after = a.retry_after;
+    ngx_http_osint_call_admitted(call, &a);
+}
+
+
+/* what the admission said: go, wait for a token, ask Redis, or not */
+
+static void
+ngx_http_osint_call_admitted(ngx_http_osint_call_t *call,
+    ngx_http_osint_admission_t *a)
+{
+    ngx_http_osint_provider_t  *p;
+
+    p = call->provider;
+
+    if (a->verdict == NGX_HTTP_OSINT_ADMIT_ASK) {
+        ngx_http_osint_call_ask(call, a);
+        return;
+    }
+
+    if (a->verdict == NGX_HTTP_OSINT_REJECT && a->wait) {
+        /* Redis's bucket has a token within the wait allowed: ask then */
+        call->admitted = 0;
+        ngx_add_timer(&call->timer, a->wait);
+        return;
+    }
+
+    if (a->verdict == NGX_HTTP_OSINT_REJECT) {
+        call->retry_after = a->retry_after;
+
         ngx_http_osint_count_skip(p,
-                                  a.err == NGX_HTTP_OSINT_ERR_BREAKER_OPEN
+                                  a->err == NGX_HTTP_OSINT_ERR_BREAKER_OPEN
                                   ? NGX_HTTP_OSINT_SKIP_BREAKER_OPEN
                                   : NGX_HTTP_OSINT_SKIP_RATE_LIMITED);
 
         if (call->attempts == 0) {
             call->status = NGX_HTTP_OSINT_SKIPPED;
-            call->err = a.err;
-            call->message.data = (u_char *) a.reason;
-            call->message.len = ngx_strlen(a.reason);
+            call->err = a->err;
+            call->message.data = (u_char *) a->reason;
+            call->message.len = ngx_strlen(a->reason);
 
         } else {
             call->status = NGX_HTTP_OSINT_ERROR;
@@ -395,16 +430,106 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
         return;
     }
 
-    call->probe = a.probe;
+    call->probe = a->probe;
 
-    if (a.wait) {
+    if (a->wait) {
         /* a token is reserved for us: go when it comes */
         call->admitted = 1;
-        ngx_add_timer(&call->timer, a.wait);
+        ngx_add_timer(&call->timer, a->wait);
         return;
     }
 
     ngx_http_osint_call_fetch(call);
+}
+
+
+/*
+ * The call's sync=redis budgets are asked of Redis: the answer (or none,
+ * within osint_redis's timeout) goes on with the admission.  Not sent:
+ * decided at once on the local share.
+ */
+
+static void
+ngx_http_osint_call_ask(ngx_http_osint_call_t *call,
+    ngx_http_osint_admission_t *a)
+{
+    ngx_http_osint_lookup_t  *lk;
+
+    lk = call->lookup;
+
+    call->probe = a->probe;
+    call->ask = a->ask;
+    call->want = a->want;
+    call->evaled = 0;
+
+    call->redis = ngx_http_osint_budget_ask(call->provider, a->ask, a->want,
+                                            0, ngx_http_osint_call_granted,
+                                            call, lk->pool,
+                                            lk->request->connection->log);
+
+    if (call->redis == NULL) {
+        ngx_http_osint_call_grant(call, NGX_ERROR, NULL);
+    }
+}
+
+
+static void
+ngx_http_osint_call_granted(void *data, ngx_int_t rc, void *reply)
+{
+    ngx_http_osint_call_t *call = data;
+
+    ngx_connection_t  *c;
+
+    c = call->lookup->request->connection;
+    call->redis = NULL;
+
+    if (!call->evaled && ngx_http_osint_budget_noscript(rc, reply)) {
+        call->evaled = 1;
+        call->redis = ngx_http_osint_budget_ask(call->provider, call->ask,
+                                                call->want, 1,
+                                                ngx_http_osint_call_granted,
+                                                call, call->lookup->pool,
+                                                c->log);
+        if (call->redis) {
+            return;
+        }
+    }
+
+    ngx_http_osint_call_grant(call, rc, reply);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_osint_call_grant(ngx_http_osint_call_t *call, ngx_int_t rc,
+    void *reply)
+{
+    ngx_msec_int_t               left;
+    ngx_http_osint_grant_t       g;
+    ngx_http_osint_lookup_t     *lk;
+    ngx_http_osint_admission_t   a;
+    ngx_http_osint_main_conf_t  *omcf;
+
+    lk = call->lookup;
+    omcf = ngx_http_get_module_main_conf(lk->request, ngx_http_osint_module);
+
+    g.asked = call->ask;
+    g.want = call->want;
+
+    ngx_http_osint_budget_answer(omcf, call->provider, rc, reply, &g,
+                                 lk->request->connection->log);
+
+    left = (ngx_msec_int_t) (lk->deadline_at - ngx_current_msec);
+
+    a.probe = call->probe;
+    call->probe = 0;
+
+    ngx_http_osint_admit_grant(omcf, call->provider,
+                               left > 0 ? (ngx_msec_t) left - 1 : 0, &g, &a,
+                               lk->request->connection->log);
+
+    ngx_http_osint_call_admitted(call, &a);
 }
 
 
@@ -710,7 +835,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
 
     f->max_body = omcf->max_body;
     f->redirects = p->redirects;
-    f->said_wanted = p->rate.adaptive;
+    f->said_wanted = p->own.rate.adaptive;
     f->api_key = &p->api_key;
 
     /*
@@ -886,7 +1011,7 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
         hold = f->retry_after >= 0 ? (ngx_msec_t) f->retry_after * 1000
                                    : 1000;
 
-    } else if (p->rate.adaptive && f->http_status == 503
+    } else if (p->own.rate.adaptive && f->http_status == 503
                && f->retry_after > 0)
     {
         /* "come back later", from a provider whose word is heeded */

@@ -752,18 +752,16 @@ ngx_http_osint_control_state(ngx_http_osint_main_conf_t *omcf,
         cJSON_AddNullToObject(item, "hold");
     }
 
-    if (p->rate.per_ms > 0.0) {
+    if (p->own.rate.per_ms > 0.0) {
         obj = cJSON_AddObjectToObject(item, "bucket");
-        cJSON_AddNumberToObject(obj, "tokens", (double) (int64_t)
-                                (ngx_http_osint_bucket_tokens(&ps.bucket,
-                                                              &p->rate, now)
-                                 * 100) / 100);
+        cJSON_AddNumberToObject(obj, "tokens",
+                                ngx_http_osint_budget_tokens(&p->own));
 
     } else {
         cJSON_AddNullToObject(item, "bucket");
     }
 
-    ngx_http_osint_quota_json(item, p, &ps);
+    ngx_http_osint_quota_json(item, p);
 
     obj = cJSON_AddObjectToObject(item, "cache");
     cJSON_AddNumberToObject(obj, "entries", (double) ps.cache_entries);

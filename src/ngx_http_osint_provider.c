@@ -81,8 +81,9 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("api_key"), 1, 1, ngx_http_osint_sub_api_key },
     { ngx_string("timeout"), 1, 1, ngx_http_osint_sub_timeout },
     { ngx_string("field"), 2, 2, ngx_http_osint_sub_field },
-    { ngx_string("rate"), 1, 4, ngx_http_osint_sub_rate },
-    { ngx_string("quota"), 1, 1, ngx_http_osint_sub_quota },
+    { ngx_string("rate"), 1, 6, ngx_http_osint_sub_rate },
+    { ngx_string("quota"), 1, 5, ngx_http_osint_sub_quota },
+    { ngx_string("budget"), 1, 1, ngx_http_osint_budget_conf },
     { ngx_string("retries"), 1, 3, ngx_http_osint_sub_retries },
     { ngx_string("breaker"), 1, 7, ngx_http_osint_sub_breaker },
     { ngx_string("cache_ttl"), 1, 4, ngx_http_osint_sub_cache_ttl },
@@ -150,8 +151,8 @@ ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
      *     p->format = NGX_HTTP_OSINT_FORMAT_JSON;
      *     p->url_source = { 0, NULL };
      *     p->api_key = { 0, NULL };
-     *     p->rate = { 0, 0, 0 };         no rate limit
-     *     p->quota = { 0, 0 };           no quota
+     *     p->own = { ... };              no rate limit, no quota
+     *     p->budget = NULL;              no shared budget
      *     p->retry = { 0, 0, 0 };        no retries
      *     p->disabled = 0;
      */
@@ -635,17 +636,19 @@ ngx_http_osint_sub_field(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
 }
 
 
-/* "rate N r/s|r/m [burst=M] [wait=T]", as limit_req_zone writes rates */
+/*
+ * "rate N r/s|r/m [burst=M] [wait=T] [sync=redis] [nodes=N]", as
+ * limit_req_zone writes rates
+ */
 
 static char *
 ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_int_t    rate, rc;
-    ngx_uint_t   i, burst, window;
-    ngx_msec_t   wait;
+    ngx_int_t    rate;
+    ngx_uint_t   i, window;
 
-    if (p->rate.per_ms > 0.0) {
+    if (p->own.rate.per_ms > 0.0) {
         return "is duplicate";
     }
 
@@ -656,34 +659,32 @@ ngx_http_osint_sub_rate(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
         return NGX_CONF_ERROR;
     }
 
-    burst = 1;
-    wait = 0;
+    p->own.rate.burst = 1;
+    p->own.rate.wait = 0;
 
     for (i = 2; i <= n; i++) {
 
         if (value[i].len == 8
             && ngx_strncmp(value[i].data, "adaptive", 8) == 0
-            && !p->rate.adaptive)
+            && !p->own.rate.adaptive)
         {
-            p->rate.adaptive = 1;
+            p->own.rate.adaptive = 1;
             continue;
         }
 
-        rc = ngx_http_osint_param_num(&value[i], "burst",
-                                      NGX_HTTP_OSINT_BURST_MAX, &burst);
-
-        if (rc == NGX_DECLINED) {
-            rc = ngx_http_osint_param_msec(&value[i], "wait", 0, &wait);
+        if ((value[i].len > 5 && ngx_strncmp(value[i].data, "rate=", 5) == 0)
+            || (value[i].len > 6
+                && ngx_strncmp(value[i].data, "quota=", 6) == 0))
+        {
+            goto invalid;
         }
 
-        if (rc != NGX_OK) {
+        if (ngx_http_osint_budget_param(&value[i], &p->own) != NGX_OK) {
             goto invalid;
         }
     }
 
-    p->rate.per_ms = (double) rate / (double) (window * 1000);
-    p->rate.burst = burst;
-    p->rate.wait = wait;
+    p->own.rate.per_ms = (double) rate / (double) (window * 1000);
 
     return NGX_CONF_OK;
 
@@ -697,21 +698,53 @@ invalid:
 }
 
 
-/* "quota N/h|N/d|N/mo": a budget per UTC hour, day or month */
+/*
+ * "quota N/h|N/d|N/mo ... [sync=redis] [nodes=N]": a budget per UTC hour,
+ * day and month, one or several; a window once
+ */
 
 static char *
 ngx_http_osint_sub_quota(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     ngx_str_t *value, ngx_uint_t n)
 {
-    if (p->quota.limit) {
-        return "is duplicate";
-    }
+    ngx_int_t               rc;
+    ngx_str_t               v;
+    ngx_uint_t              i;
+    ngx_http_osint_quota_t  q;
 
-    if (ngx_http_osint_quota_parse(&value[1], &p->quota) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid quota \"%V\" in osint_provider \"%V\": "
-                           "expected N/h, N/d or N/mo", &value[1], &p->name);
-        return NGX_CONF_ERROR;
+    for (i = 1; i <= n; i++) {
+
+        if (ngx_http_osint_quota_parse(&value[i], &q) == NGX_OK) {
+            if (p->own.quota[q.unit - 1]) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "duplicate quota window in \"%V\" of "
+                                   "osint_provider \"%V\"", &value[i],
+                                   &p->name);
+                return NGX_CONF_ERROR;
+            }
+
+            p->own.quota[q.unit - 1] = q.limit;
+            continue;
+        }
+
+        v = value[i];
+        rc = NGX_DECLINED;
+
+        if (!(v.len > 5 && ngx_strncmp(v.data, "rate=", 5) == 0)
+            && !(v.len > 6 && ngx_strncmp(v.data, "quota=", 6) == 0)
+            && !(v.len > 6 && ngx_strncmp(v.data, "burst=", 6) == 0)
+            && !(v.len > 5 && ngx_strncmp(v.data, "wait=", 5) == 0))
+        {
+            rc = ngx_http_osint_budget_param(&v, &p->own);
+        }
+
+        if (rc != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid quota \"%V\" in osint_provider "
+                               "\"%V\": expected N/h, N/d or N/mo",
+                               &value[i], &p->name);
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;

@@ -26,6 +26,15 @@
      + sizeof(ngx_http_osint_pstate_t))
 
 
+/* the state of an osint_budget in the zone, found by name at reload */
+typedef struct {
+    ngx_queue_t                 queue;
+    u_char                      name[NGX_HTTP_OSINT_NAME_MAX];
+    size_t                      name_len;
+    ngx_http_osint_bstate_t     state;
+} ngx_http_osint_bnode_t;
+
+
 static ngx_int_t ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_osint_shm_t *ngx_http_osint_running_zone(
@@ -34,8 +43,13 @@ static ngx_int_t ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
     ngx_http_osint_shm_t *octx);
 static void ngx_http_osint_carry_state(ngx_http_osint_shm_t *octx,
     ngx_http_osint_pstate_t *from, ngx_http_osint_pstate_t *to);
+static ngx_int_t ngx_http_osint_init_budgets(ngx_http_osint_shm_t *ctx,
+    ngx_http_osint_shm_t *octx);
 static ngx_uint_t ngx_http_osint_latency_bucket(double ms);
 static ngx_uint_t ngx_http_osint_said_spent(ngx_http_osint_pstate_t *ps);
+static ngx_int_t ngx_http_osint_admit_budgets(ngx_http_osint_provider_t *p,
+    ngx_msec_t max_wait, ngx_http_osint_grant_t *g,
+    ngx_http_osint_admission_t *a);
 static ngx_http_osint_counters_t *ngx_http_osint_counters(
     ngx_http_osint_main_conf_t *omcf);
 
@@ -220,7 +234,6 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
     ngx_http_osint_shm_t *octx)
 {
     ngx_uint_t                  i;
-    ngx_queue_t                *q;
     ngx_http_osint_shctx_t     *sh;
     ngx_http_osint_pstate_t    *ps;
     ngx_http_osint_provider_t  *p, *op;
@@ -232,22 +245,7 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
 
     for (i = 0; i < ctx->omcf->providers.nelts; i++) {
 
-        ps = NULL;
-
-        for (q = ngx_queue_head(&sh->providers);
-             q != ngx_queue_sentinel(&sh->providers);
-             q = ngx_queue_next(q))
-        {
-            ps = ngx_queue_data(q, ngx_http_osint_pstate_t, queue);
-
-            if (ps->name_len == p[i].name.len
-                && ngx_strncmp(ps->name, p[i].name.data, ps->name_len) == 0)
-            {
-                break;
-            }
-
-            ps = NULL;
-        }
+        ps = ngx_http_osint_zone_named(&sh->providers, &p[i].name);
 
         op = octx ? ngx_http_osint_provider_find(&octx->omcf->providers,
                                                  p[i].name.data,
@@ -255,19 +253,13 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
                   : NULL;
 
         if (ps == NULL) {
-            ps = ngx_slab_calloc_locked(ctx->shpool,
-                                        sizeof(ngx_http_osint_pstate_t));
+            ps = ngx_http_osint_zone_add(ctx, &sh->providers, &p[i].name,
+                                         sizeof(ngx_http_osint_pstate_t),
+                                         "osint_provider");
             if (ps == NULL) {
                 ngx_shmtx_unlock(&ctx->shpool->mutex);
-                ngx_log_error(NGX_LOG_EMERG, ngx_cycle->log, 0,
-                              "osint_zone is too small for the state of "
-                              "osint_provider \"%V\"", &p[i].name);
                 return NGX_ERROR;
             }
-
-            ngx_memcpy(ps->name, p[i].name.data, p[i].name.len);
-            ps->name_len = p[i].name.len;
-            ngx_queue_insert_tail(&sh->providers, &ps->queue);
 
             if (op && op->state && octx->sh != sh) {
                 ngx_http_osint_carry_state(octx, op->state, ps);
@@ -275,12 +267,18 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
 
         } else if (op == NULL) {
             ngx_memzero((u_char *) ps + offsetof(ngx_http_osint_pstate_t,
-                                                 bucket),
+                                                 own),
                         sizeof(ngx_http_osint_pstate_t)
-                        - offsetof(ngx_http_osint_pstate_t, bucket));
+                        - offsetof(ngx_http_osint_pstate_t, own));
         }
 
         p[i].state = ps;
+        p[i].own.state = &ps->own;
+    }
+
+    if (ngx_http_osint_init_budgets(ctx, octx) != NGX_OK) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        return NGX_ERROR;
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
@@ -310,6 +308,115 @@ ngx_http_osint_init_providers(ngx_http_osint_shm_t *ctx,
 
 
 /*
+ * Gives every osint_budget its state in the zone, by name, so a reload
+ * keeps its bucket and windows, and a resized zone gets them from the
+ * running one ("octx"); under the zone's lock.  Nodes are never freed
+ * (old workers may still use them).
+ */
+
+static ngx_int_t
+ngx_http_osint_init_budgets(ngx_http_osint_shm_t *ctx,
+    ngx_http_osint_shm_t *octx)
+{
+    ngx_uint_t                i;
+    ngx_http_osint_budget_t  *b;
+    ngx_http_osint_bnode_t   *bn, *old;
+
+    if (ctx->sh->budgets.next == NULL) {
+        ngx_queue_init(&ctx->sh->budgets);
+    }
+
+    b = ctx->omcf->budgets.elts;
+
+    for (i = 0; i < ctx->omcf->budgets.nelts; i++) {
+        bn = ngx_http_osint_zone_named(&ctx->sh->budgets, &b[i].name);
+
+        if (bn == NULL) {
+            bn = ngx_http_osint_zone_add(ctx, &ctx->sh->budgets, &b[i].name,
+                                         sizeof(ngx_http_osint_bnode_t),
+                                         "osint_budget");
+            if (bn == NULL) {
+                return NGX_ERROR;
+            }
+
+            /* a resized zone: the running one's bucket and windows */
+
+            if (octx && octx->sh != ctx->sh && octx->sh->budgets.next) {
+                ngx_shmtx_lock(&octx->shpool->mutex);
+
+                old = ngx_http_osint_zone_named(&octx->sh->budgets,
+                                                &b[i].name);
+                if (old) {
+                    bn->state = old->state;
+                }
+
+                ngx_shmtx_unlock(&octx->shpool->mutex);
+            }
+        }
+
+        b[i].state = &bn->state;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The state named so in a list of the zone, or NULL: a provider's or a
+ * budget's, both of which start with ngx_http_osint_named_t.
+ */
+
+void *
+ngx_http_osint_zone_named(ngx_queue_t *list, ngx_str_t *name)
+{
+    ngx_queue_t             *q;
+    ngx_http_osint_named_t  *n;
+
+    for (q = ngx_queue_head(list);
+         q != ngx_queue_sentinel(list);
+         q = ngx_queue_next(q))
+    {
+        n = ngx_queue_data(q, ngx_http_osint_named_t, queue);
+
+        if (n->name_len == name->len
+            && ngx_strncmp(n->name, name->data, name->len) == 0)
+        {
+            return n;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A new state of "size" bytes, named so, at the end of a list of the
+ * zone; under its lock.  NULL: the zone is full (at start: said so).
+ */
+
+void *
+ngx_http_osint_zone_add(ngx_http_osint_shm_t *ctx, ngx_queue_t *list,
+    ngx_str_t *name, size_t size, const char *what)
+{
+    ngx_http_osint_named_t  *n;
+
+    n = ngx_slab_calloc_locked(ctx->shpool, size);
+    if (n == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, ngx_cycle->log, 0,
+                      "osint_zone is too small for the state of %s \"%V\"",
+                      what, name);
+        return NULL;
+    }
+
+    ngx_memcpy(n->name, name->data, name->len);
+    n->name_len = name->len;
+    ngx_queue_insert_tail(list, &n->queue);
+
+    return n;
+}
+
+
+/*
  * A provider's state from the running zone into a new one: quota spent,
  * bucket, 429 hold, breaker and counters.  What the old workers change
  * after this (their last lookups) stays in the old zone.
@@ -321,10 +428,10 @@ ngx_http_osint_carry_state(ngx_http_osint_shm_t *octx,
 {
     ngx_shmtx_lock(&octx->shpool->mutex);
 
-    ngx_memcpy((u_char *) to + offsetof(ngx_http_osint_pstate_t, bucket),
-               (u_char *) from + offsetof(ngx_http_osint_pstate_t, bucket),
+    ngx_memcpy((u_char *) to + offsetof(ngx_http_osint_pstate_t, own),
+               (u_char *) from + offsetof(ngx_http_osint_pstate_t, own),
                sizeof(ngx_http_osint_pstate_t)
-               - offsetof(ngx_http_osint_pstate_t, bucket));
+               - offsetof(ngx_http_osint_pstate_t, own));
 
     ngx_shmtx_unlock(&octx->shpool->mutex);
 }
@@ -342,8 +449,6 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_msec_t max_wait,
     ngx_http_osint_admission_t *a, ngx_log_t *log)
 {
-    time_t                    start;
-    ngx_int_t                 wait;
     ngx_msec_t                now;
     ngx_uint_t                state, trial, half_open;
     ngx_http_osint_shm_t     *ctx;
@@ -358,6 +463,8 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
     a->wait = 0;
     a->probe = 0;
     a->retry_after = 0;
+    a->ask = 0;
+    a->fell_back = NULL;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -411,51 +518,17 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
         }
     }
 
-    if (p->rate.adaptive && ngx_http_osint_said_spent(ps)) {
+    if (p->own.rate.adaptive && ngx_http_osint_said_spent(ps)) {
         a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
         a->reason = "the provider said nothing is left before its reset";
         goto reject;
     }
 
-    if (p->quota.limit) {
-        start = ngx_http_osint_quota_period(ngx_time(), p->quota.unit);
-
-        if (ps->quota_start != start) {
-            ps->quota_start = start;
-            ps->quota_used = 0;
-        }
-
-        if (ps->quota_used >= p->quota.limit) {
-            a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
-            a->reason = "the quota of the period is spent";
-            a->retry_after = (ngx_msec_t)
-                             (ngx_http_osint_quota_reset(start, p->quota.unit)
-                              - ngx_time()) * 1000;
-            goto reject;
-        }
+    if (ngx_http_osint_admit_budgets(p, max_wait, NULL, a) != NGX_OK) {
+        goto reject;
     }
 
-    if (p->rate.per_ms > 0.0) {
-        wait = ngx_http_osint_bucket_take(&ps->bucket, &p->rate, now,
-                                          ngx_min(max_wait, p->rate.wait));
-
-        if (wait == NGX_DECLINED) {
-            a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
-            a->reason = "no token left in the rate limit";
-
-            /* the bucket kept what it had: the time to one token */
-
-            a->retry_after = (ngx_msec_t) ((1.0 - ps->bucket.tokens)
-                                           / p->rate.per_ms) + 1;
-            goto reject;
-        }
-
-        a->wait = (ngx_msec_t) wait;
-    }
-
-    ps->quota_used++;
-
-    if (ps->said_reset) {
+    if (ps->said_reset && a->verdict != NGX_HTTP_OSINT_ADMIT_ASK) {
         ps->said_remaining--;   /* ours, until its next answer says more */
     }
 
@@ -475,6 +548,8 @@ done:
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     /* logged after unlocking: a slow log never holds every worker */
+
+    ngx_http_osint_budget_log(a, log);
 
     if (half_open == 1) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
@@ -603,8 +678,8 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     if (hold) {
         ps->hold_until = now + hold;
 
-        if (p->rate.per_ms > 0.0) {
-            ngx_http_osint_bucket_drain(&ps->bucket, now);
+        if (p->own.rate.per_ms > 0.0) {
+            ngx_http_osint_bucket_drain(&ps->own.bucket, now);
         }
     }
 
@@ -621,6 +696,10 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     opened_fails = ps->breaker.opened_fails;
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    if (hold) {
+        ngx_http_osint_budget_hold(p, hold);
+    }
 
     if (entered == NGX_DECLINED) {
         return;
@@ -657,6 +736,109 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
                       &p->name, p->breaker.cooldown, failures,
                       ngx_http_osint_err_kind(err), request_id);
     }
+}
+
+
+/* the budgets' part of an admission: NGX_OK (maybe ask Redis), or not */
+
+static ngx_int_t
+ngx_http_osint_admit_budgets(ngx_http_osint_provider_t *p,
+    ngx_msec_t max_wait, ngx_http_osint_grant_t *g,
+    ngx_http_osint_admission_t *a)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_osint_budgets_take(p, max_wait, g, a);
+
+    if (rc == NGX_AGAIN) {
+        a->verdict = NGX_HTTP_OSINT_ADMIT_ASK;
+        return NGX_OK;
+    }
+
+    return rc;
+}
+
+
+/*
+ * The admission of a call that asked Redis for its sync=redis budgets:
+ * "g" is the answer; a->probe the breaker trial it holds.  Refused by
+ * Redis for want of a token that comes within the wait allowed: rejected
+ * with a->wait, to ask again then.
+ */
+
+void
+ngx_http_osint_admit_grant(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_msec_t max_wait,
+    ngx_http_osint_grant_t *g, ngx_http_osint_admission_t *a, ngx_log_t *log)
+{
+    ngx_uint_t                i, n;
+    ngx_msec_t                wait;
+    ngx_http_osint_shm_t     *ctx;
+    ngx_http_osint_budget_t  *b[2];
+
+    ctx = omcf->shm_zone->data;
+
+    a->verdict = a->probe ? NGX_HTTP_OSINT_ADMIT_PROBE : NGX_HTTP_OSINT_ADMIT;
+    a->wait = 0;
+    a->retry_after = 0;
+    a->ask = 0;
+    a->fell_back = NULL;
+    a->err = NGX_HTTP_OSINT_ERR_RATE_LIMITED;
+
+    if (g->got == 0) {
+        n = ngx_http_osint_budgets_of(p, b);
+        wait = 0;
+
+        for (i = 0; i < n; i++) {
+            if (g->asked & (1 << i)) {
+                wait = ngx_max(wait, b[i]->rate.wait);
+            }
+        }
+
+        switch (g->why) {
+
+        case NGX_HTTP_OSINT_GRANT_HELD:
+            a->reason = "the provider asked to wait (Retry-After)";
+            break;
+
+        case NGX_HTTP_OSINT_GRANT_QUOTA:
+            a->reason = "the quota of the period is spent";
+            break;
+
+        default:
+            a->reason = "no token left in the rate limit";
+
+            if (g->wait <= ngx_min(wait, max_wait)) {
+                a->wait = g->wait;
+            }
+        }
+
+        goto reject;
+    }
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (ngx_http_osint_admit_budgets(p, max_wait, g, a) != NGX_OK) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        goto reject;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    ngx_http_osint_budget_log(a, log);
+
+    return;
+
+reject:
+
+    ngx_http_osint_budget_log(a, log);
+
+    if (a->probe) {
+        ngx_http_osint_release_probe(omcf, p, a->probe);
+        a->probe = 0;
+    }
+
+    a->verdict = NGX_HTTP_OSINT_REJECT;
 }
 
 

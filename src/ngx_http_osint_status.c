@@ -39,6 +39,8 @@ static ngx_int_t ngx_http_osint_status_sets(cJSON *doc,
     ngx_http_osint_main_conf_t *omcf, ngx_pool_t *pool);
 static cJSON *ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
     ngx_http_osint_shm_t *ctx);
+static ngx_int_t ngx_http_osint_budgets_status(cJSON *doc,
+    ngx_http_osint_main_conf_t *omcf, ngx_http_osint_shm_t *ctx);
 static double ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps,
     double q);
 static size_t ngx_http_osint_zone_used(ngx_http_osint_shm_t *ctx);
@@ -46,6 +48,8 @@ static u_char *ngx_http_osint_cache_metrics(u_char *p, u_char *last,
     ngx_http_osint_main_conf_t *omcf, ngx_http_osint_shm_t *ctx);
 static void ngx_http_osint_cache_json(cJSON *item,
     ngx_http_osint_pstate_t *ps);
+static u_char *ngx_http_osint_prom_budgets(u_char *p, u_char *last,
+    ngx_http_osint_main_conf_t *omcf);
 static u_char *ngx_http_osint_prom_lookups(u_char *p, u_char *last,
     ngx_http_osint_shm_t *ctx);
 
@@ -248,9 +252,7 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 {
     u_char                     *text, *p, *last;
     size_t                      size;
-    time_t                      reset;
     ngx_uint_t                  i, j, n, cumulative;
-    ngx_msec_t                  now;
     ngx_http_osint_shm_t       *ctx;
     ngx_http_osint_pstate_t    *ps;
     ngx_http_osint_provider_t  *prov;
@@ -262,6 +264,7 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     /* the provider list is the configuration's: its size cannot change */
 
     size = NGX_HTTP_OSINT_PROM_FIXED + n * NGX_HTTP_OSINT_PROM_PER_PROVIDER
+           + omcf->budgets.nelts * NGX_HTTP_OSINT_PROM_PER_PROVIDER
            + ngx_http_osint_limit_prometheus_size();
 
     text = ngx_pnalloc(r->pool, size);
@@ -271,7 +274,6 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 
     p = text;
     last = text + size;
-    now = ngx_current_msec;
 
     /* nginx's version as built against: a module loads in no other */
 
@@ -387,49 +389,14 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     }
 
     for (i = 0; i < n; i++) {
-        if (prov[i].state && prov[i].rate.per_ms > 0.0) {
+        if (prov[i].state && prov[i].own.rate.per_ms > 0.0) {
             p = ngx_slprintf(p, last, "osint_bucket_tokens{provider=\"%V\"}"
                              " %.3f\n", &prov[i].name,
-                             ngx_http_osint_bucket_tokens(
-                                 &prov[i].state->bucket, &prov[i].rate, now));
+                             ngx_http_osint_budget_tokens(&prov[i].own));
         }
     }
 
-    ngx_http_osint_help(p, last, "osint_provider_quota_remaining", "gauge",
-                        "Calls left in the provider's quota period.");
-
-    for (i = 0; i < n; i++) {
-        ps = prov[i].state;
-
-        if (ps && prov[i].quota.limit) {
-            p = ngx_slprintf(p, last, "osint_provider_quota_remaining"
-                             "{provider=\"%V\"} %ui\n", &prov[i].name,
-                             ps->quota_start
-                             == ngx_http_osint_quota_period(ngx_time(),
-                                                         prov[i].quota.unit)
-                             ? prov[i].quota.limit
-                               - ngx_min(ps->quota_used, prov[i].quota.limit)
-                             : prov[i].quota.limit);
-        }
-    }
-
-    ngx_http_osint_help(p, last,
-                        "osint_provider_quota_reset_timestamp_seconds",
-                        "gauge", "Unix time in seconds when the provider's "
-                        "quota period ends.");
-
-    for (i = 0; i < n; i++) {
-        if (prov[i].state && prov[i].quota.limit) {
-            reset = ngx_http_osint_quota_reset(
-                        ngx_http_osint_quota_period(ngx_time(),
-                                                    prov[i].quota.unit),
-                        prov[i].quota.unit);
-
-            p = ngx_slprintf(p, last, "osint_provider_quota_reset_timestamp"
-                             "_seconds{provider=\"%V\"} %T\n", &prov[i].name,
-                             reset);
-        }
-    }
+    p = ngx_http_osint_prom_budgets(p, last, omcf);
 
     if (ctx) {
         ngx_shmtx_unlock(&ctx->shpool->mutex);
@@ -508,6 +475,68 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
     return ngx_http_osint_send_text(r, NGX_HTTP_OK,
                                     "text/plain; version=0.0.4; "
                                     "charset=utf-8", text, p - text);
+}
+
+
+/*
+ * The quota windows of the providers' own budgets and the osint_budget
+ * ones: family by family, each with its help; under the zone's lock.
+ */
+
+static u_char *
+ngx_http_osint_prom_budgets(u_char *p, u_char *last,
+    ngx_http_osint_main_conf_t *omcf)
+{
+    ngx_uint_t                  i, k, f;
+    ngx_http_osint_budget_t    *b;
+    ngx_http_osint_provider_t  *prov;
+
+    static const char  *help[][2] = {
+        { "tokens", "Tokens left in the budget's bucket (Redis's last "
+                    "word under sync=redis)." },
+        { "quota_remaining", "Calls left in the quota window." },
+        { "quota_reset_timestamp_seconds", "Unix time in seconds when the "
+                                           "quota window ends." },
+        { "redis_fallback", "1 while sync=redis decides on the node's "
+                            "local share (Redis down or slow), else 0." },
+        { "redis_fallback_total", "Calls decided on the node's local share "
+                                  "for want of Redis." }
+    };
+
+    static const char  *type[] = { "gauge", "gauge", "gauge", "gauge",
+                                   "counter" };
+
+    prov = omcf->providers.elts;
+    b = omcf->budgets.elts;
+
+    for (k = 0; k < 2; k++) {
+        for (f = (k == 0); f < 5; f++) {
+            p = ngx_slprintf(p, last, "# HELP %s_%s %s\n# TYPE %s_%s %s\n",
+                             k ? "osint_budget" : "osint_provider",
+                             help[f][0], help[f][1],
+                             k ? "osint_budget" : "osint_provider",
+                             help[f][0], type[f]);
+
+            for (i = 0; k == 0 && i < omcf->providers.nelts; i++) {
+                if (prov[i].own.state) {
+                    p = ngx_http_osint_budget_prometheus(p, last,
+                                                         &prov[i].own, f,
+                                                         "osint_provider",
+                                                         "provider");
+                }
+            }
+
+            for (i = 0; k == 1 && i < omcf->budgets.nelts; i++) {
+                if (b[i].state) {
+                    p = ngx_http_osint_budget_prometheus(p, last, &b[i], f,
+                                                         "osint_budget",
+                                                         "budget");
+                }
+            }
+        }
+    }
+
+    return p;
 }
 
 
@@ -722,6 +751,11 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
 
     cJSON_AddItemToObject(doc, "limits", obj);
 
+    if (ngx_http_osint_budgets_status(doc, omcf, ctx) != NGX_OK) {
+        cJSON_Delete(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     obj = cJSON_AddObjectToObject(doc, "providers");
 
     for (i = 0; obj && i < omcf->providers.nelts; i++) {
@@ -887,23 +921,22 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
         }
     }
 
-    if (p->rate.per_ms > 0.0) {
+    if (p->own.rate.per_ms > 0.0) {
         obj = cJSON_AddObjectToObject(item, "bucket");
 
         if (obj) {
             cJSON_AddNumberToObject(obj, "tokens",
-                                    (double) (int64_t)
-                                    (ngx_http_osint_bucket_tokens(&ps->bucket,
-                                                                  &p->rate, now)
-                                     * 100) / 100);
-            cJSON_AddNumberToObject(obj, "capacity", (double) p->rate.burst);
-            cJSON_AddNumberToObject(obj, "rate_per_s", p->rate.per_ms * 1000);
-            cJSON_AddBoolToObject(obj, "adaptive", p->rate.adaptive);
+                                    ngx_http_osint_budget_tokens(&p->own));
+            cJSON_AddNumberToObject(obj, "capacity",
+                                    (double) p->own.rate.burst);
+            cJSON_AddNumberToObject(obj, "rate_per_s",
+                                    p->own.rate.per_ms * 1000);
+            cJSON_AddBoolToObject(obj, "adaptive", p->own.rate.adaptive);
         }
 
         /* the provider's own figures beside ours, while in force */
 
-        if (p->rate.adaptive && ps->said_reset > ngx_time()) {
+        if (p->own.rate.adaptive && ps->said_reset > ngx_time()) {
             obj = cJSON_AddObjectToObject(item, "provider_said");
 
             if (obj) {
@@ -920,7 +953,7 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
         cJSON_AddNullToObject(item, "bucket");
     }
 
-    ngx_http_osint_quota_json(item, p, ps);
+    ngx_http_osint_quota_json(item, p);
 
     cJSON_AddNumberToObject(item, "held_for_ms",
                             (ngx_msec_int_t) (ps->hold_until - now) > 0
@@ -983,37 +1016,6 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 }
 
 
-/* "quota": the limit, its period, used, remaining, reset; null: none */
-
-void
-ngx_http_osint_quota_json(cJSON *item, ngx_http_osint_provider_t *p,
-    ngx_http_osint_pstate_t *ps)
-{
-    cJSON       *obj;
-    time_t       start;
-    ngx_uint_t   used;
-
-    static const char  *units[] = { "", "h", "d", "mo" };
-
-    if (p->quota.limit == 0) {
-        cJSON_AddNullToObject(item, "quota");
-        return;
-    }
-
-    obj = cJSON_AddObjectToObject(item, "quota");
-    start = ngx_http_osint_quota_period(ngx_time(), p->quota.unit);
-    used = ps->quota_start == start ? ps->quota_used : 0;
-
-    cJSON_AddNumberToObject(obj, "limit", (double) p->quota.limit);
-    cJSON_AddStringToObject(obj, "period", units[p->quota.unit]);
-    cJSON_AddNumberToObject(obj, "used", (double) used);
-    cJSON_AddNumberToObject(obj, "remaining", (double)
-                            (p->quota.limit - ngx_min(used, p->quota.limit)));
-    cJSON_AddNumberToObject(obj, "reset", (double)
-                            ngx_http_osint_quota_reset(start, p->quota.unit));
-}
-
-
 /*
  * The histogram itself, for a quantile over the last seconds (the ops
  * page's sparklines take the difference of two of these): le_ms the
@@ -1046,6 +1048,87 @@ ngx_http_osint_latency_json(cJSON *obj, ngx_http_osint_pstate_t *ps)
  * A quantile from the histogram, interpolated inside its bucket as
  * Prometheus' histogram_quantile() does; 0 without data.
  */
+
+/* "budgets": each osint_budget's tokens, windows, sync and fallback */
+
+static ngx_int_t
+ngx_http_osint_budgets_status(cJSON *doc, ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_shm_t *ctx)
+{
+    cJSON                    *obj, *item;
+    ngx_uint_t                i;
+    ngx_http_osint_budget_t  *b;
+
+    obj = cJSON_AddObjectToObject(doc, "budgets");
+    if (obj == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = omcf->budgets.elts;
+
+    for (i = 0; ctx && i < omcf->budgets.nelts; i++) {
+        if (b[i].state == NULL) {
+            continue;
+        }
+
+        ngx_shmtx_lock(&ctx->shpool->mutex);
+        item = ngx_http_osint_budget_json(&b[i]);
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+        if (item == NULL) {
+            return NGX_ERROR;
+        }
+
+        cJSON_AddItemToObject(obj, (char *) b[i].name.data, item);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A provider's quotas and budget: "quota" its first window (as before
+ * several windows), "limits" all of its own (windows, sync, fallback),
+ * "budget" the name of its osint_budget; under the zone's lock.
+ */
+
+void
+ngx_http_osint_quota_json(cJSON *item, ngx_http_osint_provider_t *p)
+{
+    cJSON       *obj, *limits, *w;
+    ngx_uint_t   n;
+
+    limits = (p->own.state
+              && (p->own.rate.per_ms > 0.0 || p->own.quota[0]
+                  || p->own.quota[1] || p->own.quota[2]))
+             ? ngx_http_osint_budget_json(&p->own) : NULL;
+
+    w = limits ? cJSON_GetObjectItemCaseSensitive(limits, "windows") : NULL;
+    n = w ? (ngx_uint_t) cJSON_GetArraySize(w) : 0;
+
+    if (n) {
+        obj = cJSON_Duplicate(cJSON_GetArrayItem(w, 0), 1);
+        cJSON_AddItemToObject(item, "quota", obj);
+
+    } else {
+        cJSON_AddNullToObject(item, "quota");
+    }
+
+    if (limits) {
+        cJSON_AddItemToObject(item, "limits", limits);
+
+    } else {
+        cJSON_AddNullToObject(item, "limits");
+    }
+
+    if (p->budget) {
+        cJSON_AddStringToObject(item, "budget", (char *) p->budget->name.data);
+
+    } else {
+        cJSON_AddNullToObject(item, "budget");
+    }
+}
+
 
 static double
 ngx_http_osint_latency_quantile(ngx_http_osint_pstate_t *ps, double q)

@@ -369,7 +369,7 @@ my %want = (
     'osint_breaker_transitions_total{provider="B",state="open"}' => 1,
     'osint_provider_disabled{provider="A"}' => 0,
     'osint_provider_disabled{provider="D"}' => 1,
-    'osint_provider_quota_remaining{provider="A"}' => 1000 - $N_A,
+    'osint_provider_quota_remaining{provider="A",window="d"}' => 1000 - $N_A,
 );
 
 for my $k (sort keys %want) {

@@ -111,7 +111,7 @@ is($after->{osint_lookup_duration_seconds_count}, $N,
 ###############################################################################
 # names, HELP and TYPE
 
-ok(exists $v->{'osint_provider_quota_reset_timestamp_seconds{provider="A"}'},
+ok(exists $v->{'osint_provider_quota_reset_timestamp_seconds{provider="A",window="d"}'},
    'quota reset: named ..._timestamp_seconds');
 ok(!grep({ /^osint_provider_quota_reset_seconds/ } keys %$v),
    'quota reset: old name gone');

@@ -146,7 +146,8 @@ is_deeply($doc->{providers}{A},
           { enabled => JSON::PP::true, disabled_by => undef,
             breaker => { state => 'closed', failures => 0, threshold => 2,
                          opened_at => undef },
-            hold => undef, bucket => undef, quota => undef,
+            hold => undef, bucket => undef, quota => undef, limits => undef,
+            budget => undef,
             cache => { entries => 0 } },
           'GET: the state of A');
 is($doc->{providers}{H}{breaker}{state}, 'off', 'breaker off: "off"');

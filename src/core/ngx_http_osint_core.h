@@ -171,6 +171,9 @@ typedef struct {
     ngx_uint_t                  unit;
 } ngx_http_osint_quota_t;
 
+/* quota windows, by unit - 1: hour, day, month */
+#define NGX_HTTP_OSINT_WINDOWS       3
+
 typedef struct {
     ngx_uint_t                  retries;
     ngx_msec_t                  backoff;
@@ -199,6 +202,58 @@ typedef struct {
     double                      tokens;
     ngx_msec_t                  last;           /* 0: never used */
 } ngx_http_osint_bucket_t;
+
+/* one quota window of a budget: its UTC start and the calls in it */
+typedef struct {
+    time_t                      start;
+    ngx_uint_t                  used;
+} ngx_http_osint_window_t;
+
+/*
+ * A budget's state in the zone: a provider's own rate and quotas, or an
+ * osint_budget shared by providers.  Under sync=redis the bucket and the
+ * windows are the node's own share (used when Redis is down; the windows
+ * count this node's calls in any case), and Redis's last answer is kept
+ * for the status page.
+ */
+typedef struct {
+    ngx_http_osint_bucket_t     bucket;
+    ngx_http_osint_window_t     window[NGX_HTTP_OSINT_WINDOWS];
+
+    ngx_uint_t                  lease;          /* granted, not yet used */
+    ngx_msec_t                  lease_exp;
+    ngx_msec_t                  asking;         /* a chunk asked since */
+
+    ngx_msec_t                  synced;         /* Redis answered; 0 never */
+    ngx_int_t                   r_tokens;
+    ngx_int_t                   r_left[NGX_HTTP_OSINT_WINDOWS];
+    time_t                      r_reset[NGX_HTTP_OSINT_WINDOWS];
+
+    ngx_uint_t                  fallback;       /* on the local share */
+    ngx_atomic_t                fallbacks;      /* calls decided so */
+} ngx_http_osint_bstate_t;
+
+/* a budget's configuration */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_http_osint_rate_t       rate;
+    ngx_uint_t                  quota[NGX_HTTP_OSINT_WINDOWS];  /* 0: none */
+
+    /* what the node decides alone: all, or 1/nodes under sync=redis */
+    ngx_http_osint_rate_t       share_rate;
+    ngx_uint_t                  share_quota[NGX_HTTP_OSINT_WINDOWS];
+
+    ngx_uint_t                  nodes;          /* 0: not given */
+    ngx_uint_t                  chunk;          /* lease size k */
+    ngx_str_t                   rkey;           /* sync=redis: its key */
+    ngx_http_osint_bstate_t    *state;          /* in the zone */
+
+    unsigned                    sync:1;
+    unsigned                    shared:1;       /* an osint_budget */
+
+    u_char                     *file;
+    ngx_uint_t                  line;
+} ngx_http_osint_budget_t;
 
 /* values of the osint_breaker_state gauge */
 typedef enum {
@@ -285,7 +340,8 @@ typedef struct {
 typedef enum {
     NGX_HTTP_OSINT_ADMIT = 0,
     NGX_HTTP_OSINT_ADMIT_PROBE,
-    NGX_HTTP_OSINT_REJECT
+    NGX_HTTP_OSINT_REJECT,
+    NGX_HTTP_OSINT_ADMIT_ASK        /* a sync=redis budget: ask Redis */
 } ngx_http_osint_admit_e;
 
 
@@ -339,17 +395,15 @@ typedef struct {
     size_t                      name_len;
 
     /*
-     * its answers in L1, under the zone's lock; before "bucket": neither
+     * its answers in L1, under the zone's lock; before "own": neither
      * reset nor carried into a new zone with the rest, as the entries are
      * the zone's
      */
     ngx_uint_t                  cache_entries;
 
-    ngx_http_osint_bucket_t     bucket;
+    ngx_http_osint_bstate_t     own;            /* its rate and quotas */
     ngx_msec_t                  hold_until;     /* after a 429 */
     ngx_http_osint_breaker_t    breaker;
-    time_t                      quota_start;
-    ngx_uint_t                  quota_used;
 
     ngx_atomic_t                calls[NGX_HTTP_OSINT_OUTCOMES];
     ngx_atomic_t                skipped[NGX_HTTP_OSINT_SKIP_REASONS];
@@ -402,8 +456,9 @@ typedef struct {
     ngx_msec_t                  timeout;
     ngx_uint_t                  redirects;      /* hops followed, at most */
 
-    ngx_http_osint_rate_t       rate;
-    ngx_http_osint_quota_t      quota;
+    ngx_http_osint_budget_t     own;            /* rate and quota */
+    ngx_http_osint_budget_t    *budget;         /* NULL: none shared */
+    ngx_str_t                   budget_name;
     ngx_http_osint_retry_t      retry;
     ngx_http_osint_breaker_conf_t  breaker;
 
@@ -636,6 +691,12 @@ ngx_msec_t ngx_http_osint_backoff(ngx_msec_t base, ngx_msec_t max,
     ngx_uint_t attempt, uint32_t random);
 time_t ngx_http_osint_quota_period(time_t now, ngx_uint_t unit);
 time_t ngx_http_osint_quota_reset(time_t start, ngx_uint_t unit);
+ngx_int_t ngx_http_osint_windows_take(ngx_http_osint_window_t *w,
+    ngx_uint_t *limit, time_t now);
+ngx_msec_t ngx_http_osint_windows_retry(ngx_http_osint_window_t *w,
+    ngx_uint_t *limit, time_t now);
+ngx_uint_t ngx_http_osint_window_left(ngx_http_osint_window_t *w,
+    ngx_uint_t limit, ngx_uint_t unit, time_t now);
 
 /* result label of osint_lookups_total */
 typedef enum {

@@ -556,3 +556,81 @@ ngx_http_osint_quota_reset(time_t start, ngx_uint_t unit)
         }
     }
 }
+
+
+/*
+ * Takes one call from every window with a limit (limit[unit - 1], 0:
+ * none), all or none: NGX_OK taken, NGX_DECLINED one window is spent
+ * (nothing taken).  A window of a past period starts over.
+ */
+
+ngx_int_t
+ngx_http_osint_windows_take(ngx_http_osint_window_t *w, ngx_uint_t *limit,
+    time_t now)
+{
+    time_t      start;
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_OSINT_WINDOWS; i++) {
+        start = ngx_http_osint_quota_period(now, i + 1);
+
+        if (w[i].start != start) {
+            w[i].start = start;
+            w[i].used = 0;
+        }
+
+        if (limit[i] && w[i].used >= limit[i]) {
+            return NGX_DECLINED;
+        }
+    }
+
+    for (i = 0; i < NGX_HTTP_OSINT_WINDOWS; i++) {
+        w[i].used++;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * After ngx_http_osint_windows_take() refused: the ms until every spent
+ * window has started over (the latest of their resets).
+ */
+
+ngx_msec_t
+ngx_http_osint_windows_retry(ngx_http_osint_window_t *w, ngx_uint_t *limit,
+    time_t now)
+{
+    time_t      reset, latest;
+    ngx_uint_t  i;
+
+    latest = now;
+
+    for (i = 0; i < NGX_HTTP_OSINT_WINDOWS; i++) {
+        if (limit[i] == 0
+            || ngx_http_osint_window_left(&w[i], limit[i], i + 1, now))
+        {
+            continue;
+        }
+
+        reset = ngx_http_osint_quota_reset(
+                    ngx_http_osint_quota_period(now, i + 1), i + 1);
+        latest = ngx_max(latest, reset);
+    }
+
+    return (ngx_msec_t) (latest - now) * 1000;
+}
+
+
+/* calls left in a window of the given unit now */
+
+ngx_uint_t
+ngx_http_osint_window_left(ngx_http_osint_window_t *w, ngx_uint_t limit,
+    ngx_uint_t unit, time_t now)
+{
+    if (w->start != ngx_http_osint_quota_period(now, unit)) {
+        return limit;
+    }
+
+    return limit - ngx_min(w->used, limit);
+}

@@ -36,19 +36,12 @@ static void ngx_http_osint_limit_sync_done(void *data, ngx_int_t rc,
  */
 
 static const char  ngx_http_osint_limit_script[] =
-    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    NGX_HTTP_OSINT_LUA_NOW
     "local rate = tonumber(ARGV[1]) / tonumber(ARGV[2])\n"
     "local burst = tonumber(ARGV[3])\n"
     "local want = tonumber(ARGV[4])\n"
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "local s = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
-    "local tokens = tonumber(s[1])\n"
-    "local ts = tonumber(s[2])\n"
-    "if tokens == nil or ts == nil then tokens = burst; ts = now end\n"
-    "local d = now - ts\n"
-    "if d < 0 then d = 0 end\n"
-    "tokens = math.min(burst, tokens + d * rate)\n"
+    NGX_HTTP_OSINT_LUA_REFILL
     "local got = math.min(want, math.floor(tokens))\n"
     "if got < 0 then got = 0 end\n"
     "tokens = tokens - got\n"

@@ -1181,6 +1181,22 @@ sub _wait_pid {
     }
 }
 
+# OsintTest::reap_children(\%pids, $secs): waits up to $secs for the
+# forked children whose PIDs are the keys, then kills and reaps the rest.
+sub reap_children {
+    my ($kids, $secs) = @_;
+    local $?;
+    my $deadline = time + $secs;
+    while (%$kids && time < $deadline) {
+        for my $pid (keys %$kids) {
+            delete $kids->{$pid} if waitpid($pid, WNOHANG) == $pid;
+        }
+        sleep 0.05;
+    }
+    for my $pid (keys %$kids) { kill 'KILL', $pid; waitpid($pid, 0); }
+    %$kids = ();
+}
+
 # PIDs whose parent is $ppid (from /proc/*/stat), zombies excluded.
 sub _children {
     my ($ppid) = @_;

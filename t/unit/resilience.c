@@ -589,6 +589,8 @@ test_breaker_close(void)
     ngx_http_osint_breaker_t       b;
     ngx_http_osint_breaker_conf_t  conf;
 
+    ngx_memzero(&conf, sizeof(conf));
+    conf.successes = 1;
     conf.failures = 2;
     conf.cooldown = 1000;
     conf.half_open = 1;
@@ -624,6 +626,43 @@ test_breaker_close(void)
 }
 
 
+/* several windows at once: all or none, each starting over on its own */
+
+static void
+test_windows(void)
+{
+    time_t                   t;
+    ngx_uint_t               i, limit[NGX_HTTP_OSINT_WINDOWS] = { 2, 3, 0 };
+    ngx_http_osint_window_t  w[NGX_HTTP_OSINT_WINDOWS];
+
+    memset(w, 0, sizeof(w));
+    t = 1763769600 + 13 * 3600 + 125;    /* 2025-11-22 13:02:05 UTC */
+
+    for (i = 0; i < 2; i++) {
+        ok(ngx_http_osint_windows_take(w, limit, t) == NGX_OK,
+           "window call %u taken", (unsigned) i + 1);
+    }
+
+    ok(ngx_http_osint_windows_take(w, limit, t) == NGX_DECLINED,
+       "the hour's 2 stop the third call");
+    ok(w[0].used == 2 && w[1].used == 2 && w[2].used == 2,
+       "a refusal takes nothing from any window");
+    ok(ngx_http_osint_window_left(&w[1], 3, NGX_HTTP_OSINT_QUOTA_DAY, t) == 1,
+       "the day has 1 left");
+
+    t += 3600;                           /* the next hour, the same day */
+
+    ok(ngx_http_osint_window_left(&w[0], 2, NGX_HTTP_OSINT_QUOTA_HOUR, t)
+       == 2, "a new hour: its window is whole again");
+    ok(ngx_http_osint_windows_take(w, limit, t) == NGX_OK,
+       "the next hour takes one");
+    ok(ngx_http_osint_windows_take(w, limit, t) == NGX_DECLINED,
+       "then the day's 3 stop it");
+    ok(w[0].used == 1 && w[1].used == 3 && w[2].used == 3,
+       "the hour started over, the day and month did not");
+}
+
+
 int
 main(void)
 {
@@ -637,6 +676,7 @@ main(void)
     test_breaker_close();
     test_backoff();
     test_quota();
+    test_windows();
 
     printf("1..%d\n", tests);
 
