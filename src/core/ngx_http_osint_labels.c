@@ -48,7 +48,8 @@ static const char  *ngx_http_osint_kinds[] = {
     "deadline",
     "disabled",
     "internal",
-    "redirect"
+    "redirect",
+    "overloaded"
 };
 
 ngx_http_osint_labels_check(ngx_http_osint_kinds, NGX_HTTP_OSINT_ERR_KINDS);

@@ -70,6 +70,10 @@ Control endpoints (paths starting with "/_" are never counted or logged):
   GET  /_log     the last 1000 requests: [{"method", "path", "query",
                  "headers": {lower-case name: value}, "body", "t"}, ...]
   POST /_reset   zero the counters and the request log
+  GET  /_conns   {"open": N, "max": M}: connections that have carried a
+                 request (control paths aside) and are still open; the most
+                 open at once since the start or the last POST /_conns
+  POST /_conns   the most at once starts again from those open now
 
 A request is counted (and logged) as soon as its request line and headers
 have been read, before any delay or fault.
@@ -118,6 +122,8 @@ class State:
         self.log = collections.deque(maxlen=LOG_MAX)
         self.overrides = {}          # prefix -> {param: value}
         self.hanging = []            # client ports of fault=hang requests
+        self.conns_open = 0          # connections that carried a request
+        self.conns_max = 0           # ... the most open at once
 
     def record(self, method, path, query, headers):
         """Count one request; returns (its log entry (body filled in
@@ -149,6 +155,21 @@ class State:
                     'hanging': len(self.hanging),
                     'hanging_ports': list(self.hanging)}
 
+    def conn_opened(self):
+        with self.lock:
+            self.conns_open += 1
+            self.conns_max = max(self.conns_max, self.conns_open)
+
+    def conn_closed(self):
+        with self.lock:
+            self.conns_open -= 1
+
+    def conns(self, restart):
+        with self.lock:
+            if restart:
+                self.conns_max = self.conns_open
+            return {'open': self.conns_open, 'max': self.conns_max}
+
     def log_copy(self):
         with self.lock:
             return [dict(e) for e in self.log]
@@ -176,6 +197,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            if getattr(self, 'conn_counted', False):
+                self.conn_counted = False
+                self.server.state.conn_closed()
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -325,6 +354,10 @@ class Handler(BaseHTTPRequestHandler):
             body = self.read_body()
             return self.handle_control(path, body)
 
+        if not getattr(self, 'conn_counted', False):
+            self.conn_counted = True
+            state.conn_opened()
+
         headers = {k.lower(): v for k, v in self.headers.items()}
         entry, nth = state.record(self.command, path, query, headers)
         body = self.read_body()
@@ -453,6 +486,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer_json(200, state.calls())
         if path == '/_log':
             return self.answer_json(200, state.log_copy())
+        if path == '/_conns':
+            return self.answer_json(200, state.conns(self.command == 'POST'))
         if path == '/_reset':
             state.reset()
             return self.answer_json(200, {'ok': True})

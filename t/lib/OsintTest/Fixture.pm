@@ -118,6 +118,11 @@ sub hanging_ports {
 # $fx->by_path -> { path => count, ... }
 sub by_path { $_[0]->_control_req('GET', '/_calls')->{by_path} }
 
+# $fx->conns -> { open => N, max => M }: provider connections open now and
+# the most open at once; $fx->conns_restart starts "max" again from now
+sub conns { $_[0]->_control_req('GET', '/_conns') }
+sub conns_restart { $_[0]->_control_req('POST', '/_conns', {}) }
+
 # $fx->log -> arrayref of the last 1000 requests:
 # { method, path, query, headers => { lower-case name => value }, body, t }
 sub log { $_[0]->_control_req('GET', '/_log') }
