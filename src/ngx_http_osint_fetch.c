@@ -20,6 +20,13 @@
 #include "ngx_http_osint.h"
 
 
+/*
+ * The least size of libcurl's connection cache; it is made as large as
+ * the providers' "connections" together.  A connection given back to a
+ * full cache is closed, after a walk over every connection of the multi
+ * for the oldest idle one: with more transfers in flight than the cache
+ * holds, each transfer paid that walk and a new connection.
+ */
 #define NGX_HTTP_OSINT_MAX_CONNECTS  256
 
 /*
@@ -161,8 +168,9 @@ ngx_int_t
 ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     ngx_http_osint_main_conf_t *omcf)
 {
-    ngx_uint_t               i;
-    ngx_http_osint_multi_t  *m;
+    ngx_uint_t                  i, conns;
+    ngx_http_osint_multi_t     *m;
+    ngx_http_osint_provider_t  *p;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -186,6 +194,9 @@ ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     m->omcf = omcf;
     ngx_queue_init(&m->active);
 
+    conns = NGX_HTTP_OSINT_MAX_CONNECTS;
+    p = omcf->providers.elts;
+
     if (omcf->providers.nelts) {
         m->gates = ngx_pcalloc(cycle->pool, omcf->providers.nelts
                                             * sizeof(ngx_http_osint_gate_t));
@@ -193,9 +204,14 @@ ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
             return NGX_ERROR;
         }
 
+        conns = 0;
+
         for (i = 0; i < omcf->providers.nelts; i++) {
             ngx_queue_init(&m->gates[i].queue);
+            conns += p[i].conns;
         }
+
+        conns = ngx_max(conns, NGX_HTTP_OSINT_MAX_CONNECTS);
     }
     ngx_queue_init(&m->failed);
 
@@ -221,8 +237,7 @@ ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION,
                       ngx_http_osint_timer_cb);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
-    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS,
-                      (long) NGX_HTTP_OSINT_MAX_CONNECTS);
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long) conns);
 
     ngx_http_osint_multi = m;
 
