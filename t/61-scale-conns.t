@@ -151,4 +151,49 @@ is(join(' ', map { $after->{providers}{$_}{status} // 'none' } qw(a q)),
 
 unlike($t->error_log, qr/exited on signal/, 'no worker crashed');
 
+# More transfers in flight than libcurl's connection cache held (it was
+# 256 a worker, whatever the providers' connections): each connection
+# given back to the full cache was closed, after a walk over all of them,
+# and the next round opened new ones.  The cache is now as large as the
+# providers' "connections" together (3 x 256 by default here): a second
+# round of 300 transfers finds the 300 connections of the first.
+
+$t->stop;
+
+my $t1 = OsintTest->new(workers => 1, timeout => 30);
+my $fx1 = $t1->fixture;
+my $three = join '', map { <<"EOF" } qw(x y z);
+    osint_provider $_ {
+        types ipv4;
+        url "http://127.0.0.1:%%FX0%%/$_/\$osint_target?delay=700";
+        timeout 10s;
+        cache_ttl off;
+    }
+EOF
+$t1->write_conf(<<"EOF");
+    osint_zone 1m;
+    osint_deadline 20s;
+$three
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location = /lookup { osint_lookup; }
+    }
+EOF
+$t1->run;
+
+my @open;
+for my $round (1, 2) {
+    $fx1->conns_restart;
+    my $r = $t1->parallel_get([map { "/lookup?target=10.0.$round.$_" }
+                               1 .. 100], 100, timeout => 60);
+    is(show(kinds($r, 'z')), 'ok=100', "round $round: 100 lookups ok");
+    push @open, $fx1->conns->{total};
+}
+cmp_ok($open[0], '>=', 250, "round 1: the transfers ran at once ($open[0] "
+       . 'connections)');
+cmp_ok($open[1], '<', 10, 'round 2: the connections of round 1 reused, '
+       . "next to none new ($open[1])");
+
+$t1->stop;
+
 $t->done_testing;

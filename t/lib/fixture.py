@@ -70,10 +70,11 @@ Control endpoints (paths starting with "/_" are never counted or logged):
   GET  /_log     the last 1000 requests: [{"method", "path", "query",
                  "headers": {lower-case name: value}, "body", "t"}, ...]
   POST /_reset   zero the counters and the request log
-  GET  /_conns   {"open": N, "max": M}: connections that have carried a
-                 request (control paths aside) and are still open; the most
-                 open at once since the start or the last POST /_conns
-  POST /_conns   the most at once starts again from those open now
+  GET  /_conns   {"open": N, "max": M, "total": T}: connections that have
+                 carried a request (control paths aside) and are still open;
+                 the most open at once, and how many there were in all, since
+                 the start or the last POST /_conns
+  POST /_conns   "max" starts again from those open now, "total" from 0
 
 A request is counted (and logged) as soon as its request line and headers
 have been read, before any delay or fault.
@@ -124,6 +125,7 @@ class State:
         self.hanging = []            # client ports of fault=hang requests
         self.conns_open = 0          # connections that carried a request
         self.conns_max = 0           # ... the most open at once
+        self.conns_total = 0         # ... in all
 
     def record(self, method, path, query, headers):
         """Count one request; returns (its log entry (body filled in
@@ -158,6 +160,7 @@ class State:
     def conn_opened(self):
         with self.lock:
             self.conns_open += 1
+            self.conns_total += 1
             self.conns_max = max(self.conns_max, self.conns_open)
 
     def conn_closed(self):
@@ -168,7 +171,9 @@ class State:
         with self.lock:
             if restart:
                 self.conns_max = self.conns_open
-            return {'open': self.conns_open, 'max': self.conns_max}
+                self.conns_total = 0
+            return {'open': self.conns_open, 'max': self.conns_max,
+                    'total': self.conns_total}
 
     def log_copy(self):
         with self.lock:

@@ -118,8 +118,9 @@ sub hanging_ports {
 # $fx->by_path -> { path => count, ... }
 sub by_path { $_[0]->_control_req('GET', '/_calls')->{by_path} }
 
-# $fx->conns -> { open => N, max => M }: provider connections open now and
-# the most open at once; $fx->conns_restart starts "max" again from now
+# $fx->conns -> { open => N, max => M, total => T }: provider connections
+# open now, the most open at once and how many in all; $fx->conns_restart
+# starts "max" again from now and "total" from 0
 sub conns { $_[0]->_control_req('GET', '/_conns') }
 sub conns_restart { $_[0]->_control_req('POST', '/_conns', {}) }
 
