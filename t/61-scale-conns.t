@@ -13,6 +13,7 @@ use strict;
 use warnings;
 
 use Test::More;
+use IO::Socket::INET;
 use Time::HiRes qw(sleep time);
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -174,6 +175,13 @@ $t1->write_conf(<<"EOF");
     osint_zone 1m;
     osint_deadline 20s;
 $three
+    osint_provider w {
+        types ipv6;
+        url "http://127.0.0.1:%%FX0%%/w/\$osint_target?delay=1000";
+        timeout 10s;
+        cache_ttl off;
+        connections 1 queue=2;
+    }
     server {
         listen 127.0.0.1:%%PORT%%;
         location = /lookup { osint_lookup; }
@@ -193,6 +201,30 @@ cmp_ok($open[0], '>=', 250, "round 1: the transfers ran at once ($open[0] "
        . 'connections)');
 cmp_ok($open[1], '<', 10, 'round 2: the connections of round 1 reused, '
        . "next to none new ($open[1])");
+
+# Calls whose clients leave while they wait their turn leave the queue:
+# two more fit in it afterwards (none "overloaded"), and all are served.
+
+sub send_get {
+    my ($path) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $t1->port, Proto => 'tcp',
+                                  Timeout => 3) or die "connect: $!";
+    syswrite($s, "GET $path HTTP/1.1\r\nHost: localhost\r\n"
+                 . "Connection: close\r\n\r\n");
+    return $s;
+}
+
+my $first = send_get('/lookup?target=2001:db8::1');
+sleep 0.2;
+ok($t1->abort_get("/lookup?target=2001:db8::$_", 200), "queued $_, gone")
+    for 2, 3;
+my @next = map { send_get("/lookup?target=2001:db8::$_") } 4, 5;
+my @docs = map { OsintTest::decode_json_or_undef(
+                     (OsintTest::read_all($_, 10) // '') =~ /\r\n\r\n(.*)\z/s
+                     ? $1 : '') || {} } $first, @next;
+is(join(' ', map { $_->{providers}{w}{status} // 'none' } @docs),
+   'ok ok ok', 'the one under way and the two queued after the gone: ok');
 
 $t1->stop;
 
