@@ -156,6 +156,11 @@ struct ngx_http_osint_fetch_s {
     void                           *data;
     ngx_log_t                      *log;
 
+    /* whose connections it takes: "connections" of the provider */
+    ngx_http_osint_provider_t      *provider;
+    ngx_msec_t                      timeout;        /* the attempt's */
+    ngx_event_t                     timer;          /* ... ends it */
+
     /* redirects, followed hop by hop (ngx_http_osint_redirect.c) */
     const char                     *origin_url;     /* the configured one */
     ngx_str_t                      *api_key;
@@ -180,6 +185,7 @@ struct ngx_http_osint_fetch_s {
     unsigned                        foreign:1;    /* left the origin */
     unsigned                        addr_refused:1;
     unsigned                        said_wanted:1;  /* rate ... adaptive */
+    unsigned                        queued:1;     /* waits for its turn */
 };
 
 

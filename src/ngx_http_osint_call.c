@@ -58,6 +58,9 @@ static time_t ngx_http_osint_call_answered(ngx_http_osint_provider_t *p,
 static void ngx_http_osint_call_end(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_local(ngx_http_osint_call_t *call,
     const char *message);
+static void ngx_http_osint_call_overloaded(ngx_http_osint_call_t *call);
+static void ngx_http_osint_call_stop(ngx_http_osint_call_t *call,
+    ngx_http_osint_err_e err, const char *message);
 static void ngx_http_osint_call_lead(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_wait(ngx_http_osint_call_t *call);
 static ngx_uint_t ngx_http_osint_call_unwait(ngx_http_osint_call_t *call);
@@ -819,6 +822,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
 {
     u_char                      *url, *line;
     size_t                       len;
+    ngx_int_t                    rc;
     ngx_uint_t                   i;
     ngx_msec_t                   timeout;
     ngx_http_osint_tpl_t        *tpl;
@@ -834,6 +838,7 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
     omcf = lk->omcf;
 
     f->max_body = omcf->max_body;
+    f->provider = p;
     f->redirects = p->redirects;
     f->said_wanted = p->own.rate.adaptive;
     f->api_key = &p->api_key;
@@ -888,24 +893,31 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
         goto failed;
     }
 
-    /* the lookup's deadline ends every attempt that outlives it */
+    /*
+     * The lookup's deadline ends every attempt that outlives it: its own
+     * timer, which fires first (an attempt's runs 1 ms longer), so that
+     * the call says "deadline", not "timeout".
+     */
 
-    timeout = ngx_min(p->timeout, lk->deadline_at - ngx_current_msec);
-
-    if (timeout == 0) {
-        /* for libcurl 0 is "no timeout" */
-        timeout = 1;
-    }
+    timeout = ngx_min(p->timeout, lk->deadline_at - ngx_current_msec + 1);
 
     call->attempts++;
     call->attempt_started = ngx_http_osint_now_ms();
     call->err = NGX_HTTP_OSINT_ERR_NONE;
 
-    if (ngx_http_osint_fetch_start(f, (char *) url, timeout) != NGX_OK) {
-        goto failed;
+    rc = ngx_http_osint_fetch_start(f, (char *) url, timeout);
+
+    if (rc == NGX_OK) {
+        return;
     }
 
-    return;
+    if (rc == NGX_BUSY) {
+        ngx_http_osint_fetch_cancel(f);
+        ngx_http_osint_call_overloaded(call);
+        return;
+    }
+
+    goto failed;
 
 failed:
 
@@ -954,6 +966,14 @@ ngx_http_osint_call_header(ngx_http_osint_call_t *call, char *name,
 static void
 ngx_http_osint_call_local(ngx_http_osint_call_t *call, const char *message)
 {
+    ngx_http_osint_call_stop(call, NGX_HTTP_OSINT_ERR_INTERNAL, message);
+}
+
+
+static void
+ngx_http_osint_call_stop(ngx_http_osint_call_t *call,
+    ngx_http_osint_err_e err, const char *message)
+{
     ngx_http_osint_main_conf_t  *omcf;
 
     omcf = call->lookup->omcf;
@@ -963,9 +983,39 @@ ngx_http_osint_call_local(ngx_http_osint_call_t *call, const char *message)
         call->probe = 0;
     }
 
-    ngx_http_osint_call_error(call, NGX_HTTP_OSINT_ERR_INTERNAL, 0, message);
+    ngx_http_osint_call_error(call, err, 0, message);
 
     ngx_http_osint_call_end(call);
+}
+
+
+/*
+ * The provider's transfers of this worker are all under way and its
+ * queue is full ("connections N queue=M"): the module's own limit, so no
+ * outcome is recorded and no breaker counts it, as in call_local().  No
+ * request was made: the attempt is not counted either.
+ */
+
+static void
+ngx_http_osint_call_overloaded(ngx_http_osint_call_t *call)
+{
+    u_char                     *last;
+    ngx_http_osint_provider_t  *p;
+    u_char                      text[sizeof("provider queue full "
+                                            "(connections  queue=)")
+                                     + 2 * NGX_INT_T_LEN];
+
+    p = call->provider;
+
+    call->attempts--;
+
+    last = ngx_snprintf(text, sizeof(text) - 1,
+                        "provider queue full (connections %ui queue=%ui)",
+                        p->conns, p->conns_queue);
+    *last = '\0';
+
+    ngx_http_osint_call_stop(call, NGX_HTTP_OSINT_ERR_OVERLOADED,
+                             (char *) text);
 }
 
 

@@ -20,6 +20,13 @@
 #include "ngx_http_osint.h"
 
 
+/*
+ * The least size of libcurl's connection cache; it is made as large as
+ * the providers' "connections" together.  A connection given back to a
+ * full cache is closed, after a walk over every connection of the multi
+ * for the oldest idle one: with more transfers in flight than the cache
+ * holds, each transfer paid that walk and a new connection.
+ */
 #define NGX_HTTP_OSINT_MAX_CONNECTS  256
 
 /*
@@ -47,7 +54,18 @@
 typedef struct {
     ngx_connection_t           *conn;
     unsigned                    opened:1;   /* through our opensocket */
+    unsigned                    want_in:1;  /* what libcurl waits for */
+    unsigned                    want_out:1;
 } ngx_http_osint_sock_t;
+
+
+/* one provider's transfers in this worker: "connections N queue=M" */
+
+typedef struct {
+    ngx_uint_t                  busy;        /* transfers under way */
+    ngx_uint_t                  waiting;
+    ngx_queue_t                 queue;       /* of ngx_http_osint_fetch_t */
+} ngx_http_osint_gate_t;
 
 
 typedef struct {
@@ -61,6 +79,8 @@ typedef struct {
 
     ngx_http_osint_sock_t      *socks;       /* indexed by fd */
     ngx_uint_t                  nsocks;
+
+    ngx_http_osint_gate_t      *gates;       /* indexed by provider */
 
     CURL                       *idle[NGX_HTTP_OSINT_IDLE_EASY];
     ngx_uint_t                  nidle;       /* easy handles to reuse */
@@ -81,9 +101,13 @@ static size_t ngx_http_osint_write_cb(char *ptr, size_t size, size_t nmemb,
     void *userdata);
 static void ngx_http_osint_socket_handler(ngx_event_t *ev);
 static void ngx_http_osint_timer_handler(ngx_event_t *ev);
+static ngx_uint_t ngx_http_osint_socket_wanted(ngx_socket_t fd,
+    ngx_uint_t write);
 static void ngx_http_osint_socket_action(curl_socket_t s, int action);
 static void ngx_http_osint_fail_handler(ngx_event_t *ev);
 static void ngx_http_osint_fetch_fail(CURL *easy, const char *why);
+static void ngx_http_osint_fetch_fail_post(ngx_http_osint_fetch_t *f,
+    const char *why);
 static void ngx_http_osint_check_done(void);
 static void ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f,
     CURLcode result);
@@ -100,6 +124,9 @@ static ngx_int_t ngx_http_osint_fetch_redirect(ngx_http_osint_fetch_t *f,
 static ngx_int_t ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f,
     const char *next, ngx_uint_t same, ngx_uint_t repost);
 static void ngx_http_osint_easy_put(CURL *easy);
+static ngx_int_t ngx_http_osint_fetch_go(ngx_http_osint_fetch_t *f);
+static void ngx_http_osint_fetch_leave(ngx_http_osint_fetch_t *f);
+static void ngx_http_osint_fetch_timeout(ngx_event_t *ev);
 
 
 static ngx_http_osint_multi_t  *ngx_http_osint_multi;
@@ -142,7 +169,9 @@ ngx_int_t
 ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     ngx_http_osint_main_conf_t *omcf)
 {
-    ngx_http_osint_multi_t  *m;
+    ngx_uint_t                  i, conns;
+    ngx_http_osint_multi_t     *m;
+    ngx_http_osint_provider_t  *p;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -165,6 +194,26 @@ ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     m->log = cycle->log;
     m->omcf = omcf;
     ngx_queue_init(&m->active);
+
+    conns = NGX_HTTP_OSINT_MAX_CONNECTS;
+    p = omcf->providers.elts;
+
+    if (omcf->providers.nelts) {
+        m->gates = ngx_pcalloc(cycle->pool, omcf->providers.nelts
+                                            * sizeof(ngx_http_osint_gate_t));
+        if (m->gates == NULL) {
+            return NGX_ERROR;
+        }
+
+        conns = 0;
+
+        for (i = 0; i < omcf->providers.nelts; i++) {
+            ngx_queue_init(&m->gates[i].queue);
+            conns += p[i].conns;
+        }
+
+        conns = ngx_max(conns, NGX_HTTP_OSINT_MAX_CONNECTS);
+    }
     ngx_queue_init(&m->failed);
 
     /*
@@ -189,8 +238,7 @@ ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION,
                       ngx_http_osint_timer_cb);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
-    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS,
-                      (long) NGX_HTTP_OSINT_MAX_CONNECTS);
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long) conns);
 
     ngx_http_osint_multi = m;
 
@@ -210,6 +258,16 @@ ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle)
 
     if (m == NULL) {
         return;
+    }
+
+    /* the waiting first: an ended transfer would start them */
+
+    for (i = 0; i < m->omcf->providers.nelts; i++) {
+        while (!ngx_queue_empty(&m->gates[i].queue)) {
+            q = ngx_queue_head(&m->gates[i].queue);
+            f = ngx_queue_data(q, ngx_http_osint_fetch_t, queue);
+            ngx_http_osint_fetch_cancel(f);
+        }
     }
 
     ngx_queue_add(&m->active, &m->failed);
@@ -257,25 +315,59 @@ ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle)
 
 
 /*
- * Starts a transfer; f->max_body, f->done, f->data, f->log, f->headers,
- * f->redirects and f->api_key are set by the caller.  The easy handle is
- * made here and freed when the transfer ends; the body is freed by
- * ngx_http_osint_fetch_cancel().
+ * Starts a transfer, or queues it behind the provider's transfers under
+ * way ("connections N queue=M"); f->max_body, f->done, f->data, f->log,
+ * f->headers, f->provider, f->redirects and f->api_key are set by the
+ * caller.  NGX_BUSY: the queue is full, nothing started.  The timeout
+ * runs from the start, not while queued: the lookup's deadline bounds
+ * the wait.  The body is freed by ngx_http_osint_fetch_cancel().
  */
 
 ngx_int_t
 ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
     ngx_msec_t timeout)
 {
-    CURL                    *easy;
-    CURLMcode                rc;
-    ngx_http_osint_multi_t  *m;
+    ngx_http_osint_gate_t      *gate;
+    ngx_http_osint_multi_t     *m;
+    ngx_http_osint_provider_t  *p;
 
     m = ngx_http_osint_multi;
 
     if (m == NULL) {
         return NGX_ERROR;
     }
+
+    f->origin_url = url;
+    f->timeout = timeout;
+
+    p = f->provider;
+    gate = &m->gates[p->index];
+
+    if (gate->busy < p->conns) {
+        return ngx_http_osint_fetch_go(f);
+    }
+
+    if (gate->waiting >= p->conns_queue) {
+        return NGX_BUSY;
+    }
+
+    ngx_queue_insert_tail(&gate->queue, &f->queue);
+    gate->waiting++;
+    f->queued = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_osint_fetch_go(ngx_http_osint_fetch_t *f)
+{
+    CURL                    *easy;
+    CURLMcode                rc;
+    ngx_msec_t               lag;
+    ngx_http_osint_multi_t  *m;
+
+    m = ngx_http_osint_multi;
 
     easy = ngx_http_osint_easy_get(m);
     if (easy == NULL) {
@@ -286,25 +378,22 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
     f->error[0] = '\0';
     f->local = NULL;
 
-    f->origin_url = url;
     f->hops = 0;
     f->foreign = 0;
     f->addr_refused = 0;
-    f->deadline = ngx_current_msec + timeout;
+    f->deadline = ngx_current_msec + f->timeout;
     f->redirect_status = 0;
     f->redirect_error = NULL;
 
-    if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK) {
+    if (curl_easy_setopt(easy, CURLOPT_URL, f->origin_url) != CURLE_OK) {
         goto failed;
     }
 
     /* what differs between calls; the rest was set when the handle was made */
 
-    if (ngx_http_osint_bound(easy, CURLOPT_TIMEOUT_MS, (long) timeout, f->log)
+    if (ngx_http_osint_bound(easy, CURLOPT_MAXFILESIZE_LARGE,
+                             (curl_off_t) f->max_body, f->log)
         != NGX_OK
-        || ngx_http_osint_bound(easy, CURLOPT_MAXFILESIZE_LARGE,
-                                (curl_off_t) f->max_body, f->log)
-           != NGX_OK
         || ngx_http_osint_bound(easy, CURLOPT_OPENSOCKETDATA, f, f->log)
            != NGX_OK)
     {
@@ -334,16 +423,91 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
         goto failed;
     }
 
+    /*
+     * The attempt's timeout on an nginx timer rather than
+     * CURLOPT_TIMEOUT_MS: libcurl's own costs a timer of its multi, and
+     * calls to ours, at every step of every transfer.  It runs from now,
+     * as libcurl's did, not from the start of this turn of the loop
+     * (ngx_current_msec): that may be long past on a busy worker.
+     */
+
+    lag = (ngx_msec_t) ngx_http_osint_now_ms() + 1 - ngx_current_msec;
+
+    if ((ngx_msec_int_t) lag < 0) {
+        lag = 0;
+    }
+
+    f->timer.handler = ngx_http_osint_fetch_timeout;
+    f->timer.data = &m->timer_conn;
+    f->timer.log = f->log;
+    f->timer.cancelable = 1;
+    ngx_add_timer(&f->timer, f->timeout + lag);
+
     ngx_queue_insert_tail(&m->active, &f->queue);
     f->active = 1;
+    m->gates[f->provider->index].busy++;
 
     return NGX_OK;
 
 failed:
 
-    ngx_http_osint_fetch_free(f);
+    ngx_http_osint_easy_put(easy);
+    f->easy = NULL;
 
     return NGX_ERROR;
+}
+
+
+/*
+ * A transfer under way has left the multi for good: the provider's first
+ * waiting call, if any, takes its place.  One that cannot start ends as
+ * the worker's failure, through the posted "failed" event: its owner may
+ * be in the middle of ending another call.
+ */
+
+static void
+ngx_http_osint_fetch_leave(ngx_http_osint_fetch_t *f)
+{
+    ngx_queue_t             *q;
+    ngx_http_osint_gate_t   *gate;
+    ngx_http_osint_fetch_t  *next;
+    ngx_http_osint_multi_t  *m;
+
+    m = ngx_http_osint_multi;
+    gate = &m->gates[f->provider->index];
+
+    gate->busy--;
+
+    while (gate->busy < f->provider->conns && !ngx_queue_empty(&gate->queue)) {
+        q = ngx_queue_head(&gate->queue);
+        ngx_queue_remove(q);
+        gate->waiting--;
+
+        next = ngx_queue_data(q, ngx_http_osint_fetch_t, queue);
+        next->queued = 0;
+
+        if (ngx_http_osint_fetch_go(next) == NGX_OK) {
+            continue;
+        }
+
+        /* it holds its place until it ends, as a started one */
+
+        next->active = 1;
+        gate->busy++;
+        ngx_http_osint_fetch_fail_post(next, "the call could not be started");
+    }
+}
+
+
+static void
+ngx_http_osint_fetch_timeout(ngx_event_t *ev)
+{
+    ngx_http_osint_fetch_t  *f;
+
+    f = (ngx_http_osint_fetch_t *)
+            ((u_char *) ev - offsetof(ngx_http_osint_fetch_t, timer));
+
+    ngx_http_osint_fetch_end(f, CURLE_OPERATION_TIMEDOUT);
 }
 
 
@@ -368,22 +532,48 @@ ngx_http_osint_fetch_add_header(ngx_http_osint_fetch_t *f, const char *line)
 void
 ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f)
 {
+    ngx_uint_t  leave;
+
+    leave = 0;
+
+    if (f->queued) {
+        ngx_queue_remove(&f->queue);
+        f->queued = 0;
+
+        if (ngx_http_osint_multi) {
+            ngx_http_osint_multi->gates[f->provider->index].waiting--;
+        }
+    }
+
     if (f->active) {
         ngx_queue_remove(&f->queue);
         f->active = 0;
 
         if (ngx_http_osint_multi) {
-            curl_multi_remove_handle(ngx_http_osint_multi->multi, f->easy);
+            if (f->easy) {
+                curl_multi_remove_handle(ngx_http_osint_multi->multi,
+                                         f->easy);
+            }
+
+            leave = 1;
         }
     }
 
     ngx_http_osint_fetch_free(f);
+
+    if (leave) {
+        ngx_http_osint_fetch_leave(f);
+    }
 }
 
 
 static void
 ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f)
 {
+    if (f->timer.timer_set) {
+        ngx_del_timer(&f->timer);
+    }
+
     if (f->easy) {
         ngx_http_osint_easy_put(f->easy);
         f->easy = NULL;
@@ -711,8 +901,10 @@ ngx_http_osint_close_cb(void *clientp, curl_socket_t s)
           && (ngx_uint_t) s < ngx_http_osint_multi->nsocks)
          ? &ngx_http_osint_multi->socks[s] : NULL;
 
+    /* the close below takes it out of epoll: no epoll_ctl() first */
+
     if (sk && sk->conn) {
-        ngx_http_osint_fd_release(sk->conn, 0);
+        ngx_http_osint_fd_release(sk->conn, 1);
         sk->conn = NULL;
         sk->opened = 0;
     }
@@ -723,9 +915,14 @@ ngx_http_osint_close_cb(void *clientp, curl_socket_t s)
 
 /*
  * Sockets opened through ngx_http_osint_open_cb() live until the close
- * callback: CURL_POLL_REMOVE only stops watching them, as they may come
- * back from the connection cache.  Others (the threaded resolver's
- * socketpair) are never reported closed: forget them at REMOVE.
+ * callback, and stay registered in epoll for reading all along, as nginx
+ * keeps its upstream connections: CURL_POLL_REMOVE only stops watching
+ * them for writing (always writable, level-triggered), and the next
+ * transfer on the same cached connection asks for reading what is
+ * already there; two epoll_ctl() calls fewer a transfer.  What libcurl
+ * did not ask for is not passed on (ngx_http_osint_socket_handler).
+ * Others (the threaded resolver's socketpair) are never reported closed:
+ * forget them at REMOVE.
  *
  * Never -1: libcurl would fail every transfer of the worker.  A socket we
  * cannot watch fails the one transfer it serves (fetch_fail).
@@ -753,12 +950,17 @@ ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
             return 0;
         }
 
-        if (sk->opened && fcntl(s, F_GETFD) == -1) {
+        sk->want_in = 0;
+        sk->want_out = 0;
 
+        if (sk->opened && sk->conn->write->active
+            && fcntl(s, F_GETFD) == -1)
+        {
             /*
-             * libcurl before 8.2 closes a socket still connecting with a
-             * plain close(), bypassing our close callback, then reports
-             * REMOVE: the fd is gone, so epoll must not be asked.
+             * libcurl before 8.2 closes a socket still connecting (so
+             * watched for writing) with a plain close(), bypassing our
+             * close callback, then reports REMOVE: the fd is gone, so
+             * epoll must not be asked.
              */
 
             ngx_http_osint_fd_release(sk->conn, 1);
@@ -766,7 +968,8 @@ ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
             sk->opened = 0;
 
         } else if (sk->opened) {
-            (void) ngx_http_osint_fd_watch(sk->conn, 0, 0);
+            (void) ngx_http_osint_fd_watch(sk->conn, sk->conn->read->active,
+                                           0);
 
         } else {
             ngx_http_osint_fd_release(sk->conn, 0);
@@ -798,10 +1001,15 @@ ngx_http_osint_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
         curl_multi_assign(m->multi, s, sk);
     }
 
+    sk->want_in = (what == CURL_POLL_IN || what == CURL_POLL_INOUT);
+    sk->want_out = (what == CURL_POLL_OUT || what == CURL_POLL_INOUT);
+
+    /* our own sockets stay registered for reading (see above) */
+
     if (ngx_http_osint_fd_watch(sk->conn,
-                                what == CURL_POLL_IN || what == CURL_POLL_INOUT,
-                                what == CURL_POLL_OUT
-                                || what == CURL_POLL_INOUT)
+                                sk->want_in
+                                || (sk->opened && sk->conn->read->active),
+                                sk->want_out)
         != NGX_OK)
     {
         ngx_http_osint_fetch_fail(easy, "its socket could not be watched");
@@ -839,9 +1047,21 @@ ngx_http_osint_fetch_fail(CURL *easy, const char *why)
     ngx_log_error(NGX_LOG_ERR, f->log, 0,
                   "osint: a provider transfer fails: %s", why);
 
-    f->local = why;
-
     ngx_queue_remove(&f->queue);
+    ngx_http_osint_fetch_fail_post(f, why);
+}
+
+
+/* f, in no list, ends as our failure on the next posted events */
+
+static void
+ngx_http_osint_fetch_fail_post(ngx_http_osint_fetch_t *f, const char *why)
+{
+    ngx_http_osint_multi_t  *m;
+
+    m = ngx_http_osint_multi;
+
+    f->local = why;
     ngx_queue_insert_tail(&m->failed, &f->queue);
 
     if (!m->fail.posted) {
@@ -901,6 +1121,21 @@ ngx_http_osint_socket_handler(ngx_event_t *ev)
     c = ev->data;
     fd = c->fd;
 
+    /*
+     * A cached connection readable while no transfer uses it: the
+     * provider closed it, or sent what nobody asked for.  libcurl finds
+     * out when it takes the connection again; until then, no more
+     * events of it (level-triggered, they would come every turn).
+     */
+
+    if (!ngx_http_osint_socket_wanted(fd, ev->write)) {
+        if (!ev->write && c->read->active) {
+            (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
+        }
+
+        return;
+    }
+
     /* which event fired, not ev->ready: nginx never reads these fds */
 
     action = ev->write ? CURL_CSELECT_OUT : CURL_CSELECT_IN;
@@ -912,6 +1147,23 @@ ngx_http_osint_socket_handler(ngx_event_t *ev)
     /* c may be released inside: do not touch it afterwards */
 
     ngx_http_osint_socket_action(fd, action);
+}
+
+
+static ngx_uint_t
+ngx_http_osint_socket_wanted(ngx_socket_t fd, ngx_uint_t write)
+{
+    ngx_http_osint_sock_t  *sk;
+
+    if (ngx_http_osint_multi == NULL || fd < 0
+        || (ngx_uint_t) fd >= ngx_http_osint_multi->nsocks)
+    {
+        return 0;
+    }
+
+    sk = &ngx_http_osint_multi->socks[fd];
+
+    return write ? sk->want_out : sk->want_in;
 }
 
 
@@ -1047,15 +1299,21 @@ ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f, CURLcode result)
     struct curl_header  *h;
 
     f->result = result;
-
-    status = 0;
-    (void) curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
-    f->http_status = status;
-
     f->retry_after = -1;
 
-    if (curl_easy_header(f->easy, "Retry-After", 0, CURLH_HEADER, -1, &h)
-        == CURLHE_OK)
+    status = 0;
+
+    /* none: a call that waited for its turn and could not start */
+
+    if (f->easy) {
+        (void) curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+    }
+
+    f->http_status = status;
+
+    if (f->easy
+        && curl_easy_header(f->easy, "Retry-After", 0, CURLH_HEADER, -1, &h)
+           == CURLHE_OK)
     {
         f->retry_after = ngx_http_osint_retry_after((u_char *) h->value,
                                                     ngx_strlen(h->value));
@@ -1080,15 +1338,25 @@ ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f, CURLcode result)
     }
 
     ngx_queue_remove(&f->queue);
-    f->active = 0;
 
-    curl_multi_remove_handle(ngx_http_osint_multi->multi, f->easy);
-    ngx_http_osint_easy_put(f->easy);
-    f->easy = NULL;
+    if (f->timer.timer_set) {
+        ngx_del_timer(&f->timer);
+    }
+
+    if (f->easy) {
+        curl_multi_remove_handle(ngx_http_osint_multi->multi, f->easy);
+        ngx_http_osint_easy_put(f->easy);
+        f->easy = NULL;
+    }
 
     if (f->headers) {
         curl_slist_free_all(f->headers);
         f->headers = NULL;
+    }
+
+    if (f->active) {
+        f->active = 0;
+        ngx_http_osint_fetch_leave(f);
     }
 
     /* the body stays with f until the owner calls fetch_cancel() */
@@ -1206,11 +1474,7 @@ ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f, const char *next,
                    != NGX_OK))
         || (f->post == NULL
             && ngx_http_osint_bound(easy, CURLOPT_HTTPGET, 1L, f->log)
-               != NGX_OK)
-        || ngx_http_osint_bound(easy, CURLOPT_TIMEOUT_MS,
-                                (long) (f->deadline - ngx_current_msec),
-                                f->log)
-           != NGX_OK)
+               != NGX_OK))
     {
         f->redirect_error = "redirect refused";
         return NGX_ERROR;

@@ -25,6 +25,15 @@
 #define NGX_HTTP_OSINT_DEFAULT_REDIRECTS    3       /* without an api_key */
 #define NGX_HTTP_OSINT_MAX_REDIRECTS        10
 
+/*
+ * A worker's transfers to one provider, and calls waiting for one: enough
+ * for a busy provider (256 in flight at 200 ms is 1280 calls a second a
+ * worker), few enough that its descriptors fit worker_connections and
+ * libcurl's search of the host's cached connections stays short.
+ */
+#define NGX_HTTP_OSINT_DEFAULT_CONNS        256
+#define NGX_HTTP_OSINT_DEFAULT_CONNS_QUEUE  1024
+
 
 typedef char *(*ngx_http_osint_sub_pt)(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
@@ -71,6 +80,8 @@ static char *ngx_http_osint_sub_redirects(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_private(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_connections(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 
 
 static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
@@ -91,6 +102,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("redirects"), 1, 1, ngx_http_osint_sub_redirects },
     { ngx_string("found"), 1, 2, ngx_http_osint_found_conf },
     { ngx_string("private"), 1, 1, ngx_http_osint_sub_private },
+    { ngx_string("connections"), 1, 2, ngx_http_osint_sub_connections },
     { ngx_null_string, 0, 0, NULL }
 };
 
@@ -163,6 +175,8 @@ ngx_http_osint_provider_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     p->cache_ttl = NGX_CONF_UNSET_MSEC;
     p->cache_not_found = NGX_CONF_UNSET_MSEC;
     p->redirects = NGX_CONF_UNSET_UINT;
+    p->conns = NGX_CONF_UNSET_UINT;
+    p->conns_queue = NGX_CONF_UNSET_UINT;
 
     /* a dead provider must not cost every lookup its full timeout */
 
@@ -264,6 +278,9 @@ ngx_http_osint_provider_check(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
     }
 
     ngx_conf_init_msec_value(p->timeout, NGX_HTTP_OSINT_DEFAULT_TIMEOUT);
+    ngx_conf_init_uint_value(p->conns, NGX_HTTP_OSINT_DEFAULT_CONNS);
+    ngx_conf_init_uint_value(p->conns_queue,
+                             NGX_HTTP_OSINT_DEFAULT_CONNS_QUEUE);
 
     /* a keyed provider follows no redirect unless told to */
 
@@ -1154,4 +1171,61 @@ ngx_http_osint_private_nets(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * "connections N [queue=M]": a worker's transfers to the provider under
+ * way at once, at most (so its connections), and calls waiting for one
+ * (ngx_http_osint_fetch.c).  queue=0: a call that finds all N busy fails
+ * at once.
+ */
+
+static char *
+ngx_http_osint_sub_connections(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    ngx_int_t   num;
+    ngx_str_t   v, *bad;
+
+    if (p->conns != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    bad = &value[1];
+    num = ngx_atoi(value[1].data, value[1].len);
+
+    if (num <= 0 || num > NGX_HTTP_OSINT_CONNS_MAX) {
+        goto invalid;
+    }
+
+    p->conns = num;
+
+    if (n == 2) {
+        bad = &value[2];
+
+        if (ngx_http_osint_param(&value[2], "queue", &v) != NGX_OK) {
+            goto invalid;
+        }
+
+        num = ngx_atoi(v.data, v.len);
+
+        if (num == NGX_ERROR || num > NGX_HTTP_OSINT_CONNS_QUEUE_MAX) {
+            goto invalid;
+        }
+
+        p->conns_queue = num;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid connections \"%V\" in osint_provider \"%V\": "
+                       "expected 1..%d [queue=0..%d]", bad, &p->name,
+                       NGX_HTTP_OSINT_CONNS_MAX,
+                       NGX_HTTP_OSINT_CONNS_QUEUE_MAX);
+
+    return NGX_CONF_ERROR;
 }

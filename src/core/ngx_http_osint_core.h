@@ -71,6 +71,7 @@ typedef enum {
     NGX_HTTP_OSINT_ERR_INTERNAL,    /* the worker's own, not the provider's */
     NGX_HTTP_OSINT_ERR_REDIRECT,
     NGX_HTTP_OSINT_ERR_PRIVATE,     /* a private target: not sent */
+    NGX_HTTP_OSINT_ERR_OVERLOADED,  /* the worker's own limit: connections */
     NGX_HTTP_OSINT_ERR_KINDS        /* the count */
 } ngx_http_osint_err_e;
 
@@ -455,6 +456,9 @@ typedef struct {
 
     ngx_msec_t                  timeout;
     ngx_uint_t                  redirects;      /* hops followed, at most */
+    ngx_uint_t                  conns;          /* transfers a worker has
+                                                   under way, at most */
+    ngx_uint_t                  conns_queue;    /* calls waiting, at most */
 
     ngx_http_osint_budget_t     own;            /* rate and quota */
     ngx_http_osint_budget_t    *budget;         /* NULL: none shared */
@@ -539,6 +543,8 @@ u_char *ngx_http_osint_tpl_expand(ngx_pool_t *pool,
 #define NGX_HTTP_OSINT_MAX_BODY_MAX     (64 * 1024 * 1024)
 #define NGX_HTTP_OSINT_BATCH_MAX        10000
 #define NGX_HTTP_OSINT_CONCURRENCY_MAX  256
+#define NGX_HTTP_OSINT_CONNS_MAX        65535
+#define NGX_HTTP_OSINT_CONNS_QUEUE_MAX  1000000
 
 ngx_int_t ngx_http_osint_param(ngx_str_t *arg, char *name, ngx_str_t *value);
 ngx_uint_t ngx_http_osint_param_repeated(ngx_str_t *value, ngx_uint_t first,

@@ -49,7 +49,8 @@ static const char  *ngx_http_osint_kinds[] = {
     "disabled",
     "internal",
     "redirect",
-    "private_target"
+    "private_target",
+    "overloaded"
 };
 
 ngx_http_osint_labels_check(ngx_http_osint_kinds, NGX_HTTP_OSINT_ERR_KINDS);
@@ -177,6 +178,7 @@ ngx_http_osint_err_retryable(ngx_http_osint_err_e err, ngx_int_t http_status)
     case NGX_HTTP_OSINT_ERR_BREAKER_OPEN:
     case NGX_HTTP_OSINT_ERR_DEADLINE:
     case NGX_HTTP_OSINT_ERR_INTERNAL:
+    case NGX_HTTP_OSINT_ERR_OVERLOADED:
         return 1;
 
     case NGX_HTTP_OSINT_ERR_HTTP_STATUS:

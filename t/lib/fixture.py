@@ -78,6 +78,11 @@ Control endpoints (paths starting with "/_" are never counted or logged):
   GET  /_log     the last 1000 requests: [{"method", "path", "query",
                  "headers": {lower-case name: value}, "body", "t"}, ...]
   POST /_reset   zero the counters and the request log
+  GET  /_conns   {"open": N, "max": M, "total": T}: connections that have
+                 carried a request (control paths aside) and are still open;
+                 the most open at once, and how many there were in all, since
+                 the start or the last POST /_conns
+  POST /_conns   "max" starts again from those open now, "total" from 0
 
 A request is counted (and logged) as soon as its request line and headers
 have been read, before any delay or fault.
@@ -127,6 +132,9 @@ class State:
         self.overrides = {}          # prefix -> {param: value}
         self.hanging = []            # client ports of fault=hang requests
         self.rl_counts = collections.Counter()   # rl= -> requests
+        self.conns_open = 0          # connections that carried a request
+        self.conns_max = 0           # ... the most open at once
+        self.conns_total = 0         # ... in all
 
     def record(self, method, path, query, headers):
         """Count one request; returns (its log entry (body filled in
@@ -180,6 +188,24 @@ class State:
                     'hanging': len(self.hanging),
                     'hanging_ports': list(self.hanging)}
 
+    def conn_opened(self):
+        with self.lock:
+            self.conns_open += 1
+            self.conns_total += 1
+            self.conns_max = max(self.conns_max, self.conns_open)
+
+    def conn_closed(self):
+        with self.lock:
+            self.conns_open -= 1
+
+    def conns(self, restart):
+        with self.lock:
+            if restart:
+                self.conns_max = self.conns_open
+                self.conns_total = 0
+            return {'open': self.conns_open, 'max': self.conns_max,
+                    'total': self.conns_total}
+
     def log_copy(self):
         with self.lock:
             return [dict(e) for e in self.log]
@@ -207,6 +233,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            if getattr(self, 'conn_counted', False):
+                self.conn_counted = False
+                self.server.state.conn_closed()
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -356,6 +390,10 @@ class Handler(BaseHTTPRequestHandler):
             body = self.read_body()
             return self.handle_control(path, body)
 
+        if not getattr(self, 'conn_counted', False):
+            self.conn_counted = True
+            state.conn_opened()
+
         headers = {k.lower(): v for k, v in self.headers.items()}
         entry, nth = state.record(self.command, path, query, headers)
         body = self.read_body()
@@ -486,6 +524,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer_json(200, state.calls())
         if path == '/_log':
             return self.answer_json(200, state.log_copy())
+        if path == '/_conns':
+            return self.answer_json(200, state.conns(self.command == 'POST'))
         if path == '/_reset':
             state.reset()
             return self.answer_json(200, {'ok': True})

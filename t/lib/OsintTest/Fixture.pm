@@ -118,6 +118,12 @@ sub hanging_ports {
 # $fx->by_path -> { path => count, ... }
 sub by_path { $_[0]->_control_req('GET', '/_calls')->{by_path} }
 
+# $fx->conns -> { open => N, max => M, total => T }: provider connections
+# open now, the most open at once and how many in all; $fx->conns_restart
+# starts "max" again from now and "total" from 0
+sub conns { $_[0]->_control_req('GET', '/_conns') }
+sub conns_restart { $_[0]->_control_req('POST', '/_conns', {}) }
+
 # $fx->log -> arrayref of the last 1000 requests:
 # { method, path, query, headers => { lower-case name => value }, body, t }
 sub log { $_[0]->_control_req('GET', '/_log') }
