@@ -664,7 +664,9 @@ ngx_http_osint_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_http_osint_fetch_init_process(cycle, omcf) != NGX_OK) {
+    if (ngx_http_osint_fetch_init_process(cycle, omcf) != NGX_OK
+        || ngx_http_osint_probe_init_process(cycle, omcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -683,6 +685,7 @@ ngx_http_osint_exit_process(ngx_cycle_t *cycle)
 {
     /* refreshes first: their transfers and Redis requests are still up */
 
+    ngx_http_osint_probe_exit_process(cycle);
     ngx_http_osint_refresh_exit_process(cycle);
     ngx_http_osint_redis_exit_process(cycle);
     ngx_http_osint_fetch_exit_process(cycle);

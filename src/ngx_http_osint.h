@@ -36,6 +36,8 @@ typedef struct {
     ngx_uint_t                  ask;            /* ADMIT_ASK: the budgets */
     ngx_uint_t                  want;           /* ... and tokens to ask */
     ngx_http_osint_budget_t    *fell_back;      /* to log: it falls back */
+    ngx_uint_t                  no_breaker;     /* in: a probe the breaker
+                                                   neither stops nor hears */
 } ngx_http_osint_admission_t;
 
 
@@ -240,6 +242,7 @@ struct ngx_http_osint_call_s {
     unsigned                    waiting:1;  /* waits for another's answer */
     unsigned                    woken:1;    /* ... and it came: the timer
                                                event is posted */
+    unsigned                    probing:1;  /* an active probe's call */
     unsigned                    refresh:1;  /* served stale holding the
                                                lock: a background refresh
                                                is due (its lookup starts
@@ -567,6 +570,8 @@ ngx_int_t ngx_http_osint_health_handler(ngx_http_request_t *r);
 char *ngx_http_osint_health_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_osint_quota_json(cJSON *item, ngx_http_osint_provider_t *p);
+void ngx_http_osint_probe_json(cJSON *item, ngx_http_osint_provider_t *p,
+    ngx_http_osint_pstate_t *ps);
 
 /* osint_control: the operators' API (src/ngx_http_osint_control.c) */
 ngx_int_t ngx_http_osint_control_handler(ngx_http_request_t *r);
@@ -605,7 +610,7 @@ void ngx_http_osint_record_said(ngx_http_osint_main_conf_t *omcf,
 void ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
     ngx_http_osint_err_e err, ngx_uint_t probe, uint32_t target,
-    double latency_ms, ngx_msec_t hold, ngx_log_t *log,
+    double latency_ms, ngx_msec_t hold, ngx_uint_t breaker, ngx_log_t *log,
     ngx_str_t *request_id);
 void ngx_http_osint_release_probe(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_uint_t probe);
@@ -675,10 +680,23 @@ void ngx_http_osint_budget_log(ngx_http_osint_admission_t *a, ngx_log_t *log);
 /* one provider call: admission, transfer, outcome, retries */
 void ngx_http_osint_call_begin(ngx_http_osint_call_t *call);
 void ngx_http_osint_call_refresh(ngx_http_osint_call_t *call);
+void ngx_http_osint_call_probe(ngx_http_osint_call_t *call);
 
 /* background refreshes of stale-while-revalidate, owned by the worker */
 void ngx_http_osint_refresh_start(ngx_http_osint_call_t *from);
 void ngx_http_osint_refresh_exit_process(ngx_cycle_t *cycle);
+/* a probe has ended: NGX_HTTP_OSINT_ERR_NONE when the provider answered */
+typedef void (*ngx_http_osint_probed_pt)(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_err_e err,
+    ngx_msec_t latency_us);
+
+void ngx_http_osint_refresh_probe(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_probed_pt probed);
+
+/* active probes (src/ngx_http_osint_probe.c) */
+ngx_int_t ngx_http_osint_probe_init_process(ngx_cycle_t *cycle,
+    ngx_http_osint_main_conf_t *omcf);
+void ngx_http_osint_probe_exit_process(ngx_cycle_t *cycle);
 void ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     ngx_http_osint_err_e err, const char *message);
 void ngx_http_osint_call_error(ngx_http_osint_call_t *call,

@@ -382,6 +382,8 @@ ngx_http_osint_call_admit(ngx_http_osint_call_t *call)
         return;
     }
 
+    a.no_breaker = call->probing && !p->probe_breaker;
+
     ngx_http_osint_admit(omcf, p, (ngx_msec_t) left - 1, &a,
                          lk->log);
 
@@ -1077,6 +1079,7 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
     ngx_http_osint_record(omcf, p, outcome, call->err, call->probe,
                           ngx_crc32_short(lk->target.data, lk->target.len),
                           now - call->attempt_started, hold,
+                          !call->probing || p->probe_breaker,
                           lk->log, &lk->request_id);
     call->probe = 0;
 
@@ -1362,6 +1365,21 @@ ngx_http_osint_call_refresh(ngx_http_osint_call_t *call)
     call->cache = NGX_HTTP_OSINT_SRC_MISS;
 
     ngx_http_osint_call_lead(call);
+    ngx_http_osint_call_begin(call);
+}
+
+
+/*
+ * An active probe (probe TARGET): a call to the provider whatever the
+ * caches hold, not coalesced, its answer stored as any other.
+ */
+
+void
+ngx_http_osint_call_probe(ngx_http_osint_call_t *call)
+{
+    call->cache = NGX_HTTP_OSINT_SRC_MISS;
+    call->probing = 1;
+
     ngx_http_osint_call_begin(call);
 }
 

@@ -56,6 +56,9 @@ typedef struct {
     time_t                       last_err_time;
     ngx_http_osint_err_e         last_err;
     ngx_msec_t                   latency_us;
+    time_t                       probe_at;      /* 0: no probe yet */
+    ngx_http_osint_err_e         probe_err;
+    ngx_msec_t                   probe_latency_us;
 } ngx_http_osint_health_prov_t;
 
 typedef struct {
@@ -502,6 +505,9 @@ ngx_http_osint_health_provider(ngx_http_osint_health_prov_t *hp,
     hp->last_err = ps->last_err;
     hp->last_err_time = ps->last_err_time;
     hp->latency_us = ps->last_latency_us;
+    hp->probe_at = p->probe_target.len ? ps->probe_at : 0;
+    hp->probe_err = ps->probe_err;
+    hp->probe_latency_us = ps->probe_latency_us;
     hp->breaker = ps->forced_open ? "forced_open"
                   : ngx_http_osint_breaker_on(&p->breaker)
                   ? ngx_http_osint_breaker_states[ps->breaker.state] : "off";
@@ -526,6 +532,12 @@ ngx_http_osint_health_provider(ngx_http_osint_health_prov_t *hp,
     } else if ((ngx_msec_int_t) (ps->hold_until - now) > 0) {
         hp->check.status = NGX_HTTP_OSINT_HEALTH_DEGRADED;
         hp->check.reason = "it asked to wait (Retry-After)";
+
+    } else if (p->probe_target.len && ps->probe_at
+               && ps->probe_err != NGX_HTTP_OSINT_ERR_NONE)
+    {
+        hp->check.status = NGX_HTTP_OSINT_HEALTH_DEGRADED;
+        hp->check.reason = "its last probe failed";
 
     } else if (ps->last_failed) {
         hp->check.status = NGX_HTTP_OSINT_HEALTH_DEGRADED;
@@ -720,5 +732,26 @@ ngx_http_osint_health_detail(cJSON *doc, ngx_http_osint_main_conf_t *omcf,
 
         cJSON_AddNumberToObject(item, "latency_ms",
                                 (double) hp->latency_us / 1000.0);
+
+        if (hp->probe_at == 0) {
+            cJSON_AddNullToObject(item, "last_probe");
+            continue;
+        }
+
+        err = cJSON_AddObjectToObject(item, "last_probe");
+
+        if (err) {
+            cJSON_AddNumberToObject(err, "at", (double) hp->probe_at);
+            cJSON_AddBoolToObject(err, "ok",
+                                  hp->probe_err == NGX_HTTP_OSINT_ERR_NONE);
+            cJSON_AddNumberToObject(err, "latency_ms",
+                                    (double) hp->probe_latency_us / 1000.0);
+
+            if (hp->probe_err != NGX_HTTP_OSINT_ERR_NONE) {
+                cJSON_AddStringToObject(err, "error",
+                                        ngx_http_osint_err_kind(
+                                            hp->probe_err));
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@
 #define NGX_HTTP_OSINT_DEFAULT_FAILURES     5
 #define NGX_HTTP_OSINT_DEFAULT_COOLDOWN     30000
 #define NGX_HTTP_OSINT_DEFAULT_WINDOW       60000
+#define NGX_HTTP_OSINT_PROBE_INTERVAL       60000
 #define NGX_HTTP_OSINT_DEFAULT_MIN_CALLS    20
 #define NGX_HTTP_OSINT_DEFAULT_BACKOFF      200
 #define NGX_HTTP_OSINT_DEFAULT_MAX_BACKOFF  5000
@@ -78,6 +79,8 @@ static char *ngx_http_osint_sub_body(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_redirects(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
+static char *ngx_http_osint_sub_probe(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_private(ngx_conf_t *cf,
     ngx_http_osint_provider_t *p, ngx_str_t *value, ngx_uint_t n);
 static char *ngx_http_osint_sub_connections(ngx_conf_t *cf,
@@ -102,6 +105,7 @@ static ngx_http_osint_sub_t  ngx_http_osint_subs[] = {
     { ngx_string("redirects"), 1, 1, ngx_http_osint_sub_redirects },
     { ngx_string("found"), 1, 2, ngx_http_osint_found_conf },
     { ngx_string("private"), 1, 1, ngx_http_osint_sub_private },
+    { ngx_string("probe"), 1, 3, ngx_http_osint_sub_probe },
     { ngx_string("connections"), 1, 2, ngx_http_osint_sub_connections },
     { ngx_null_string, 0, 0, NULL }
 };
@@ -249,6 +253,15 @@ ngx_http_osint_provider_check(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
     if (p->types == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "no \"types\" in osint_provider \"%V\"", &p->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (p->probe_target.len && !(p->types & p->probe_type)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the probe target \"%V\" of osint_provider \"%V\" "
+                           "is of type %s, which it does not serve",
+                           &p->probe_target, &p->name,
+                           ngx_http_osint_type_name(p->probe_type));
         return NGX_CONF_ERROR;
     }
 
@@ -1068,6 +1081,76 @@ ngx_http_osint_sub_redirects(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
     }
 
     p->redirects = redirects;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "probe TARGET [interval=T] [breaker]": an active probe of the provider
+ * (src/ngx_http_osint_probe.c); interval 1s..1d, default 60s
+ */
+
+static char *
+ngx_http_osint_sub_probe(ngx_conf_t *cf, ngx_http_osint_provider_t *p,
+    ngx_str_t *value, ngx_uint_t n)
+{
+    u_char      *t;
+    ngx_int_t    rc;
+    ngx_uint_t   i;
+    const char  *reason;
+
+    if (p->probe_target.len) {
+        return "is duplicate";
+    }
+
+    rc = ngx_http_osint_target_parse(cf->pool, &value[1], NGX_HTTP_OSINT_ANY,
+                                     &p->probe_target, &p->probe_type,
+                                     &reason);
+    if (rc == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid probe target \"%V\" in osint_provider "
+                           "\"%V\": %s", &value[1], &p->name, reason);
+        return NGX_CONF_ERROR;
+    }
+
+    /* NUL-terminated for the status JSON */
+
+    t = ngx_pnalloc(cf->pool, p->probe_target.len + 1);
+    if (t == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *ngx_cpymem(t, p->probe_target.data, p->probe_target.len) = '\0';
+    p->probe_target.data = t;
+
+    p->probe_interval = NGX_HTTP_OSINT_PROBE_INTERVAL;
+
+    for (i = 2; i <= n; i++) {
+
+        if (value[i].len == 7 && ngx_strncmp(value[i].data, "breaker", 7) == 0
+            && !p->probe_breaker)
+        {
+            p->probe_breaker = 1;
+            continue;
+        }
+
+        rc = ngx_http_osint_param_msec(&value[i], "interval", 1,
+                                       &p->probe_interval);
+
+        if (rc != NGX_OK || p->probe_interval < 1000
+            || p->probe_interval > 86400000)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"probe\" of "
+                               "osint_provider \"%V\"", &value[i], &p->name);
+            return NGX_CONF_ERROR;
+        }
+    }
 
     return NGX_CONF_OK;
 }

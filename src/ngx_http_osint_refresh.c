@@ -11,7 +11,9 @@
  * this worker's list, which exit_process empties.  Its call is a call as
  * any other (admission, retries, the store in both tiers, the lock
  * released); its timers are cancelable, so an exiting worker (reload,
- * quit) does not wait for it: exit_process cancels it.
+ * quit) does not wait for it: exit_process cancels it.  Active probes
+ * (src/ngx_http_osint_probe.c) are background calls of the same kind,
+ * without the lock, told their end through their "probed" handler.
  */
 
 
@@ -30,10 +32,15 @@ typedef struct {
     ngx_pool_t                 *pool;       /* holds all of it */
     ngx_http_osint_lookup_t     lookup;
     ngx_http_osint_call_t       call;
+    ngx_http_osint_probed_pt    probed;     /* a probe's: told its end */
 } ngx_http_osint_refresh_t;
 
 
+static ngx_http_osint_refresh_t *ngx_http_osint_refresh_new(
+    ngx_http_osint_main_conf_t *omcf, ngx_http_osint_provider_t *p,
+    ngx_str_t *target, ngx_uint_t type, ngx_str_t *request_id);
 static void ngx_http_osint_refresh_done(ngx_http_osint_call_t *call);
+static void ngx_http_osint_refresh_probed(ngx_http_osint_call_t *call);
 static void ngx_http_osint_refresh_deadline(ngx_event_t *ev);
 static void ngx_http_osint_refresh_free(ngx_http_osint_refresh_t *rf);
 
@@ -54,41 +61,106 @@ static ngx_connection_t  ngx_http_osint_refresh_conn;
 void
 ngx_http_osint_refresh_start(ngx_http_osint_call_t *from)
 {
-    ngx_pool_t                  *pool;
-    ngx_http_osint_lookup_t     *lk, *src;
-    ngx_http_osint_refresh_t    *rf;
-    ngx_http_osint_main_conf_t  *omcf;
+    ngx_http_osint_refresh_t  *rf;
 
-    src = from->lookup;
-    omcf = src->omcf;
+    rf = ngx_http_osint_refresh_new(from->lookup->omcf, from->provider,
+                                    &from->lookup->target,
+                                    from->lookup->type,
+                                    &from->lookup->request_id);
+    if (rf == NULL) {
+        ngx_http_osint_l1_unlock(from->lookup->omcf, from->provider,
+                                 &from->lookup->target);
+        return;
+    }
+
+    rf->call.done = ngx_http_osint_refresh_done;
+
+    ngx_log_error(NGX_LOG_INFO, rf->lookup.log, 0,
+                  "osint: provider \"%V\" answer stale, refreshed in the "
+                  "background, request %V", &from->provider->name,
+                  &rf->lookup.request_id);
+
+    /* it may end at once (a breaker, a bucket): rf is gone then */
+
+    ngx_http_osint_call_refresh(&rf->call);
+}
+
+
+/*
+ * An active probe of the provider (probe TARGET): a background call of
+ * its own, to its probe target, whatever the caches hold.  A target the
+ * provider may not receive (a private one) is never sent: the probe
+ * records that instead.
+ */
+
+void
+ngx_http_osint_refresh_probe(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_http_osint_probed_pt probed)
+{
+    ngx_str_t                  id;
+    ngx_http_osint_refresh_t  *rf;
+
+    if (!p->private_targets
+        && ngx_http_osint_private_match(&omcf->private_nets, &p->probe_target,
+                                        p->probe_type))
+    {
+        probed(omcf, p, NGX_HTTP_OSINT_ERR_PRIVATE, 0);
+        return;
+    }
+
+    ngx_str_set(&id, "probe");
+
+    rf = ngx_http_osint_refresh_new(omcf, p, &p->probe_target, p->probe_type,
+                                    &id);
+    if (rf == NULL) {
+        return;
+    }
+
+    rf->call.done = ngx_http_osint_refresh_probed;
+    rf->probed = probed;
+
+    ngx_http_osint_call_probe(&rf->call);
+}
+
+
+/* a background call's owner: its pool, lookup, call and deadline */
+
+static ngx_http_osint_refresh_t *
+ngx_http_osint_refresh_new(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_uint_t type,
+    ngx_str_t *request_id)
+{
+    ngx_pool_t                *pool;
+    ngx_http_osint_lookup_t   *lk;
+    ngx_http_osint_refresh_t  *rf;
 
     pool = ngx_create_pool(NGX_HTTP_OSINT_REFRESH_POOL, ngx_cycle->log);
     if (pool == NULL) {
-        goto failed;
+        return NULL;
     }
 
     rf = ngx_pcalloc(pool, sizeof(ngx_http_osint_refresh_t));
     if (rf == NULL) {
         ngx_destroy_pool(pool);
-        goto failed;
+        return NULL;
     }
 
     rf->pool = pool;
     lk = &rf->lookup;
 
-    lk->target.data = ngx_pstrdup(pool, &src->target);
-    lk->request_id.data = ngx_pstrdup(pool, &src->request_id);
+    lk->target.data = ngx_pstrdup(pool, target);
+    lk->request_id.data = ngx_pstrdup(pool, request_id);
 
     if (lk->target.data == NULL
-        || (src->request_id.len && lk->request_id.data == NULL))
+        || (request_id->len && lk->request_id.data == NULL))
     {
         ngx_destroy_pool(pool);
-        goto failed;
+        return NULL;
     }
 
-    lk->target.len = src->target.len;
-    lk->request_id.len = src->request_id.len;
-    lk->type = src->type;
+    lk->target.len = target->len;
+    lk->request_id.len = request_id->len;
+    lk->type = type;
     lk->omcf = omcf;
     lk->log = ngx_cycle->log;
     lk->pool = pool;
@@ -102,8 +174,7 @@ ngx_http_osint_refresh_start(ngx_http_osint_call_t *from)
     lk->started = ngx_http_osint_now_ms();
 
     rf->call.lookup = lk;
-    rf->call.provider = from->provider;
-    rf->call.done = ngx_http_osint_refresh_done;
+    rf->call.provider = p;
 
     lk->deadline.handler = ngx_http_osint_refresh_deadline;
     lk->deadline.data = lk->connection;
@@ -119,20 +190,7 @@ ngx_http_osint_refresh_start(ngx_http_osint_call_t *from)
 
     ngx_queue_insert_tail(&ngx_http_osint_refreshes, &rf->queue);
 
-    ngx_log_error(NGX_LOG_INFO, lk->log, 0,
-                  "osint: provider \"%V\" answer stale, refreshed in the "
-                  "background, request %V", &from->provider->name,
-                  &lk->request_id);
-
-    /* it may end at once (a breaker, a bucket): rf is gone then */
-
-    ngx_http_osint_call_refresh(&rf->call);
-
-    return;
-
-failed:
-
-    ngx_http_osint_l1_unlock(omcf, from->provider, &src->target);
+    return rf;
 }
 
 
@@ -153,6 +211,27 @@ ngx_http_osint_refresh_done(ngx_http_osint_call_t *call)
                   call->err ? " " : "",
                   call->err ? ngx_http_osint_err_kind(call->err) : "",
                   &rf->lookup.request_id);
+
+    ngx_http_osint_refresh_free(rf);
+}
+
+
+/* call->done of a probe: its outcome is the provider's last probe */
+
+static void
+ngx_http_osint_refresh_probed(ngx_http_osint_call_t *call)
+{
+    ngx_http_osint_refresh_t  *rf;
+
+    rf = (ngx_http_osint_refresh_t *)
+             ((u_char *) call - offsetof(ngx_http_osint_refresh_t, call));
+
+    rf->probed(rf->lookup.omcf, call->provider,
+               call->status == NGX_HTTP_OSINT_OK
+               || call->status == NGX_HTTP_OSINT_NOT_FOUND
+               ? NGX_HTTP_OSINT_ERR_NONE
+               : call->err ? call->err : NGX_HTTP_OSINT_ERR_INTERNAL,
+               (ngx_msec_t) (call->latency * 1000.0));
 
     ngx_http_osint_refresh_free(rf);
 }

@@ -483,7 +483,7 @@ ngx_http_osint_admit(ngx_http_osint_main_conf_t *omcf,
         goto done;
     }
 
-    if (ngx_http_osint_breaker_on(&p->breaker)) {
+    if (ngx_http_osint_breaker_on(&p->breaker) && !a->no_breaker) {
         state = ps->breaker.state;
         trial = ps->breaker.trial;
 
@@ -634,7 +634,7 @@ void
 ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_http_osint_outcome_e outcome,
     ngx_http_osint_err_e err, ngx_uint_t probe, uint32_t target,
-    double latency_ms, ngx_msec_t hold, ngx_log_t *log,
+    double latency_ms, ngx_msec_t hold, ngx_uint_t breaker, ngx_log_t *log,
     ngx_str_t *request_id)
 {
     ngx_int_t                 entered;
@@ -687,7 +687,7 @@ ngx_http_osint_record(ngx_http_osint_main_conf_t *omcf,
 
     was = ps->breaker.state;
 
-    if (ngx_http_osint_breaker_on(&p->breaker)) {
+    if (ngx_http_osint_breaker_on(&p->breaker) && breaker) {
         entered = ngx_http_osint_breaker_record(&ps->breaker, &p->breaker,
                                                 now, probe, failed, target);
     }

@@ -955,6 +955,10 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
 
     ngx_http_osint_quota_json(item, p);
 
+    if (p->probe_target.len) {
+        ngx_http_osint_probe_json(item, p, ps);
+    }
+
     cJSON_AddNumberToObject(item, "held_for_ms",
                             (ngx_msec_int_t) (ps->hold_until - now) > 0
                             ? (double) (ps->hold_until - now) : 0);
@@ -1013,6 +1017,49 @@ ngx_http_osint_provider_json(ngx_http_osint_provider_t *p,
     }
 
     return item;
+}
+
+
+/*
+ * "probe": its target and interval, and the last one: when, whether the
+ * provider answered (ok, or the error kind), its latency; under the
+ * zone's lock
+ */
+
+void
+ngx_http_osint_probe_json(cJSON *item, ngx_http_osint_provider_t *p,
+    ngx_http_osint_pstate_t *ps)
+{
+    cJSON  *obj;
+
+    obj = cJSON_AddObjectToObject(item, "probe");
+    if (obj == NULL) {
+        return;
+    }
+
+    cJSON_AddStringToObject(obj, "target", (char *) p->probe_target.data);
+    cJSON_AddNumberToObject(obj, "interval_s",
+                            (double) p->probe_interval / 1000);
+    cJSON_AddBoolToObject(obj, "breaker", p->probe_breaker);
+
+    if (ps->probe_at == 0) {
+        cJSON_AddNullToObject(obj, "last");
+        return;
+    }
+
+    cJSON_AddNumberToObject(obj, "last", (double) ps->probe_at);
+    cJSON_AddBoolToObject(obj, "ok", ps->probe_err == NGX_HTTP_OSINT_ERR_NONE);
+
+    if (ps->probe_err == NGX_HTTP_OSINT_ERR_NONE) {
+        cJSON_AddNullToObject(obj, "error");
+
+    } else {
+        cJSON_AddStringToObject(obj, "error",
+                                ngx_http_osint_err_kind(ps->probe_err));
+    }
+
+    cJSON_AddNumberToObject(obj, "latency_ms",
+                            (double) ps->probe_latency_us / 1000.0);
 }
 
 

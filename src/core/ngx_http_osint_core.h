@@ -422,6 +422,12 @@ typedef struct {
     ngx_int_t                   said_limit;
     time_t                      said_reset;
 
+    /* probe: when the next is due (one worker claims it), the last one */
+    ngx_msec_t                  probe_next;
+    time_t                      probe_at;       /* 0: none yet */
+    ngx_http_osint_err_e        probe_err;      /* NONE: it answered */
+    ngx_msec_t                  probe_latency_us;
+
     /* for osint_health */
     time_t                      last_ok_time;
     ngx_uint_t                  last_failed;
@@ -474,6 +480,12 @@ typedef struct {
     ngx_msec_t                  cache_revalidate;   /* 0: none */
     uint32_t                    fingerprint;    /* of url, format, fields */
 
+    /* probe TARGET [interval=T] [breaker]: an active check */
+    ngx_str_t                   probe_target;   /* canonical; len 0: none */
+    ngx_uint_t                  probe_type;
+    ngx_msec_t                  probe_interval;
+
+    unsigned                    probe_breaker:1;    /* it feeds the breaker */
     unsigned                    disabled:1;
     unsigned                    format_set:1;
     unsigned                    breaker_set:1;
