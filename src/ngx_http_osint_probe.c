@@ -111,10 +111,10 @@ static ngx_uint_t
 ngx_http_osint_probe_due(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p)
 {
-    ngx_uint_t               due;
-    ngx_msec_t               now;
-    ngx_http_osint_shm_t    *ctx;
-    ngx_http_osint_pstate_t *ps;
+    ngx_uint_t                due;
+    ngx_msec_t                now;
+    ngx_http_osint_shm_t     *ctx;
+    ngx_http_osint_pstate_t  *ps;
 
     ctx = omcf->shm_zone->data;
     ps = p->state;
