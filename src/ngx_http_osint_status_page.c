@@ -124,6 +124,8 @@ const char  ngx_http_osint_status_page_body[] =
 " (Array.isArray(d.locations)?d.locations:[]).forEach(function(l){l=obj(l)||{};var ps=Array.isArray(l.providers)?l.providers.join(\", \"):\"all providers\";\n"
 "  h+=card(\"lookup \"+l.location,'<span data-location=\"'+esc(l.location)+'\">'+esc(ps)+\"</span>\"+(Array.isArray(l.types)?' <span class=\"m\">'+esc(l.types.join(\" \"))+\"</span>\":\"\"))});\n"
 " $(\"sum\").innerHTML=h+budgets(d)}\n"
+"/* the last active probe, when the provider has one */\n"
+"function probe(pr,now){if(!pr||n(pr.last)==null)return\"\";return'<br><span class=\"m\" data-probe=\"'+(pr.ok?\"ok\":\"failed\")+'\">probe '+(pr.ok?\"ok \"+f(pr.latency_ms,1)+\" ms\":esc(pr.error||\"failed\"))+\" \"+ago(now-n(pr.last))+\"</span>\"}\n"
 "function btn(m,q,c,t){return'<button data-m=\"'+m+'\" data-q=\"'+esc(q)+'\" data-c=\"'+esc(c)+'\">'+t+\"</button>\"}\n"
 "/* what osint_control offers for a provider, from its GET */\n"
 "function buttons(name){var c=obj(obj(ctl.providers)&&ctl.providers[name]),p=\"provider=\"+encodeURIComponent(name),h=\"\";\n"
@@ -154,7 +156,7 @@ const char  ngx_http_osint_status_page_body[] =
 "  +'<td title=\"'+esc(calls==null?\"\":calls+\" calls in all, \"+(n(p.retries)||0)+\" retries, skipped: \"+JSON.stringify(obj(p.skipped)||{}).replace(/[{}\"]/g,\"\"))+'\">'+f(last(cs))+\"</td>\"\n"
 "  +'<td class=\"s\">'+spark(name+\" calls/s\",[cs],[\"#1f5fbf\"],\"/s\")+\"</td><td>\"+er+'</td><td class=\"s\">'+spark(name+\" error %\",[es.map(function(v){return v==null?null:100*v})],[\"#c62828\"],\"%\")+\"</td>\"\n"
 "  +\"<td>\"+(n(lat.count)?f(lat.p50_ms,1):D)+\"</td><td>\"+(n(lat.count)?f(lat.p95_ms,1):D)+'</td><td class=\"s\">'+spark(name+\" p95 ms\",[p9],[\"#6a3fb5\"],\" ms\")+\"</td>\"\n"
-"  +'<td class=\"l\">'+(le?'<span class=\"bad\">'+esc(le.kind)+\"</span> \"+ago(now-(n(le.time)||now)):D)+\"</td>\"\n"
+"  +'<td class=\"l\">'+(le?'<span class=\"bad\">'+esc(le.kind)+\"</span> \"+ago(now-(n(le.time)||now)):D)+probe(obj(p.probe),now)+\"</td>\"\n"
 "  +\"<td>\"+(qs.length?qs.map(left).join(\"<br>\"):D)+\"</td>\"\n"
 "  +'<td class=\"l\">'+(qs.length?qs.map(function(w){return reset(w,now)}).join(\"<br>\"):D)+\"</td>\"\n"
 "  +'<td class=\"r\">'+(p.disabled?'<span class=\"bad\">'+esc(p.disabled_reason||\"disabled\")+\"</span>\":D)+\"</td>\"\n"
@@ -203,7 +205,7 @@ const char  ngx_http_osint_status_page_body[] =
 
 const char  ngx_http_osint_status_page_csp[] =
     "default-src 'none'; "
-    "script-src 'sha256-Ey/KzjHREoGt0o9d+HiEXV/cwFv0myV7QZdzFnk0FhI='; "
+    "script-src 'sha256-gdMWTlhsxbC0/QTOgxULZx+bPYlEPC0AthkgjkAQ9fQ='; "
     "style-src 'sha256-2Wf1Z9w+pGYa45Xzyl8TekDSB7TZJwsgMwwTOm38Kgo='; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";

@@ -79,6 +79,15 @@ my ($st, $doc) = $t->get_json('/healthz?providers=1');
 is($doc->{providers}{watched}{last_probe}{ok}, JSON::PP::true(),
    'health ?providers=1: the last probe');
 
+# the ops page shows it (t/lib/browser.sh bounds Chromium to 60 s)
+{
+    my $browser = "$FindBin::Bin/lib/browser.sh";
+    my $url = $t->url('/status?format=html');
+    my $dom = `$browser -t 60 -l /dev/null --virtual-time-budget=5000 --dump-dom '$url'`;
+    like($dom, qr/<tr[^>]*data-provider="watched".*?data-probe="ok"[^>]*>probe ok /s,
+         'ops page: the watched row shows its last probe ok');
+}
+
 ###############################################################################
 # a failing probe: recorded, degrades the required provider; the breaker
 # hears it only with "breaker"
