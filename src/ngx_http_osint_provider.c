@@ -1209,7 +1209,9 @@ ngx_http_osint_private_nets(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         omcf->private_nets.domains = ngx_array_create(cf->pool, 4,
                                                  sizeof(ngx_str_t));
 
-        if (omcf->private_nets.nets == NULL || omcf->private_nets.domains == NULL) {
+        if (omcf->private_nets.nets == NULL
+            || omcf->private_nets.domains == NULL)
+        {
             return NGX_CONF_ERROR;
         }
     }
