@@ -3,8 +3,9 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * The hiredis event adapter: an async context's fd on nginx events, for
- * the master connection and the sentinels'.  hiredis 0.14 has five hooks
- * and no timer: timeouts are the users' own nginx timers.
+ * the master connection, the purge subscription and the sentinels'; the
+ * pub/sub replies and the reconnect backoff they share.  hiredis 0.14 has
+ * five hooks and no timer: timeouts are the users' own nginx timers.
  */
 
 

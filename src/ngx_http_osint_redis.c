@@ -6,6 +6,8 @@
  * nginx events, its timeouts on nginx timers.  Redis is an optimisation,
  * never a dependency: while it is down, slow or refusing, every GET is a
  * miss at once or after at most "timeout", and the worker keeps serving.
+ * Beside it, while it is up, a second one SUBSCRIBEd to "<prefix>purge":
+ * osint_control's purges from every node, applied to this node's L1.
  *
  * hiredis 0.14 has no timer hook and frees its context by itself on
  * errors, so the rules here are: never touch a context after
