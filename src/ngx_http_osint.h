@@ -502,6 +502,14 @@ ngx_http_osint_redis_req_t *ngx_http_osint_redis_get(ngx_str_t *key,
 void ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req);
 
 /*
+ * A purge's L1 keys, one a line, to every node's L1 through the channel
+ * "<prefix>purge"; a message with more lines is ignored by the nodes.
+ */
+#define NGX_HTTP_OSINT_PURGE_KEYS_MAX  64
+void ngx_http_osint_redis_publish_purge(u_char *msg, size_t len,
+    ngx_log_t *log);
+
+/*
  * Any command (redisAsyncCommandArgv's arguments).  NULL: down or not
  * configured, nothing will be called.  Else the handler runs exactly once,
  * later, from an nginx event, within osint_redis's timeout, unless
@@ -555,7 +563,13 @@ void ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_uint_t tier, ngx_uint_t result);
 void ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh);
 ngx_uint_t ngx_http_osint_l1_purge(ngx_http_osint_main_conf_t *omcf,
-    ngx_http_osint_provider_t *p, ngx_str_t *target);
+    ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_str_t *key);
+ngx_uint_t ngx_http_osint_l1_purge_key(ngx_http_osint_main_conf_t *omcf,
+    u_char *key, size_t len);
+
+/* an L1 key, "name:fingerprint:target" */
+#define NGX_HTTP_OSINT_KEY_MAX                                                \
+    (NGX_HTTP_OSINT_NAME_MAX + 10 + NGX_HTTP_OSINT_TARGET_MAX)
 
 /* variables */
 ngx_int_t ngx_http_osint_add_variables(ngx_conf_t *cf);

@@ -18,10 +18,6 @@
 #include "ngx_http_osint.h"
 
 
-/* "name:fingerprint:target" */
-#define NGX_HTTP_OSINT_KEY_MAX                                                \
-    (NGX_HTTP_OSINT_NAME_MAX + 10 + NGX_HTTP_OSINT_TARGET_MAX)
-
 /* a full zone is warned of at most this often, in seconds */
 #define NGX_HTTP_OSINT_EVICT_LOG_EVERY  60
 
@@ -301,21 +297,46 @@ ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
 
 /*
  * osint_control's purge: the answer goes, for every worker at once; 1
- * when there was one.  A placeholder (a call asking upstream) stays: it
- * holds no answer, and its call stores a fresh one.
+ * when there was one.  "key", when not NULL, gets the entry's L1 key
+ * (NGX_HTTP_OSINT_KEY_MAX bytes), for the other nodes.
  */
 
 ngx_uint_t
 ngx_http_osint_l1_purge(ngx_http_osint_main_conf_t *omcf,
-    ngx_http_osint_provider_t *p, ngx_str_t *target)
+    ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_str_t *key)
 {
-    u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
-    size_t                        len;
+    u_char  buf[NGX_HTTP_OSINT_KEY_MAX];
+    size_t  len;
+
+    len = ngx_http_osint_l1_key(buf, p, target);
+
+    if (key) {
+        key->len = len;
+        ngx_memcpy(key->data, buf, len);
+    }
+
+    return ngx_http_osint_l1_purge_key(omcf, buf, len);
+}
+
+
+/*
+ * The same by the L1 key, which may come from another node through Redis:
+ * any bytes, one lookup under the lock.  A placeholder (a call asking
+ * upstream) stays: it holds no answer, and its call stores a fresh one.
+ */
+
+ngx_uint_t
+ngx_http_osint_l1_purge_key(ngx_http_osint_main_conf_t *omcf, u_char *key,
+    size_t len)
+{
     ngx_uint_t                    purged;
     ngx_http_osint_shm_t         *ctx;
     ngx_http_osint_cache_node_t  *cn;
 
-    len = ngx_http_osint_l1_key(key, p, target);
+    if (len == 0 || len > NGX_HTTP_OSINT_KEY_MAX || omcf->shm_zone == NULL) {
+        return 0;
+    }
+
     ctx = omcf->shm_zone->data;
     purged = 0;
 
@@ -333,8 +354,6 @@ ngx_http_osint_l1_purge(ngx_http_osint_main_conf_t *omcf,
     return purged;
 }
 
-
-/* "name:fingerprint:target": a changed provider never meets old entries */
 
 static size_t
 ngx_http_osint_l1_key(u_char *key, ngx_http_osint_provider_t *p,

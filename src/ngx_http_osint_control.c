@@ -35,6 +35,8 @@ typedef struct {
     ngx_http_osint_redis_req_t *redis;
     ngx_str_t                   target;         /* as given, for the log */
     ngx_uint_t                  l1;
+    u_char                     *msg;            /* the L1 keys, one a line */
+    u_char                     *last;
 } ngx_http_osint_purge_t;
 
 
@@ -57,6 +59,10 @@ static ngx_int_t ngx_http_osint_control_forms(ngx_http_request_t *r,
 static ngx_int_t ngx_http_osint_purge(ngx_http_request_t *r,
     ngx_http_osint_main_conf_t *omcf, ngx_str_t *target,
     ngx_http_osint_provider_t *only);
+static void ngx_http_osint_purge_line(ngx_http_osint_purge_t *pg,
+    ngx_str_t *key);
+static void ngx_http_osint_purge_publish(ngx_http_osint_purge_t *pg,
+    ngx_log_t *log);
 static void ngx_http_osint_purge_redis(void *data, ngx_int_t rc,
     void *reply);
 static void ngx_http_osint_purge_cleanup(void *data);
@@ -463,7 +469,8 @@ ngx_http_osint_purge(ngx_http_request_t *r, ngx_http_osint_main_conf_t *omcf,
     ngx_str_t *target, ngx_http_osint_provider_t *only)
 {
     size_t                     *argvlen;
-    ngx_str_t                   key;
+    u_char                      buf[NGX_HTTP_OSINT_KEY_MAX];
+    ngx_str_t                   key, l1key;
     ngx_uint_t                  i, j, n;
     ngx_array_t                 forms;
     const char                **argv, *kind, *reason;
@@ -502,6 +509,13 @@ ngx_http_osint_purge(ngx_http_request_t *r, ngx_http_osint_main_conf_t *omcf,
 
     pg->request = r;
     pg->target = *target;
+    l1key.data = buf;
+
+    /* the keys for the other nodes, one a line */
+
+    pg->msg = ngx_pnalloc(r->pool, (omcf->providers.nelts * forms.nelts)
+                                   * (NGX_HTTP_OSINT_KEY_MAX + 1));
+    pg->last = pg->msg;
 
     argv[0] = "DEL";
     argvlen[0] = 3;
@@ -522,11 +536,14 @@ ngx_http_osint_purge(ngx_http_request_t *r, ngx_http_osint_main_conf_t *omcf,
                 continue;
             }
 
-            pg->l1 += ngx_http_osint_l1_purge(omcf, &prov[i], &f[j].target);
+            pg->l1 += ngx_http_osint_l1_purge(omcf, &prov[i], &f[j].target,
+                                              &l1key);
 
             if (omcf->redis == NULL) {
                 continue;
             }
+
+            ngx_http_osint_purge_line(pg, &l1key);
 
             if (ngx_http_osint_redis_key(omcf, r->pool, &prov[i],
                                          &f[j].target, &key)
@@ -544,6 +561,10 @@ ngx_http_osint_purge(ngx_http_request_t *r, ngx_http_osint_main_conf_t *omcf,
         return ngx_http_osint_purge_answer(pg, omcf->redis ? 0 : NGX_DECLINED);
     }
 
+    if (pg->msg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     cln = ngx_http_cleanup_add(r, 0);
     if (cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -557,6 +578,10 @@ ngx_http_osint_purge(ngx_http_request_t *r, ngx_http_osint_main_conf_t *omcf,
         return ngx_http_osint_purge_answer(pg, NGX_ERROR);
     }
 
+    /* the other nodes' L1, after the DEL on the same connection */
+
+    ngx_http_osint_purge_publish(pg, r->connection->log);
+
     cln->handler = ngx_http_osint_purge_cleanup;
     cln->data = pg;
 
@@ -567,6 +592,50 @@ ngx_http_osint_purge(ngx_http_request_t *r, ngx_http_osint_main_conf_t *omcf,
     r->main->count++;
 
     return NGX_DONE;
+}
+
+
+/* a key for the other nodes */
+
+static void
+ngx_http_osint_purge_line(ngx_http_osint_purge_t *pg, ngx_str_t *key)
+{
+    if (pg->msg == NULL) {
+        return;
+    }
+
+    pg->last = ngx_cpymem(pg->last, key->data, key->len);
+    *pg->last++ = '\n';
+}
+
+
+/* the keys, NGX_HTTP_OSINT_PURGE_KEYS_MAX lines a message at most */
+
+static void
+ngx_http_osint_purge_publish(ngx_http_osint_purge_t *pg, ngx_log_t *log)
+{
+    u_char      *p, *start;
+    ngx_uint_t   lines;
+
+    start = pg->msg;
+    lines = 0;
+
+    for (p = pg->msg; p < pg->last; p++) {
+
+        if (*p != '\n' || ++lines < NGX_HTTP_OSINT_PURGE_KEYS_MAX) {
+            continue;
+        }
+
+        ngx_http_osint_redis_publish_purge(start, p - start, log);
+
+        start = p + 1;
+        lines = 0;
+    }
+
+    if (lines) {
+        /* without the last line's end */
+        ngx_http_osint_redis_publish_purge(start, pg->last - 1 - start, log);
+    }
 }
 
 

@@ -3,8 +3,9 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * The hiredis event adapter: an async context's fd on nginx events, for
- * the master connection and the sentinels'.  hiredis 0.14 has five hooks
- * and no timer: timeouts are the users' own nginx timers.
+ * the master connection, the purge subscription and the sentinels'; the
+ * pub/sub replies and the reconnect backoff they share.  hiredis 0.14 has
+ * five hooks and no timer: timeouts are the users' own nginx timers.
  */
 
 
@@ -125,4 +126,57 @@ ngx_http_osint_hiredis_write_handler(ngx_event_t *ev)
     ngx_connection_t  *c = ev->data;
 
     redisAsyncHandleWrite(c->data);
+}
+
+
+/*
+ * A subscribed context's replies: ["subscribe", channel, n] is NGX_OK,
+ * ["message", channel, payload] NGX_AGAIN with *payload, the rest
+ * NGX_DECLINED.
+ */
+
+ngx_int_t
+ngx_http_osint_hiredis_pubsub(redisReply *rr, redisReply **payload)
+{
+    redisReply  *kind;
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 3
+        || rr->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_DECLINED;
+    }
+
+    kind = rr->element[0];
+
+    if (kind->len == 9 && ngx_strncmp(kind->str, "subscribe", 9) == 0) {
+        return NGX_OK;
+    }
+
+    if (kind->len == 7 && ngx_strncmp(kind->str, "message", 7) == 0
+        && rr->element[2]->type == REDIS_REPLY_STRING)
+    {
+        *payload = rr->element[2];
+        return NGX_AGAIN;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The next retry: *backoff less up to a quarter, so that workers that
+ * lost Redis together do not return together; then *backoff doubles.
+ */
+
+ngx_msec_t
+ngx_http_osint_hiredis_backoff(ngx_msec_t *backoff)
+{
+    ngx_msec_t  delay;
+
+    delay = *backoff - *backoff / 4
+            + (ngx_msec_t) ngx_random() % (*backoff / 4 + 1);
+
+    *backoff = ngx_min(*backoff * 2, NGX_HTTP_OSINT_REDIS_BACKOFF_MAX);
+
+    return delay;
 }

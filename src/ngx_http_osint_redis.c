@@ -6,6 +6,8 @@
  * nginx events, its timeouts on nginx timers.  Redis is an optimisation,
  * never a dependency: while it is down, slow or refusing, every GET is a
  * miss at once or after at most "timeout", and the worker keeps serving.
+ * Beside it, while it is up, a second one SUBSCRIBEd to "<prefix>purge":
+ * osint_control's purges from every node, applied to this node's L1.
  *
  * hiredis 0.14 has no timer hook and frees its context by itself on
  * errors, so the rules here are: never touch a context after
@@ -98,6 +100,16 @@ typedef struct {
 
     ngx_http_osint_counters_t      *counters;  /* redis_up, in the zone */
 
+    /* SUBSCRIBE <prefix>purge, beside a connection that is up */
+    ngx_http_osint_main_conf_t     *omcf;
+    redisAsyncContext              *sub;
+    ngx_event_t                     sub_retry;
+    ngx_msec_t                      sub_backoff;
+    u_char                          channel[NGX_HTTP_OSINT_REDIS_PREFIX_MAX
+                                            + sizeof("purge")];
+    size_t                          channel_len;
+    u_char                          dial_err[128];
+
     ngx_http_osint_redis_logged_e   logged;
 
     unsigned                        up:1;
@@ -105,6 +117,9 @@ typedef struct {
     unsigned                        set_drop_logged:1;
     unsigned                        exiting:1;
     unsigned                        discovering:1;
+    unsigned                        subscribed:1;
+    unsigned                        sub_logged:1;
+    unsigned                        junk_logged:1;
 } ngx_http_osint_redis_t;
 
 
@@ -169,6 +184,28 @@ static void ngx_http_osint_redis_hello_done(redisAsyncContext *ac,
 static void ngx_http_osint_redis_command_done(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_osint_redis_cleanup(void *privdata);
+static redisAsyncContext *ngx_http_osint_redis_dial(
+    ngx_http_osint_redis_t *rd, void (*cleanup)(void *privdata),
+    const char **err);
+static ngx_int_t ngx_http_osint_redis_auth(redisAsyncContext *ac,
+    redisCallbackFn *done);
+static void ngx_http_osint_redis_subscribe(ngx_http_osint_redis_t *rd);
+static void ngx_http_osint_redis_unsubscribe(ngx_http_osint_redis_t *rd);
+static void ngx_http_osint_redis_sub_lost(ngx_http_osint_redis_t *rd,
+    const char *reason);
+static void ngx_http_osint_redis_sub_handler(ngx_event_t *ev);
+static void ngx_http_osint_redis_sub_message(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_osint_redis_sub_purge(ngx_http_osint_redis_t *rd,
+    redisReply *payload);
+static void ngx_http_osint_redis_sub_gone(const redisAsyncContext *ac);
+static void ngx_http_osint_redis_sub_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_osint_redis_sub_on_disconnect(
+    const redisAsyncContext *ac, int status);
+static void ngx_http_osint_redis_sub_cleanup(void *privdata);
+static void ngx_http_osint_redis_published(void *data, ngx_int_t rc,
+    void *reply);
 
 
 static ngx_http_osint_redis_t  *ngx_http_osint_redis;
@@ -722,6 +759,10 @@ ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
     rd->conf = rcf;
     rd->log = cycle->log;
     rd->backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+    rd->omcf = omcf;
+    rd->sub_backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+    rd->channel_len = ngx_sprintf(rd->channel, "%Vpurge", &rcf->prefix)
+                      - rd->channel;
 
     if (omcf->shm_zone) {
         ctx = omcf->shm_zone->data;
@@ -787,6 +828,11 @@ ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
     rd->connect.log = cycle->log;
     rd->connect.cancelable = 1;
 
+    rd->sub_retry.data = &rd->dummy;
+    rd->sub_retry.handler = ngx_http_osint_redis_sub_handler;
+    rd->sub_retry.log = cycle->log;
+    rd->sub_retry.cancelable = 1;
+
     ngx_http_osint_redis = rd;
 
     /* a Redis that is down now is logged and retried, never fatal */
@@ -826,6 +872,8 @@ ngx_http_osint_redis_exit_process(ngx_cycle_t *cycle)
     if (rd->connect.timer_set) {
         ngx_del_timer(&rd->connect);
     }
+
+    ngx_http_osint_redis_unsubscribe(rd);
 
     if (rd->up) {
         ngx_http_osint_redis_mark(rd, 0);
@@ -1224,40 +1272,17 @@ ngx_http_osint_redis_switched(void *data, u_char *host, int port)
 static void
 ngx_http_osint_redis_open(ngx_http_osint_redis_t *rd)
 {
-    int                           rc;
+    const char                   *err;
     u_char                        db[NGX_INT_T_LEN + 1];
     redisAsyncContext            *ac;
     ngx_http_osint_redis_conf_t  *rcf;
 
     rcf = rd->conf;
 
-    if (rcf->unix_path.len) {
-        ac = redisAsyncConnectUnix((const char *) rcf->unix_path.data);
-
-    } else {
-        ac = redisAsyncConnect((const char *) rd->host, rd->port);
-    }
+    ac = ngx_http_osint_redis_dial(rd, ngx_http_osint_redis_cleanup, &err);
 
     if (ac == NULL) {
-        ngx_http_osint_redis_down(rd, "out of memory");
-        return;
-    }
-
-    if (ac->c.err) {
-        /* a loopback refusal is known at once */
-        ngx_http_osint_redis_down(rd, "%s", ac->c.errstr);
-        redisAsyncFree(ac);
-        return;
-    }
-
-    /* the adapter first: setting the connect callback adds a write event */
-
-    if (ngx_http_osint_hiredis_attach(ac, ngx_http_osint_redis_cleanup,
-                                      rd->log)
-        != NGX_OK)
-    {
-        ngx_http_osint_redis_down(rd, "no free connection");
-        redisAsyncFree(ac);
+        ngx_http_osint_redis_down(rd, "%s", err);
         return;
     }
 
@@ -1273,18 +1298,10 @@ ngx_http_osint_redis_open(ngx_http_osint_redis_t *rd)
      * AUTH user password is Redis 6's, for an ACL user.
      */
 
-    if (rcf->password.len) {
-        rc = rcf->username.len
-             ? redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "AUTH",
-                                 "AUTH %b %b", rcf->username.data,
-                                 rcf->username.len, rcf->password.data,
-                                 rcf->password.len)
-             : redisAsyncCommand(ac, ngx_http_osint_redis_hello_done, "AUTH",
-                                 "AUTH %b", rcf->password.data,
-                                 rcf->password.len);
-        if (rc != REDIS_OK) {
-            goto failed;
-        }
+    if (ngx_http_osint_redis_auth(ac, ngx_http_osint_redis_hello_done)
+        != NGX_OK)
+    {
+        goto failed;
     }
 
     if (rcf->db) {
@@ -1372,9 +1389,8 @@ static void
 ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
     va_list args)
 {
-    u_char      reason[NGX_MAX_ERROR_STR], *p;
-    u_char      text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
-    ngx_msec_t  delay;
+    u_char  reason[NGX_MAX_ERROR_STR], *p;
+    u_char  text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
 
     if (rd->up) {
         ngx_http_osint_redis_mark(rd, 0);
@@ -1393,6 +1409,10 @@ ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
     if (rd->connect.timer_set) {
         ngx_del_timer(&rd->connect);
     }
+
+    /* the subscription follows the connection, to a new master too */
+
+    ngx_http_osint_redis_unsubscribe(rd);
 
     if (rd->logged != NGX_HTTP_OSINT_REDIS_LOGGED_DOWN) {
         p = ngx_vslprintf(reason, reason + sizeof(reason), fmt, args);
@@ -1414,12 +1434,8 @@ ngx_http_osint_redis_vdown(ngx_http_osint_redis_t *rd, const char *fmt,
 
     /* jitter: workers that lost Redis together do not return together */
 
-    delay = rd->backoff - rd->backoff / 4
-            + (ngx_msec_t) ngx_random() % (rd->backoff / 4 + 1);
-
-    ngx_add_timer(&rd->reconnect, delay);
-
-    rd->backoff = ngx_min(rd->backoff * 2, NGX_HTTP_OSINT_REDIS_BACKOFF_MAX);
+    ngx_add_timer(&rd->reconnect,
+                  ngx_http_osint_hiredis_backoff(&rd->backoff));
 }
 
 
@@ -1717,6 +1733,8 @@ ngx_http_osint_redis_hello_done(redisAsyncContext *ac, void *reply,
                       "osint: redis %V is up", &rd->name);
         rd->logged = NGX_HTTP_OSINT_REDIS_LOGGED_UP;
     }
+
+    ngx_http_osint_redis_subscribe(rd);
 }
 
 
@@ -1916,4 +1934,395 @@ static void
 ngx_http_osint_redis_cleanup(void *privdata)
 {
     ngx_http_osint_redis_lost(ngx_http_osint_hiredis_release(privdata));
+}
+
+
+/*
+ * A context to the master's address on nginx events, or NULL and *err;
+ * the adapter first: setting the connect callback adds a write event.
+ */
+
+static redisAsyncContext *
+ngx_http_osint_redis_dial(ngx_http_osint_redis_t *rd,
+    void (*cleanup)(void *privdata), const char **err)
+{
+    redisAsyncContext  *ac;
+
+    if (rd->conf->unix_path.len) {
+        ac = redisAsyncConnectUnix((const char *) rd->conf->unix_path.data);
+
+    } else {
+        ac = redisAsyncConnect((const char *) rd->host, rd->port);
+    }
+
+    if (ac == NULL) {
+        *err = "out of memory";
+        return NULL;
+    }
+
+    if (ac->c.err) {
+        /* a loopback refusal is known at once; errstr goes with ac */
+        (void) ngx_cpystrn(rd->dial_err, (u_char *) ac->c.errstr,
+                           sizeof(rd->dial_err));
+        *err = (const char *) rd->dial_err;
+        redisAsyncFree(ac);
+        return NULL;
+    }
+
+    if (ngx_http_osint_hiredis_attach(ac, cleanup, rd->log) != NGX_OK) {
+        *err = "no free connection";
+        redisAsyncFree(ac);
+        return NULL;
+    }
+
+    return ac;
+}
+
+
+/* AUTH [user] password when configured; privdata "AUTH" for "done" */
+
+static ngx_int_t
+ngx_http_osint_redis_auth(redisAsyncContext *ac, redisCallbackFn *done)
+{
+    int                           rc;
+    ngx_http_osint_redis_conf_t  *rcf;
+
+    rcf = ngx_http_osint_redis->conf;
+
+    if (rcf->password.len == 0) {
+        return NGX_OK;
+    }
+
+    /* AUTH user password is Redis 6's, for an ACL user */
+
+    rc = rcf->username.len
+         ? redisAsyncCommand(ac, done, "AUTH", "AUTH %b %b",
+                             rcf->username.data, rcf->username.len,
+                             rcf->password.data, rcf->password.len)
+         : redisAsyncCommand(ac, done, "AUTH", "AUTH %b", rcf->password.data,
+                             rcf->password.len);
+
+    return rc == REDIS_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * A purge's keys to the other nodes: after the purge's DEL on the same
+ * connection, so that a node purged reads Redis without the answer.
+ * Nothing is waited for; a Redis down loses the message (and the DEL).
+ */
+
+void
+ngx_http_osint_redis_publish_purge(u_char *msg, size_t len, ngx_log_t *log)
+{
+    size_t                   argvlen[3];
+    const char              *argv[3];
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || len == 0) {
+        return;
+    }
+
+    argv[0] = "PUBLISH";
+    argvlen[0] = 7;
+    argv[1] = (const char *) rd->channel;
+    argvlen[1] = rd->channel_len;
+    argv[2] = (const char *) msg;
+    argvlen[2] = len;
+
+    (void) ngx_http_osint_redis_command(3, argv, argvlen,
+                                        ngx_http_osint_redis_published, NULL,
+                                        log);
+}
+
+
+static void
+ngx_http_osint_redis_published(void *data, ngx_int_t rc, void *reply)
+{
+    /* the number of subscribers is of no use here */
+}
+
+
+/*
+ * A second connection of the worker to the master the first one is up
+ * to: a subscribed context can do nothing else.  Opened when the first
+ * is up, closed when it is lost; lost alone, retried with backoff.
+ */
+
+static void
+ngx_http_osint_redis_subscribe(ngx_http_osint_redis_t *rd)
+{
+    const char         *err;
+    redisAsyncContext  *ac;
+
+    if (rd->sub || rd->exiting || !rd->up || rd->omcf->shm_zone == NULL) {
+        return;
+    }
+
+    ac = ngx_http_osint_redis_dial(rd, ngx_http_osint_redis_sub_cleanup,
+                                   &err);
+
+    if (ac == NULL) {
+        ngx_http_osint_redis_sub_lost(rd, err);
+        return;
+    }
+
+    ac->data = rd;
+
+    (void) redisAsyncSetConnectCallback(ac,
+                                    ngx_http_osint_redis_sub_on_connect);
+    (void) redisAsyncSetDisconnectCallback(ac,
+                                    ngx_http_osint_redis_sub_on_disconnect);
+
+    if (ngx_http_osint_redis_auth(ac, ngx_http_osint_redis_sub_message)
+        != NGX_OK
+        || redisAsyncCommand(ac, ngx_http_osint_redis_sub_message, NULL,
+                             "SUBSCRIBE %b", rd->channel, rd->channel_len)
+           != REDIS_OK)
+    {
+        redisAsyncFree(ac);
+        ngx_http_osint_redis_sub_lost(rd, "cannot queue SUBSCRIBE");
+        return;
+    }
+
+    rd->sub = ac;
+    rd->subscribed = 0;
+
+    /* the confirmation is due within the timeout */
+
+    if (rd->sub_retry.timer_set) {
+        ngx_del_timer(&rd->sub_retry);
+    }
+
+    ngx_add_timer(&rd->sub_retry, rd->conf->timeout);
+}
+
+
+static void
+ngx_http_osint_redis_unsubscribe(ngx_http_osint_redis_t *rd)
+{
+    redisAsyncContext  *ac;
+
+    if (rd->sub_retry.timer_set) {
+        ngx_del_timer(&rd->sub_retry);
+    }
+
+    ac = rd->sub;
+    rd->sub = NULL;
+    rd->subscribed = 0;
+
+    if (ac) {
+        redisAsyncFree(ac);
+    }
+}
+
+
+/* logged once until the subscription is back; retried after a backoff */
+
+static void
+ngx_http_osint_redis_sub_lost(ngx_http_osint_redis_t *rd, const char *reason)
+{
+    u_char  text[NGX_HTTP_OSINT_LOG_TEXT_MAX], *p;
+
+    ngx_http_osint_redis_unsubscribe(rd);
+
+    if (rd->exiting || !rd->up) {
+        return;
+    }
+
+    if (!rd->sub_logged) {
+        /* the reason may quote a reply of the server */
+
+        p = ngx_http_osint_log_escape(text, sizeof(text), (u_char *) reason,
+                                      ngx_strlen(reason));
+
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "osint: redis %V: no subscription to purges: %*s",
+                      &rd->name, (size_t) (p - text), text);
+
+        rd->sub_logged = 1;
+    }
+
+    ngx_add_timer(&rd->sub_retry,
+                  ngx_http_osint_hiredis_backoff(&rd->sub_backoff));
+}
+
+
+/* with a subscription pending: its timeout; without: the retry */
+
+static void
+ngx_http_osint_redis_sub_handler(ngx_event_t *ev)
+{
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || rd->exiting) {
+        return;
+    }
+
+    if (rd->sub == NULL) {
+        ngx_http_osint_redis_subscribe(rd);
+        return;
+    }
+
+    if (!rd->subscribed) {
+        ngx_http_osint_redis_sub_lost(rd, "no answer to SUBSCRIBE in time");
+    }
+}
+
+
+/* AUTH's reply, ["subscribe", channel, n], then ["message", channel, keys] */
+
+static void
+ngx_http_osint_redis_sub_message(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply              *rr = reply;
+    redisReply              *payload;
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rr == NULL || rd == NULL || rd->exiting || ac != rd->sub) {
+        return;
+    }
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        /* hiredis defers the free until this callback returns */
+        ngx_http_osint_redis_sub_lost(rd, privdata ? "AUTH failed"
+                                                   : "SUBSCRIBE failed");
+        return;
+    }
+
+    switch (ngx_http_osint_hiredis_pubsub(rr, &payload)) {
+
+    case NGX_OK:
+
+        if (rd->sub_retry.timer_set) {
+            ngx_del_timer(&rd->sub_retry);
+        }
+
+        rd->subscribed = 1;
+        rd->sub_backoff = NGX_HTTP_OSINT_REDIS_BACKOFF_MIN;
+
+        if (rd->sub_logged) {
+            ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                          "osint: redis %V: subscribed to purges",
+                          &rd->name);
+            rd->sub_logged = 0;
+        }
+
+        return;
+
+    case NGX_AGAIN:
+        ngx_http_osint_redis_sub_purge(rd, payload);
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+/*
+ * Untrusted bytes from Redis: at most NGX_HTTP_OSINT_PURGE_KEYS_MAX lines
+ * of at most NGX_HTTP_OSINT_KEY_MAX bytes, or the message is ignored
+ * (logged once per worker); each line is one lookup in L1.
+ */
+
+static void
+ngx_http_osint_redis_sub_purge(ngx_http_osint_redis_t *rd,
+    redisReply *payload)
+{
+    u_char      *p, *last, *nl;
+    size_t       len;
+    ngx_uint_t   n;
+
+    p = (u_char *) payload->str;
+    last = p + payload->len;
+    n = 0;
+
+    if (payload->len == 0
+        || payload->len > NGX_HTTP_OSINT_PURGE_KEYS_MAX
+                          * (NGX_HTTP_OSINT_KEY_MAX + 1))
+    {
+        goto junk;
+    }
+
+    for ( /* void */ ; p < last; p = nl + 1) {
+        nl = ngx_strlchr(p, last, '\n');
+        nl = nl ? nl : last;
+        len = nl - p;
+
+        if (len == 0 || len > NGX_HTTP_OSINT_KEY_MAX
+            || ++n > NGX_HTTP_OSINT_PURGE_KEYS_MAX)
+        {
+            goto junk;
+        }
+    }
+
+    for (p = (u_char *) payload->str; p < last; p = nl + 1) {
+        nl = ngx_strlchr(p, last, '\n');
+        nl = nl ? nl : last;
+
+        (void) ngx_http_osint_l1_purge_key(rd->omcf, p, nl - p);
+    }
+
+    return;
+
+junk:
+
+    if (!rd->junk_logged) {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "osint: redis %V: a malformed message on \"%*s\" "
+                      "ignored", &rd->name, rd->channel_len, rd->channel);
+        rd->junk_logged = 1;
+    }
+}
+
+
+static void
+ngx_http_osint_redis_sub_on_connect(const redisAsyncContext *ac, int status)
+{
+    if (status != REDIS_OK) {
+        /* hiredis frees ac when this returns */
+        ngx_http_osint_redis_sub_gone(ac);
+    }
+}
+
+
+static void
+ngx_http_osint_redis_sub_on_disconnect(const redisAsyncContext *ac,
+    int status)
+{
+    ngx_http_osint_redis_sub_gone(ac);
+}
+
+
+static void
+ngx_http_osint_redis_sub_cleanup(void *privdata)
+{
+    ngx_http_osint_redis_sub_gone(ngx_http_osint_hiredis_release(privdata));
+}
+
+
+/* hiredis gave the subscription up and frees it */
+
+static void
+ngx_http_osint_redis_sub_gone(const redisAsyncContext *ac)
+{
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || ac == NULL || rd->sub != ac) {
+        return;
+    }
+
+    rd->sub = NULL;
+    ngx_http_osint_redis_sub_lost(rd, ac->c.err ? ac->c.errstr
+                                                : "connection closed");
 }

@@ -36,6 +36,8 @@
 ngx_int_t ngx_http_osint_hiredis_attach(redisAsyncContext *ac,
     void (*cleanup)(void *privdata), ngx_log_t *log);
 redisAsyncContext *ngx_http_osint_hiredis_release(void *privdata);
+ngx_int_t ngx_http_osint_hiredis_pubsub(redisReply *rr, redisReply **payload);
+ngx_msec_t ngx_http_osint_hiredis_backoff(ngx_msec_t *backoff);
 
 
 typedef struct ngx_http_osint_sentinel_s  ngx_http_osint_sentinel_t;

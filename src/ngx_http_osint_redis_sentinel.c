@@ -594,7 +594,6 @@ ngx_http_osint_sentinel_sub_lost(ngx_http_osint_sentinel_t *s,
     u_char              reason[NGX_HTTP_OSINT_SENTINEL_REASON], *p;
     u_char              text[NGX_HTTP_OSINT_LOG_TEXT_MAX];
     va_list             args;
-    ngx_msec_t          delay;
     redisAsyncContext  *ac;
 
     ac = s->sub;
@@ -633,13 +632,8 @@ ngx_http_osint_sentinel_sub_lost(ngx_http_osint_sentinel_t *s,
         ngx_del_timer(&s->sub_ev);
     }
 
-    delay = s->sub_backoff - s->sub_backoff / 4
-            + (ngx_msec_t) ngx_random() % (s->sub_backoff / 4 + 1);
-
-    ngx_add_timer(&s->sub_ev, delay);
-
-    s->sub_backoff = ngx_min(s->sub_backoff * 2,
-                             NGX_HTTP_OSINT_REDIS_BACKOFF_MAX);
+    ngx_add_timer(&s->sub_ev,
+                  ngx_http_osint_hiredis_backoff(&s->sub_backoff));
 }
 
 
@@ -678,7 +672,7 @@ ngx_http_osint_sentinel_message(redisAsyncContext *ac, void *reply,
     redisReply                 *rr = reply;
     ngx_http_osint_sentinel_t  *s = ac->data;
 
-    redisReply  *kind;
+    redisReply  *payload;
 
     if (rr == NULL || s == NULL || s->stopped || ac != s->sub) {
         return;
@@ -692,15 +686,9 @@ ngx_http_osint_sentinel_message(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 3
-        || rr->element[0]->type != REDIS_REPLY_STRING)
-    {
-        return;
-    }
+    switch (ngx_http_osint_hiredis_pubsub(rr, &payload)) {
 
-    kind = rr->element[0];
-
-    if (kind->len == 9 && ngx_strncmp(kind->str, "subscribe", 9) == 0) {
+    case NGX_OK:
 
         if (s->sub_ev.timer_set) {
             ngx_del_timer(&s->sub_ev);
@@ -718,12 +706,13 @@ ngx_http_osint_sentinel_message(redisAsyncContext *ac, void *reply,
         }
 
         return;
-    }
 
-    if (kind->len == 7 && ngx_strncmp(kind->str, "message", 7) == 0
-        && rr->element[2]->type == REDIS_REPLY_STRING)
-    {
-        ngx_http_osint_sentinel_switch(s, rr->element[2]);
+    case NGX_AGAIN:
+        ngx_http_osint_sentinel_switch(s, payload);
+        return;
+
+    default:
+        return;
     }
 }
 

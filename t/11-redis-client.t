@@ -112,11 +112,15 @@ sub up_re {
 }
 
 # wait (bounded) until $redis has exactly $n clients other than us
+# each worker: its connection, and one subscribed to the purges (sub=1)
+sub main_clients { grep { ($_->{sub} // 0) == 0 } $_[0]->clients }
+
 sub wait_clients {
     my ($redis, $n, $timeout) = @_;
     my $ok = $t->wait_until(sub {
         my @c = eval { $redis->clients };
-        return @c == $n;
+        my $subs = grep { ($_->{sub} // 0) == 1 } @c;
+        return @c == 2 * $n && $subs == $n;
     }, $timeout // 5, 0.05);
     return $ok;
 }
@@ -247,7 +251,7 @@ $t->reload(wait_old => 1);
 ok(wait_lines(up_re($uname), 2, 15, $mark), 'unix socket: up')
     or diag $t->error_log($mark);
 ok(wait_clients($ured, 2), 'unix socket: 2 connections');
-is(join(',', map { $_->{db} } $ured->clients), '3,3', 'both on db 3');
+is(join(',', map { $_->{db} } main_clients($ured)), '3,3', 'both on db 3');
 ok(wait_clients($redis, 0), 'the old Redis lost its connections');
 
 ###############################################################################
@@ -268,8 +272,8 @@ SKIP: {
     ok(wait_lines(up_re($v6name), 2, 15, $mark), 'IPv6: up')
         or diag $t->error_log($mark);
     ok(wait_clients($v6, 2), 'IPv6: 2 connections');
-    is(scalar(grep { $_->{addr} =~ /^\[?::1\]?:/ } $v6->clients), 2,
-       'both from ::1');
+    is(scalar(grep { $_->{addr} =~ /^\[?::1\]?:/ } $v6->clients), 4,
+       'all 4 (2 a worker) from ::1');
     $v6->stop;
 }
 
