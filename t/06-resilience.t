@@ -438,9 +438,13 @@ my ($first) = fx_log('/rl/');
 my $t429 = $first->{t};
 $fx->control(prefix => '/rl', params => undef);
 
+# a batch that ends past 1.9 s may have asked after the hold: on a loaded
+# machine (ASan) it proves nothing, and is left out with its calls
 my @held;
 while (time < $t429 + 1.6) {
-    push @held, plookups('rl', 8, 8);
+    my @batch = plookups('rl', 8, 8);
+    last if time > $t429 + 1.9;
+    push @held, @batch;
 }
 cmp_ok(scalar @held, '>=', 8, 'during the hold: ' . @held . ' lookups');
 is(skipped('rate_limited', $RA_WAIT, @held), scalar @held,
@@ -448,7 +452,8 @@ is(skipped('rate_limited', $RA_WAIT, @held), scalar @held,
     or diag explain [ map { $_->{entry} } grep {
         !$_->{entry} || $_->{entry}{status} ne 'skipped' } @held ];
 is(workers_seen(@held), 2, 'during the hold: both workers hold');
-is(scalar(fx_log('/rl/')), 1, 'during the hold: no call reached the fixture');
+is(scalar(grep { $_->{t} < $t429 + 1.9 } fx_log('/rl/')), 1,
+   'during the hold: no call reached the fixture');
 
 my $got;
 for (1 .. 200) {
@@ -463,7 +468,7 @@ cmp_ok(scalar @calls, '>=', 2, 'after the hold: a second call');
 cmp_ok($calls[1]{t} - $t429, '>=', 1.99,
        sprintf('next call %.3f s after the 429 (>= 2 s)',
                $calls[1]{t} - $t429)) if @calls >= 2;
-cmp_ok($calls[1]{t} - $t429, '<', 3.0, 'and not held much longer')
+cmp_ok($calls[1]{t} - $t429, '<', 3.5, 'and not held much longer')
     if @calls >= 2;
 
 # Retry-After as an HTTP date
@@ -485,12 +490,15 @@ $fx->control(prefix => '/rldate', params => undef);
 
 @held = ();
 while (time < $until - 0.3) {
-    push @held, plookups('rldate', 6, 6);
+    my @batch = plookups('rldate', 6, 6);
+    last if time > $until - 0.1;
+    push @held, @batch;
 }
 is(skipped('rate_limited', $RA_WAIT, @held), scalar @held,
    'HTTP-date hold: every lookup skipped rate_limited (' . @held . ')');
 is(workers_seen(@held), 2, 'HTTP-date hold: both workers hold');
-is(scalar(fx_log('/rldate/')), 1, 'HTTP-date hold: no call');
+is(scalar(grep { $_->{t} < $until - 0.1 } fx_log('/rldate/')), 1,
+   'HTTP-date hold: no call');
 
 $got = 0;
 for (1 .. 200) {
@@ -504,7 +512,7 @@ ok($got, 'after the HTTP-date hold: a lookup reaches the provider');
 if (@calls >= 2) {
     cmp_ok($calls[1]{t}, '>=', $until - 0.01,
            sprintf('next call %.3f s after the date', $calls[1]{t} - $until));
-    cmp_ok($calls[1]{t}, '<', $until + 0.6, 'and not long after it');
+    cmp_ok($calls[1]{t}, '<', $until + 1.0, 'and not long after it');
 }
 
 ###############################################################################
