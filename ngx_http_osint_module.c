@@ -585,7 +585,7 @@ invalid:
 }
 
 
-/* osint_control (and osint_status, through its directive): the command's post */
+/* osint_control, and osint_status through its directive: the post */
 
 char *
 ngx_http_osint_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
