@@ -506,8 +506,7 @@ void ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req);
  * "<prefix>purge"; a message with more lines is ignored by the nodes.
  */
 #define NGX_HTTP_OSINT_PURGE_KEYS_MAX  64
-void ngx_http_osint_redis_publish_purge(u_char *msg, size_t len,
-    ngx_log_t *log);
+void ngx_http_osint_redis_publish_purge(u_char *msg, size_t len);
 
 /*
  * Any command (redisAsyncCommandArgv's arguments).  NULL: down or not

@@ -61,8 +61,7 @@ static ngx_int_t ngx_http_osint_purge(ngx_http_request_t *r,
     ngx_http_osint_provider_t *only);
 static void ngx_http_osint_purge_line(ngx_http_osint_purge_t *pg,
     ngx_str_t *key);
-static void ngx_http_osint_purge_publish(ngx_http_osint_purge_t *pg,
-    ngx_log_t *log);
+static void ngx_http_osint_purge_publish(ngx_http_osint_purge_t *pg);
 static void ngx_http_osint_purge_redis(void *data, ngx_int_t rc,
     void *reply);
 static void ngx_http_osint_purge_cleanup(void *data);
@@ -580,7 +579,7 @@ ngx_http_osint_purge(ngx_http_request_t *r, ngx_http_osint_main_conf_t *omcf,
 
     /* the other nodes' L1, after the DEL on the same connection */
 
-    ngx_http_osint_purge_publish(pg, r->connection->log);
+    ngx_http_osint_purge_publish(pg);
 
     cln->handler = ngx_http_osint_purge_cleanup;
     cln->data = pg;
@@ -612,7 +611,7 @@ ngx_http_osint_purge_line(ngx_http_osint_purge_t *pg, ngx_str_t *key)
 /* the keys, NGX_HTTP_OSINT_PURGE_KEYS_MAX lines a message at most */
 
 static void
-ngx_http_osint_purge_publish(ngx_http_osint_purge_t *pg, ngx_log_t *log)
+ngx_http_osint_purge_publish(ngx_http_osint_purge_t *pg)
 {
     u_char      *p, *start;
     ngx_uint_t   lines;
@@ -626,7 +625,7 @@ ngx_http_osint_purge_publish(ngx_http_osint_purge_t *pg, ngx_log_t *log)
             continue;
         }
 
-        ngx_http_osint_redis_publish_purge(start, p - start, log);
+        ngx_http_osint_redis_publish_purge(start, p - start);
 
         start = p + 1;
         lines = 0;
@@ -634,7 +633,7 @@ ngx_http_osint_purge_publish(ngx_http_osint_purge_t *pg, ngx_log_t *log)
 
     if (lines) {
         /* without the last line's end */
-        ngx_http_osint_redis_publish_purge(start, pg->last - 1 - start, log);
+        ngx_http_osint_redis_publish_purge(start, pg->last - 1 - start);
     }
 }
 

@@ -2010,10 +2010,12 @@ ngx_http_osint_redis_auth(redisAsyncContext *ac, redisCallbackFn *done)
  * A purge's keys to the other nodes: after the purge's DEL on the same
  * connection, so that a node purged reads Redis without the answer.
  * Nothing is waited for; a Redis down loses the message (and the DEL).
+ * Nobody cancels it either, so it logs to the Redis connection's log: the
+ * purging request, and its log, may be gone before the reply comes.
  */
 
 void
-ngx_http_osint_redis_publish_purge(u_char *msg, size_t len, ngx_log_t *log)
+ngx_http_osint_redis_publish_purge(u_char *msg, size_t len)
 {
     size_t                   argvlen[3];
     const char              *argv[3];
@@ -2034,7 +2036,7 @@ ngx_http_osint_redis_publish_purge(u_char *msg, size_t len, ngx_log_t *log)
 
     (void) ngx_http_osint_redis_command(3, argv, argvlen,
                                         ngx_http_osint_redis_published, NULL,
-                                        log);
+                                        NULL);
 }
 
 
