@@ -80,6 +80,9 @@ typedef struct {
 } ngx_http_osint_redis_conf_t;
 
 
+/* a worker's remembered summaries (src/ngx_http_osint_memo.c) */
+typedef struct ngx_http_osint_memo_s  ngx_http_osint_memo_t;
+
 typedef struct {
     ngx_array_t                 providers; /* of ngx_http_osint_provider_t */
     ngx_array_t                 budgets;   /* of ngx_http_osint_budget_t */
@@ -104,6 +107,7 @@ typedef struct {
 
     ngx_array_t                 locations;  /* of ngx_http_osint_set_t */
     ngx_http_osint_private_t    private_nets;   /* osint_private_nets */
+    ngx_http_osint_memo_t      *memo;           /* the worker's, or NULL */
 
     unsigned                    lookup_used:1;
     unsigned                    control_used:1;
@@ -215,6 +219,9 @@ struct ngx_http_osint_call_s {
     double                      attempt_started;    /* ms, monotonic */
     double                      latency;            /* ms */
     cJSON                      *data;
+    ngx_str_t                   text;   /* an ok answer from a cache, not
+                                           parsed yet: ..._call_data() */
+    uint64_t                    gen;    /* its L1 entry's; 0: none */
 
     ngx_event_t                 timer;      /* token wait, backoff, cache lock */
 
@@ -372,6 +379,9 @@ typedef struct {
     ngx_msec_t                  stale_until;
     ngx_msec_t                  updating_until; /* a worker asks upstream */
     time_t                      answered;       /* when the provider did */
+    uint64_t                    gen;            /* unique in the zone, for
+                                                   as long as it lives;
+                                                   0: a placeholder */
     uint32_t                    value_len;
     u_short                     key_len;
     u_char                      status;         /* ok, not_found; 0: none */
@@ -390,6 +400,15 @@ typedef enum {
     NGX_HTTP_OSINT_L1_UPDATING      /* the same, another refreshes it */
 } ngx_http_osint_l1_e;
 
+/* an answer L1 found: its text is a copy in the caller's pool */
+typedef struct {
+    ngx_str_t                   value;      /* JSON text, NUL-terminated */
+    ngx_http_osint_status_e     status;
+    time_t                      answered;   /* when the provider gave it */
+    time_t                      expires;    /* its freshness ends; 0: stale */
+    uint64_t                    gen;        /* the entry's, see memo.c */
+} ngx_http_osint_l1_answer_t;
+
 typedef struct {
     ngx_uint_t                  signature;
     ngx_queue_t                 providers;  /* of ngx_http_osint_pstate_t */
@@ -400,6 +419,7 @@ typedef struct {
     ngx_rbtree_node_t           cache_sentinel;
     ngx_queue_t                 cache_lru;  /* of ngx_http_osint_cache_node_t */
     ngx_uint_t                  cache_entries;
+    uint64_t                    cache_gen;  /* the last answer stored */
     time_t                      evict_logged;   /* last warning */
 } ngx_http_osint_shctx_t;
 
@@ -550,8 +570,7 @@ ngx_int_t ngx_http_osint_redis_key(ngx_http_osint_main_conf_t *omcf,
 /* L1 cache in the zone */
 ngx_http_osint_l1_e ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_msec_t lock,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status,
-    time_t *answered, time_t *expires);
+    ngx_pool_t *pool, ngx_http_osint_l1_answer_t *answer);
 void ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target,
     ngx_http_osint_status_e status, ngx_str_t *value, ngx_msec_t fresh,
@@ -592,6 +611,8 @@ ngx_int_t ngx_http_osint_control_handler(ngx_http_request_t *r);
 /* response documents */
 ngx_int_t ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
     cJSON *doc);
+ngx_int_t ngx_http_osint_send_buf(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b);
 ngx_int_t ngx_http_osint_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *kind, const char *fmt, ...);
 void ngx_http_osint_discard_body(ngx_http_request_t *r);
@@ -600,7 +621,8 @@ ngx_int_t ngx_http_osint_add_header(ngx_http_request_t *r, char *name,
 #define ngx_http_osint_add_text_header(r, name, text)                         \
     ngx_http_osint_add_header(r, name, (u_char *) text, sizeof(text) - 1)
 ngx_int_t ngx_http_osint_private_headers(ngx_http_request_t *r);
-cJSON *ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk);
+ngx_int_t ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk,
+    ngx_pool_t *pool, size_t extra, ngx_str_t *doc);
 ngx_int_t ngx_http_osint_lookup_max_age(ngx_http_osint_lookup_t *lk);
 ngx_int_t ngx_http_osint_error_retryable(cJSON *error, const char *kind);
 
@@ -694,6 +716,14 @@ void ngx_http_osint_budget_log(ngx_http_osint_admission_t *a, ngx_log_t *log);
 void ngx_http_osint_call_begin(ngx_http_osint_call_t *call);
 void ngx_http_osint_call_refresh(ngx_http_osint_call_t *call);
 void ngx_http_osint_call_probe(ngx_http_osint_call_t *call);
+cJSON *ngx_http_osint_call_data(ngx_http_osint_call_t *call);
+
+/* summaries remembered by the worker, by the L1 entries they came from */
+ngx_int_t ngx_http_osint_memo_key(ngx_http_osint_lookup_t *lk, ngx_str_t *key);
+ngx_int_t ngx_http_osint_memo_get(ngx_http_osint_main_conf_t *omcf,
+    ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *summary, ngx_str_t *verdict);
+void ngx_http_osint_memo_put(ngx_http_osint_main_conf_t *omcf, ngx_str_t *key,
+    ngx_str_t *summary, ngx_str_t *verdict, ngx_log_t *log);
 
 /* background refreshes of stale-while-revalidate, owned by the worker */
 void ngx_http_osint_refresh_start(ngx_http_osint_call_t *from);

@@ -71,6 +71,8 @@ static void ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_batch_forget(ngx_http_osint_lookup_t *lk);
 static void ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch,
     cJSON *doc);
+static void ngx_http_osint_batch_line(ngx_http_osint_batch_t *batch,
+    ngx_http_osint_lookup_t *lk, cJSON *doc);
 static void ngx_http_osint_batch_send(ngx_http_osint_batch_t *batch,
     ngx_chain_t *in);
 static void ngx_http_osint_batch_sent(ngx_http_osint_batch_t *batch);
@@ -449,7 +451,7 @@ ngx_http_osint_batch_start(ngx_http_osint_batch_t *batch, cJSON *item)
 
     if (rc == NGX_OK) {
         (void) ngx_http_osint_lookup_status(lk);
-        ngx_http_osint_batch_emit(batch, ngx_http_osint_lookup_document(lk));
+        ngx_http_osint_batch_line(batch, lk, NULL);
 
     } else if (rc == NGX_DECLINED) {
 
@@ -524,7 +526,7 @@ ngx_http_osint_batch_done(ngx_http_osint_lookup_t *lk)
     batch->running--;
 
     (void) ngx_http_osint_lookup_status(lk);
-    ngx_http_osint_batch_emit(batch, ngx_http_osint_lookup_document(lk));
+    ngx_http_osint_batch_line(batch, lk, NULL);
 
     /*
      * Nothing of lk is touched once lk->done returns (a GET's request
@@ -556,7 +558,18 @@ ngx_http_osint_batch_forget(ngx_http_osint_lookup_t *lk)
 static void
 ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch, cJSON *doc)
 {
+    ngx_http_osint_batch_line(batch, NULL, doc);
+}
+
+
+/* a line, of a lookup's document or (lk NULL) of an error document */
+
+static void
+ngx_http_osint_batch_line(ngx_http_osint_batch_t *batch,
+    ngx_http_osint_lookup_t *lk, cJSON *doc)
+{
     ngx_buf_t                    *b;
+    ngx_str_t                     text;
     ngx_pool_t                   *pool;
     ngx_chain_t                   out;
     ngx_http_request_t           *r;
@@ -564,7 +577,7 @@ ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch, cJSON *doc)
 
     r = batch->request;
 
-    if (doc == NULL || batch->failed) {
+    if ((lk == NULL && doc == NULL) || batch->failed) {
         cJSON_Delete(doc);
         batch->failed = 1;
         return;
@@ -573,7 +586,19 @@ ngx_http_osint_batch_emit(ngx_http_osint_batch_t *batch, cJSON *doc)
     line = ngx_palloc(r->pool, sizeof(ngx_http_osint_batch_line_t));
     pool = ngx_create_pool(NGX_HTTP_OSINT_LINE_POOL_SIZE, r->connection->log);
 
-    b = (line && pool) ? ngx_http_osint_json_buf(pool, doc) : NULL;
+    b = NULL;
+
+    if (line == NULL || pool == NULL) {
+        /* no memory */
+
+    } else if (lk == NULL) {
+        b = ngx_http_osint_json_buf(pool, doc);
+
+    } else if (ngx_http_osint_lookup_document(lk, pool, 1, &text) == NGX_OK) {
+        text.data[text.len++] = LF;
+        b = ngx_http_osint_text_buf(pool, &text);
+    }
+
     cJSON_Delete(doc);
 
     if (b == NULL) {

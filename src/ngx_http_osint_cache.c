@@ -57,14 +57,14 @@ ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh)
  * the caller gets the update lock for "lock" ms: other calls for the same
  * answer wait (NGX_HTTP_OSINT_L1_BUSY) instead of asking the provider too.
  * An answer found comes with when the provider gave it and when its
- * freshness ends (0 when stale), in seconds of ngx_time().
+ * freshness ends (0 when stale), in seconds of ngx_time(), and with the
+ * entry's generation.
  */
 
 ngx_http_osint_l1_e
 ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_msec_t lock,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_http_osint_status_e *status,
-    time_t *answered, time_t *expires)
+    ngx_pool_t *pool, ngx_http_osint_l1_answer_t *answer)
 {
     u_char                        key[NGX_HTTP_OSINT_KEY_MAX];
     size_t                        len;
@@ -138,6 +138,7 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
         cn->value_len = 0;
         cn->fresh_until = now;
         cn->answered = 0;
+        cn->gen = 0;
         cn->stale_until = now;
         ngx_memcpy(cn->data, key, len);
 
@@ -161,20 +162,22 @@ copy:
     ngx_queue_remove(&cn->lru);
     ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
 
-    *answered = cn->answered;
-    *expires = (rc == NGX_HTTP_OSINT_L1_FRESH)
-               ? ngx_time() + (time_t) ((cn->fresh_until - now) / 1000) : 0;
-    *status = cn->status;
-    value->len = cn->value_len;
-    value->data = ngx_pnalloc(pool, cn->value_len + 1);
+    answer->answered = cn->answered;
+    answer->expires = (rc == NGX_HTTP_OSINT_L1_FRESH)
+                      ? ngx_time() + (time_t) ((cn->fresh_until - now) / 1000)
+                      : 0;
+    answer->status = cn->status;
+    answer->gen = cn->gen;
+    answer->value.len = cn->value_len;
+    answer->value.data = ngx_pnalloc(pool, cn->value_len + 1);
 
-    if (value->data == NULL) {
+    if (answer->value.data == NULL) {
         ngx_shmtx_unlock(&ctx->shpool->mutex);
         return NGX_HTTP_OSINT_L1_MISS;
     }
 
-    ngx_memcpy(value->data, cn->data + cn->key_len, cn->value_len);
-    value->data[value->len] = '\0';
+    ngx_memcpy(answer->value.data, cn->data + cn->key_len, cn->value_len);
+    answer->value.data[cn->value_len] = '\0';
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
@@ -241,6 +244,7 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
                              : 0);
         cn->updating_until = now;
         cn->answered = answered;
+        cn->gen = ++ctx->sh->cache_gen;
         ngx_memcpy(cn->data, key, len);
         ngx_memcpy(cn->data + len, value->data, value->len);
 

@@ -123,13 +123,12 @@ ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
 static ngx_int_t
 ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 {
-    time_t                       answered, expires;
-    ngx_str_t                    value, k;
+    ngx_str_t                    k;
     ngx_msec_int_t               left;
     ngx_http_osint_l1_e          rc;
     ngx_http_osint_lookup_t     *lk;
     ngx_http_osint_provider_t   *p;
-    ngx_http_osint_status_e      status;
+    ngx_http_osint_l1_answer_t   a;
     ngx_http_osint_main_conf_t  *omcf;
 
     lk = call->lookup;
@@ -151,17 +150,17 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
 
         rc = ngx_http_osint_l1_get(omcf, p, &lk->target,
                                    left > 0 ? (ngx_msec_t) left : 1,
-                                   lk->pool, &value, &status,
-                                   &answered, &expires);
+                                   lk->pool, &a);
 
         switch (rc) {
 
         case NGX_HTTP_OSINT_L1_FRESH:
             ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_HIT);
-            call->answered = answered;
-            call->expires = expires;
-            ngx_http_osint_call_serve(call, status, &value,
+            call->answered = a.answered;
+            call->expires = a.expires;
+            call->gen = a.gen;
+            ngx_http_osint_call_serve(call, a.status, &a.value,
                                       NGX_HTTP_OSINT_SRC_L1);
             return NGX_DONE;
 
@@ -186,15 +185,16 @@ ngx_http_osint_call_cache(ngx_http_osint_call_t *call)
         case NGX_HTTP_OSINT_L1_UPDATING:
             ngx_http_osint_count_cache(omcf, p, NGX_HTTP_OSINT_TIER_L1,
                                        NGX_HTTP_OSINT_CACHE_STALE);
-            call->answered = answered;
-            ngx_http_osint_call_serve(call, status, &value,
+            call->answered = a.answered;
+            call->gen = a.gen;
+            ngx_http_osint_call_serve(call, a.status, &a.value,
                                       NGX_HTTP_OSINT_SRC_STALE);
             return NGX_DONE;
 
         case NGX_HTTP_OSINT_L1_STALE:
-            call->stale = value;
-            call->stale_status = status;
-            call->stale_answered = answered;
+            call->stale = a.value;
+            call->stale_status = a.status;
+            call->stale_answered = a.answered;
 
             /* fall through */
 
@@ -322,7 +322,12 @@ ngx_http_osint_call_redis(void *data, ngx_int_t rc, u_char *text, size_t len)
 }
 
 
-/* an answer from a cache: no network, no attempt */
+/*
+ * An answer from a cache: no network, no attempt.  Its text is what
+ * ngx_http_osint_json_print() wrote, so it is kept as it is, unparsed:
+ * a document copies it, and only a summary not remembered parses it
+ * (ngx_http_osint_call_data()).
+ */
 
 static void
 ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
@@ -335,16 +340,24 @@ ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
     call->latency = ngx_http_osint_now_ms() - call->started;
 
     if (status == NGX_HTTP_OSINT_OK) {
-        call->data = cJSON_ParseWithLength((char *) value->data, value->len);
-
-        if (call->data == NULL) {
-            call->status = NGX_HTTP_OSINT_ERROR;
-            call->err = NGX_HTTP_OSINT_ERR_BAD_RESPONSE;
-            ngx_str_set(&call->message, "a cached answer does not decode");
-        }
+        call->text = *value;
     }
 
     ngx_http_osint_call_end(call);
+}
+
+
+/* an ok call's answer as a tree; NULL without memory */
+
+cJSON *
+ngx_http_osint_call_data(ngx_http_osint_call_t *call)
+{
+    if (call->data == NULL && call->text.len) {
+        call->data = cJSON_ParseWithLength((char *) call->text.data,
+                                           call->text.len);
+    }
+
+    return call->data;
 }
 
 
@@ -703,12 +716,9 @@ ngx_http_osint_call_settle(ngx_http_osint_call_t *call)
         call->expires = 0;
         call->status = call->stale_status;
         call->err = NGX_HTTP_OSINT_ERR_NONE;
-        call->data = cJSON_ParseWithLength((char *) call->stale.data,
-                                           call->stale.len);
 
-        if (call->data == NULL) {
-            call->status = NGX_HTTP_OSINT_ERROR;
-            call->err = call->stale_reason;
+        if (call->status == NGX_HTTP_OSINT_OK) {
+            call->text = call->stale;
         }
     }
 

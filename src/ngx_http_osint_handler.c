@@ -117,7 +117,8 @@ ngx_http_osint_get_done(ngx_http_osint_lookup_t *lk)
 static ngx_int_t
 ngx_http_osint_respond(ngx_http_osint_lookup_t *lk)
 {
-    cJSON               *doc;
+    ngx_buf_t           *b;
+    ngx_str_t            doc;
     ngx_uint_t           status;
     ngx_table_elt_t     *h;
     ngx_http_request_t  *r;
@@ -126,14 +127,19 @@ ngx_http_osint_respond(ngx_http_osint_lookup_t *lk)
 
     status = ngx_http_osint_lookup_status(lk);
 
-    doc = ngx_http_osint_lookup_document(lk);
-    if (doc == NULL) {
+    if (ngx_http_osint_lookup_document(lk, r->pool, 1, &doc) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    doc.data[doc.len++] = LF;
+
+    b = ngx_http_osint_text_buf(r->pool, &doc);
+    if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -143,11 +149,10 @@ ngx_http_osint_respond(ngx_http_osint_lookup_t *lk)
     h->value.len = ngx_strlen(lk->cache_status);
 
     if (ngx_http_osint_cache_control(lk) != NGX_OK) {
-        cJSON_Delete(doc);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_osint_send_json(r, status, doc);
+    return ngx_http_osint_send_buf(r, status, b);
 }
 
 

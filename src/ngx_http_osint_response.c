@@ -2,9 +2,10 @@
 /*
  * Copyright (C) ngx_http_osint_module authors
  *
- * JSON answers: the lookup document of docs/document.md, error
- * documents, and sending a cJSON tree as a response.  A sender only
- * sends: what an answer counts is counted by who answers.
+ * JSON answers: error documents, the lookup's Cache-Control, and
+ * sending a JSON text or a cJSON tree as a response (the lookup document
+ * is written by src/ngx_http_osint_document.c).  A sender only sends:
+ * what an answer counts is counted by who answers.
  */
 
 
@@ -13,241 +14,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_osint.h"
-
-
-static cJSON *ngx_http_osint_call_document(ngx_http_osint_call_t *call);
-static ngx_int_t ngx_http_osint_call_fields(ngx_http_osint_call_t *call,
-    cJSON *item, cJSON *error);
-static cJSON *ngx_http_osint_string(ngx_str_t *s);
-static cJSON *ngx_http_osint_ms(double ms);
-static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
-    cJSON *summary);
-
-
-cJSON *
-ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk)
-{
-    cJSON                        *doc, *providers, *item;
-    ngx_uint_t                    i;
-    ngx_http_osint_summary_in_t  *in;
-
-    doc = cJSON_CreateObject();
-    if (doc == NULL) {
-        return NULL;
-    }
-
-    if (!cJSON_AddItemToObject(doc, "target",
-                               ngx_http_osint_string(&lk->target))
-        || !cJSON_AddStringToObject(doc, "type",
-                                    ngx_http_osint_type_name(lk->type))
-        || !cJSON_AddItemToObject(doc, "request_id",
-                                  ngx_http_osint_string(&lk->request_id))
-        || !cJSON_AddItemToObject(doc, "elapsed_ms",
-                                  ngx_http_osint_ms(ngx_http_osint_now_ms()
-                                                    - lk->started)))
-    {
-        goto failed;
-    }
-
-    in = ngx_palloc(lk->request->pool,
-                    lk->ncalls * sizeof(ngx_http_osint_summary_in_t));
-    if (in == NULL) {
-        goto failed;
-    }
-
-    for (i = 0; i < lk->ncalls; i++) {
-        in[i].provider = lk->calls[i].provider;
-        in[i].status = lk->calls[i].status;
-        in[i].data = lk->calls[i].data;
-    }
-
-    item = ngx_http_osint_summary(&lk->target, lk->type, in, lk->ncalls,
-                                  lk->request->pool);
-
-    if (item == NULL || !cJSON_AddItemToObject(doc, "summary", item)) {
-        cJSON_Delete(item);
-        goto failed;
-    }
-
-    if (ngx_http_osint_keep_verdict(lk, item) != NGX_OK) {
-        goto failed;
-    }
-
-    providers = cJSON_AddObjectToObject(doc, "providers");
-    if (providers == NULL) {
-        goto failed;
-    }
-
-    for (i = 0; i < lk->ncalls; i++) {
-        item = ngx_http_osint_call_document(&lk->calls[i]);
-
-        if (item == NULL) {
-            goto failed;
-        }
-
-        /* the provider name is a NUL-terminated configuration string */
-
-        cJSON_AddItemToObject(providers,
-                              (char *) lk->calls[i].provider->name.data, item);
-    }
-
-    return doc;
-
-failed:
-
-    cJSON_Delete(doc);
-
-    return NULL;
-}
-
-
-/* summary.verdict.level for $osint_verdict: the document goes first */
-
-static ngx_int_t
-ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
-{
-    cJSON  *level;
-
-    level = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(summary, "verdict"), "level");
-
-    if (!cJSON_IsString(level)) {
-        return NGX_OK;
-    }
-
-    lk->verdict.len = ngx_strlen(level->valuestring);
-    lk->verdict.data = ngx_pnalloc(lk->pool, lk->verdict.len);
-
-    if (lk->verdict.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(lk->verdict.data, level->valuestring, lk->verdict.len);
-
-    return NGX_OK;
-}
-
-
-static cJSON *
-ngx_http_osint_call_document(ngx_http_osint_call_t *call)
-{
-    cJSON  *item, *error;
-
-    item = cJSON_CreateObject();
-    if (item == NULL) {
-        return NULL;
-    }
-
-    if (!cJSON_AddStringToObject(item, "status",
-                                 ngx_http_osint_status_name(call->status))
-        || !cJSON_AddStringToObject(item, "cache",
-                                    ngx_http_osint_sources[call->cache])
-        || !cJSON_AddItemToObject(item, "latency_ms",
-                                  ngx_http_osint_ms(call->latency))
-        || !cJSON_AddNumberToObject(item, "attempts",
-                                    (double) call->attempts))
-    {
-        goto failed;
-    }
-
-    if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE
-        && !cJSON_AddStringToObject(
-               item, "stale_reason",
-               ngx_http_osint_err_kind(call->stale_reason)))
-    {
-        goto failed;
-    }
-
-    if (call->status == NGX_HTTP_OSINT_OK) {
-
-        /* the document owns the data from here on */
-
-        cJSON_AddItemToObject(item, "data", call->data);
-        call->data = NULL;
-    }
-
-    error = NULL;
-
-    if (call->status == NGX_HTTP_OSINT_ERROR
-        || call->status == NGX_HTTP_OSINT_SKIPPED)
-    {
-        error = cJSON_AddObjectToObject(item, "error");
-
-        if (error == NULL
-            || !cJSON_AddStringToObject(error, "kind",
-                                        ngx_http_osint_err_kind(call->err))
-            || !cJSON_AddItemToObject(error, "message",
-                                      ngx_http_osint_string(&call->message))
-            || !cJSON_AddItemToObject(error, "http_status",
-                                      call->http_status
-                                      ? cJSON_CreateNumber(call->http_status)
-                                      : cJSON_CreateNull()))
-        {
-            goto failed;
-        }
-    }
-
-    if (ngx_http_osint_call_fields(call, item, error) != NGX_OK) {
-        goto failed;
-    }
-
-    return item;
-
-failed:
-
-    cJSON_Delete(item);
-
-    return NULL;
-}
-
-
-/*
- * What a provider's result says of this request only, whatever tier it
- * came from (a cached result is the same bytes for every client, these
- * are not): "age" of an answer, seconds since its provider gave it; of an
- * error, "retryable" and, when known, "retry_after" in whole seconds
- * (rounded up: a client that waits that long is not refused for the
- * same reason).
- */
-
-static ngx_int_t
-ngx_http_osint_call_fields(ngx_http_osint_call_t *call, cJSON *item,
-    cJSON *error)
-{
-    time_t  age;
-
-    if (call->answered) {
-        age = ngx_time() - call->answered;
-
-        if (!cJSON_AddNumberToObject(item, "age",
-                                     (double) (age > 0 ? age : 0)))
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (error == NULL) {
-        return NGX_OK;
-    }
-
-    if (!cJSON_AddBoolToObject(error, "retryable",
-                               ngx_http_osint_err_retryable(call->err,
-                                                            call->http_status)))
-    {
-        return NGX_ERROR;
-    }
-
-    if (call->retry_after
-        && ngx_http_osint_err_retryable(call->err, call->http_status)
-        && !cJSON_AddNumberToObject(error, "retry_after",
-                                    (double) ((call->retry_after + 999)
-                                              / 1000)))
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
 
 
 /*
@@ -308,71 +74,11 @@ ngx_http_osint_lookup_max_age(ngx_http_osint_lookup_t *lk)
 }
 
 
-static cJSON *
-ngx_http_osint_string(ngx_str_t *s)
-{
-    char   buf[NGX_HTTP_OSINT_TARGET_MAX * 2 + 1];
-    cJSON *item;
-
-    if (s->len >= sizeof(buf)) {
-        return NULL;
-    }
-
-    ngx_memcpy(buf, s->data, s->len);
-    buf[s->len] = '\0';
-
-    item = cJSON_CreateString(buf);
-
-    return item;
-}
-
-
-/*
- * Milliseconds to 0.1 ms, what the clock can honestly tell across
- * event-loop turns, as JSON text of our own: "14.2", "3001".  cJSON
- * prints a fraction with sprintf("%1.15g") and reads it back with
- * sscanf() to check it; with two in every answer that was an eighth of
- * a worker's CPU on L1 hits (perf during bench/cache_resilience).
- */
-
-static cJSON *
-ngx_http_osint_ms(double ms)
-{
-    u_char   buf[NGX_INT64_LEN + 3];
-    int64_t  tenths;
-
-    /* a day is more than any lookup lasts: no overflow below */
-
-    if (!(ms > 0.0)) {
-        ms = 0.0;
-
-    } else if (ms > 86400000.0) {
-        ms = 86400000.0;
-    }
-
-    tenths = (int64_t) (ms * 10.0 + 0.5);
-
-    if (tenths % 10) {
-        (void) ngx_sprintf(buf, "%L.%L%Z", tenths / 10, tenths % 10);
-
-    } else {
-        (void) ngx_sprintf(buf, "%L%Z", tenths / 10);
-    }
-
-    return cJSON_CreateRaw((char *) buf);
-}
-
-
 ngx_int_t
 ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
     cJSON *doc)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
-    ngx_http_variable_value_t   *vv;
-    ngx_http_osint_main_conf_t  *omcf;
+    ngx_buf_t  *b;
 
     b = ngx_http_osint_json_buf(r->pool, doc);
     cJSON_Delete(doc);
@@ -380,6 +86,22 @@ ngx_http_osint_send_json(ngx_http_request_t *r, ngx_uint_t status,
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    return ngx_http_osint_send_buf(r, status, b);
+}
+
+
+/* a JSON text in b, with X-Request-ID */
+
+ngx_int_t
+ngx_http_osint_send_buf(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b)
+{
+    ngx_int_t                    rc;
+    ngx_chain_t                  out;
+    ngx_table_elt_t             *h;
+    ngx_http_variable_value_t   *vv;
+    ngx_http_osint_main_conf_t  *omcf;
 
     ngx_http_osint_discard_body(r);
 

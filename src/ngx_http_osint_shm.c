@@ -18,10 +18,11 @@
  * The zone's layout: a reload that loads a module of another layout
  * (an upgrade) must not read the old zone's nodes; bump the version (bits
  * 32-39) when a node's fields change but not its size.  Version 1: the
- * breaker's recent failing targets; 2: the cache node's owner.
+ * breaker's recent failing targets; 2: the cache node's owner; 3: its
+ * generation.
  */
 #define NGX_HTTP_OSINT_SHM_SIGNATURE                                          \
-    (0x6f73696e74000000 + ((ngx_uint_t) 2 << 32)                             \
+    (0x6f73696e74000000 + ((ngx_uint_t) 3 << 32)                             \
      + (sizeof(ngx_http_osint_shctx_t) << 16)                                 \
      + sizeof(ngx_http_osint_pstate_t))
 

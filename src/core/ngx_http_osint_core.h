@@ -593,6 +593,10 @@ void ngx_http_osint_found_fingerprint(ngx_http_osint_provider_t *p,
 ngx_int_t ngx_http_osint_json_print(ngx_pool_t *pool, cJSON *item,
     size_t extra, ngx_str_t *text);
 ngx_buf_t *ngx_http_osint_json_buf(ngx_pool_t *pool, cJSON *item);
+ngx_buf_t *ngx_http_osint_text_buf(ngx_pool_t *pool, ngx_str_t *text);
+size_t ngx_http_osint_json_string_size(const char *s);
+u_char *ngx_http_osint_json_string(u_char *p, const char *s);
+u_char *ngx_http_osint_json_ms(u_char *p, double ms);
 
 /* U+FFFD REPLACEMENT CHARACTER */
 #define NGX_HTTP_OSINT_UTF8_REPLACEMENT  "\xef\xbf\xbd"

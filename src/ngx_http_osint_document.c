@@ -1,0 +1,374 @@
+
+/*
+ * Copyright (C) ngx_http_osint_module authors
+ *
+ * The lookup document of docs/document.md, written as text in one pass
+ * into one buffer: byte for byte what ngx_http_osint_json_print() of the
+ * same document as a cJSON tree writes (t/79 holds hits to misses).  An
+ * answer from a cache is copied as the text it was stored as, a summary
+ * the worker remembers (src/ngx_http_osint_memo.c) too; only answers
+ * from providers and summaries merged now are trees, printed once.  A
+ * tree of the whole document cost an L1 hit more than everything else
+ * (a cJSON item, a key and a value copy for every member, each freed).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_osint.h"
+
+
+/* "86400000.9", the longest ngx_http_osint_json_ms() writes */
+#define NGX_HTTP_OSINT_MS_LEN  (NGX_INT64_LEN + 2)
+
+/* the longest number a document member holds */
+#define NGX_HTTP_OSINT_NUM_LEN  NGX_INT64_LEN
+
+/* a call's members but for its strings, data and numbers */
+#define NGX_HTTP_OSINT_CALL_FRAME                                             \
+    sizeof(":{\"status\":,\"cache\":,\"latency_ms\":,\"attempts\":"           \
+           ",\"stale_reason\":,\"data\":,\"error\":{\"kind\":,\"message\":"   \
+           ",\"http_status\":,\"retryable\":false,\"retry_after\":}"          \
+           ",\"age\":},")
+
+
+typedef struct {
+    ngx_str_t                    data;      /* JSON text of an ok answer */
+    char                        *message;   /* NUL-terminated */
+} ngx_http_osint_call_text_t;
+
+
+static ngx_int_t ngx_http_osint_document_summary(ngx_http_osint_lookup_t *lk,
+    ngx_str_t *text);
+static size_t ngx_http_osint_document_call_size(ngx_http_osint_call_t *call,
+    ngx_http_osint_call_text_t *ct);
+static u_char *ngx_http_osint_document_call(u_char *p,
+    ngx_http_osint_call_t *call, ngx_http_osint_call_text_t *ct);
+static char *ngx_http_osint_cstring(ngx_pool_t *pool, ngx_str_t *s);
+static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
+    cJSON *summary);
+
+
+/*
+ * The document into "pool", with room for "extra" more bytes after it
+ * (a newline).  Its summary's verdict level goes to lk->verdict
+ * ($osint_verdict).  NGX_ERROR without memory.
+ */
+
+ngx_int_t
+ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
+    size_t extra, ngx_str_t *doc)
+{
+    u_char                      *p;
+    size_t                       size;
+    char                        *target, *request_id;
+    ngx_str_t                    summary;
+    ngx_uint_t                   i;
+    ngx_http_osint_call_t       *call;
+    ngx_http_osint_call_text_t  *ct;
+
+    if (ngx_http_osint_document_summary(lk, &summary) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    target = ngx_http_osint_cstring(lk->pool, &lk->target);
+    request_id = ngx_http_osint_cstring(lk->pool, &lk->request_id);
+    ct = ngx_pcalloc(lk->pool,
+                     lk->ncalls * sizeof(ngx_http_osint_call_text_t));
+
+    if (target == NULL || request_id == NULL || ct == NULL) {
+        return NGX_ERROR;
+    }
+
+    size = sizeof("{\"target\":,\"type\":,\"request_id\":,\"elapsed_ms\":"
+                  ",\"summary\":,\"providers\":{}}")
+           + ngx_http_osint_json_string_size(target)
+           + ngx_http_osint_json_string_size(
+                 ngx_http_osint_type_name(lk->type))
+           + ngx_http_osint_json_string_size(request_id)
+           + NGX_HTTP_OSINT_MS_LEN + summary.len;
+
+    for (i = 0; i < lk->ncalls; i++) {
+        call = &lk->calls[i];
+
+        if (call->status == NGX_HTTP_OSINT_OK) {
+            if (call->text.len) {
+                ct[i].data = call->text;
+
+            } else if (ngx_http_osint_json_print(lk->pool, call->data, 0,
+                                                 &ct[i].data)
+                       != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        ct[i].message = ngx_http_osint_cstring(lk->pool, &call->message);
+        if (ct[i].message == NULL) {
+            return NGX_ERROR;
+        }
+
+        size += ngx_http_osint_document_call_size(call, &ct[i]);
+    }
+
+    doc->data = ngx_pnalloc(pool, size + extra);
+    if (doc->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(doc->data, "{\"target\":", sizeof("{\"target\":") - 1);
+    p = ngx_http_osint_json_string(p, target);
+    p = ngx_cpymem(p, ",\"type\":", sizeof(",\"type\":") - 1);
+    p = ngx_http_osint_json_string(p, ngx_http_osint_type_name(lk->type));
+    p = ngx_cpymem(p, ",\"request_id\":", sizeof(",\"request_id\":") - 1);
+    p = ngx_http_osint_json_string(p, request_id);
+    p = ngx_cpymem(p, ",\"elapsed_ms\":", sizeof(",\"elapsed_ms\":") - 1);
+    p = ngx_http_osint_json_ms(p, ngx_http_osint_now_ms() - lk->started);
+    p = ngx_cpymem(p, ",\"summary\":", sizeof(",\"summary\":") - 1);
+    p = ngx_cpymem(p, summary.data, summary.len);
+    p = ngx_cpymem(p, ",\"providers\":{", sizeof(",\"providers\":{") - 1);
+
+    for (i = 0; i < lk->ncalls; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_http_osint_document_call(p, &lk->calls[i], &ct[i]);
+    }
+
+    *p++ = '}';
+    *p++ = '}';
+
+    doc->len = p - doc->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The summary's text, and its verdict level in lk->verdict: remembered
+ * by the worker when every answer came from L1, else merged from the
+ * answers, and remembered if it may be.
+ */
+
+static ngx_int_t
+ngx_http_osint_document_summary(ngx_http_osint_lookup_t *lk, ngx_str_t *text)
+{
+    cJSON                        *summary;
+    ngx_int_t                     memo, rc;
+    ngx_str_t                     key;
+    ngx_uint_t                    i;
+    ngx_http_osint_call_t        *call;
+    ngx_http_osint_summary_in_t  *in;
+
+    memo = ngx_http_osint_memo_key(lk, &key);
+
+    if (memo == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (memo == NGX_OK
+        && ngx_http_osint_memo_get(lk->omcf, &key, lk->pool, text,
+                                   &lk->verdict)
+           == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    in = ngx_palloc(lk->pool, lk->ncalls * sizeof(ngx_http_osint_summary_in_t));
+    if (in == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < lk->ncalls; i++) {
+        call = &lk->calls[i];
+
+        in[i].provider = call->provider;
+        in[i].status = call->status;
+        in[i].data = NULL;
+
+        if (call->status == NGX_HTTP_OSINT_OK) {
+            in[i].data = ngx_http_osint_call_data(call);
+
+            if (in[i].data == NULL) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    summary = ngx_http_osint_summary(&lk->target, lk->type, in, lk->ncalls,
+                                     lk->pool);
+    if (summary == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_osint_keep_verdict(lk, summary);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_osint_json_print(lk->pool, summary, 0, text);
+    }
+
+    cJSON_Delete(summary);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (memo == NGX_OK) {
+        ngx_http_osint_memo_put(lk->omcf, &key, text, &lk->verdict, lk->log);
+    }
+
+    return NGX_OK;
+}
+
+
+/* summary.verdict.level for $osint_verdict: the document goes first */
+
+static ngx_int_t
+ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
+{
+    cJSON  *level;
+
+    level = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(summary, "verdict"), "level");
+
+    if (!cJSON_IsString(level)) {
+        return NGX_OK;
+    }
+
+    lk->verdict.len = ngx_strlen(level->valuestring);
+    lk->verdict.data = ngx_pnalloc(lk->pool, lk->verdict.len);
+
+    if (lk->verdict.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(lk->verdict.data, level->valuestring, lk->verdict.len);
+
+    return NGX_OK;
+}
+
+
+/* at least the length ngx_http_osint_document_call() writes */
+
+static size_t
+ngx_http_osint_document_call_size(ngx_http_osint_call_t *call,
+    ngx_http_osint_call_text_t *ct)
+{
+    /* the provider name is a NUL-terminated configuration string */
+
+    return NGX_HTTP_OSINT_CALL_FRAME
+           + ngx_http_osint_json_string_size(
+                 (char *) call->provider->name.data)
+           + ngx_http_osint_json_string_size(
+                 ngx_http_osint_status_name(call->status))
+           + ngx_http_osint_json_string_size(
+                 ngx_http_osint_sources[call->cache])
+           + ngx_http_osint_json_string_size(
+                 ngx_http_osint_err_kind(call->stale_reason))
+           + ngx_http_osint_json_string_size(
+                 ngx_http_osint_err_kind(call->err))
+           + ngx_http_osint_json_string_size(ct->message)
+           + NGX_HTTP_OSINT_MS_LEN + NGX_HTTP_OSINT_NUM_LEN * 4
+           + ct->data.len;
+}
+
+
+/*
+ * "name":{...}, a provider's result, its members in the order of
+ * docs/document.md.  What a result says of this request only, whatever
+ * tier it came from (a cached result is the same bytes for every client,
+ * these are not): "age" of an answer, seconds since its provider gave
+ * it; of an error, "retryable" and, when known, "retry_after" in whole
+ * seconds (rounded up: a client that waits that long is not refused for
+ * the same reason).
+ */
+
+static u_char *
+ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
+    ngx_http_osint_call_text_t *ct)
+{
+    time_t      age;
+    ngx_uint_t  retryable;
+
+    p = ngx_http_osint_json_string(p, (char *) call->provider->name.data);
+    p = ngx_cpymem(p, ":{\"status\":", sizeof(":{\"status\":") - 1);
+    p = ngx_http_osint_json_string(p, ngx_http_osint_status_name(call->status));
+    p = ngx_cpymem(p, ",\"cache\":", sizeof(",\"cache\":") - 1);
+    p = ngx_http_osint_json_string(p, ngx_http_osint_sources[call->cache]);
+    p = ngx_cpymem(p, ",\"latency_ms\":", sizeof(",\"latency_ms\":") - 1);
+    p = ngx_http_osint_json_ms(p, call->latency);
+    p = ngx_sprintf(p, ",\"attempts\":%ui", call->attempts);
+
+    if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE) {
+        p = ngx_cpymem(p, ",\"stale_reason\":",
+                       sizeof(",\"stale_reason\":") - 1);
+        p = ngx_http_osint_json_string(p,
+                            ngx_http_osint_err_kind(call->stale_reason));
+    }
+
+    if (call->status == NGX_HTTP_OSINT_OK) {
+        p = ngx_cpymem(p, ",\"data\":", sizeof(",\"data\":") - 1);
+        p = ngx_cpymem(p, ct->data.data, ct->data.len);
+    }
+
+    if (call->status == NGX_HTTP_OSINT_ERROR
+        || call->status == NGX_HTTP_OSINT_SKIPPED)
+    {
+        retryable = ngx_http_osint_err_retryable(call->err,
+                                                 call->http_status);
+
+        p = ngx_cpymem(p, ",\"error\":{\"kind\":",
+                       sizeof(",\"error\":{\"kind\":") - 1);
+        p = ngx_http_osint_json_string(p, ngx_http_osint_err_kind(call->err));
+        p = ngx_cpymem(p, ",\"message\":", sizeof(",\"message\":") - 1);
+        p = ngx_http_osint_json_string(p, ct->message);
+
+        if (call->http_status) {
+            p = ngx_sprintf(p, ",\"http_status\":%i", call->http_status);
+
+        } else {
+            p = ngx_cpymem(p, ",\"http_status\":null",
+                           sizeof(",\"http_status\":null") - 1);
+        }
+
+        p = ngx_sprintf(p, ",\"retryable\":%s",
+                        retryable ? "true" : "false");
+
+        if (call->retry_after && retryable) {
+            p = ngx_sprintf(p, ",\"retry_after\":%M",
+                            (call->retry_after + 999) / 1000);
+        }
+
+        *p++ = '}';
+    }
+
+    if (call->answered) {
+        age = ngx_time() - call->answered;
+        p = ngx_sprintf(p, ",\"age\":%T", age > 0 ? age : 0);
+    }
+
+    *p++ = '}';
+
+    return p;
+}
+
+
+/* a NUL-terminated copy of s, as the JSON writers take strings */
+
+static char *
+ngx_http_osint_cstring(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    *ngx_cpymem(p, s->data, s->len) = '\0';
+
+    return (char *) p;
+}
