@@ -280,6 +280,7 @@ ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_osint_provider_t  *p;
 
     ngx_str_t  name = ngx_string("osint_request_id");
+    ngx_str_t  request_id = ngx_string("request_id");
 
     ngx_conf_init_msec_value(omcf->deadline, 5000);
     ngx_conf_init_msec_value(omcf->cache_ttl, 3600000);
@@ -322,6 +323,13 @@ ngx_http_osint_init_main_conf(ngx_conf_t *cf, void *conf)
     omcf->request_id_index = ngx_http_get_variable_index(cf, &name);
 
     if (omcf->request_id_index == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    omcf->nginx_request_id_index = ngx_http_get_variable_index(cf,
+                                                               &request_id);
+
+    if (omcf->nginx_request_id_index == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
 

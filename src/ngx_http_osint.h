@@ -96,6 +96,7 @@ typedef struct {
     ngx_str_t                   ssl_trusted_certificate;
 
     ngx_int_t                   request_id_index;
+    ngx_int_t                   nginx_request_id_index; /* $request_id */
 
     ngx_uint_t                  batch_max;
     ngx_uint_t                  batch_concurrency;

@@ -28,7 +28,8 @@ $t->write_conf(<<'EOF');
     osint_deadline 3s;
 
     log_format osintjson escape=json
-        '{"rid":"$osint_request_id","target":"$osint_target",'
+        '{"rid":"$osint_request_id","nrid":"$request_id",'
+        '"target":"$osint_target",'
         '"verdict":"$osint_verdict","outcomes":"$osint_outcomes"}';
 
     osint_provider A {
@@ -181,5 +182,31 @@ is($log->{verdict}, $doc->{summary}{verdict}{level},
 is($log->{outcomes},
    "A:ok,B:$doc->{providers}{B}{error}{kind}",
    'access log: $osint_outcomes, provider:outcome in configuration order');
+
+###############################################################################
+# ids made here (a batch of RAND_bytes() a worker): nginx's form, each
+# new, from both workers, and the same as $request_id in the access log
+
+my (%ids, $form);
+
+for my $i (1 .. 300) {
+    my $res = $t->get('/lookup?target=10.48.' . int($i / 200) . '.'
+                      . ($i % 200 + 1));
+    my $rid = $res->{headers}{'x-request-id'} // '';
+    $ids{$rid}++;
+    $form++ if $rid =~ /^[0-9a-f]{32}\z/;
+}
+
+is(scalar keys %ids, 300, 'made ids: 300 lookups, 300 ids');
+is($form, 300, 'made ids: 32 lower-case hex digits each');
+
+my %logged;
+$t->wait_until(sub {
+    %logged = map { $_->{nrid} => 1 } grep { $_ && $_->{nrid} eq $_->{rid} }
+              map { decode($_) } split /\n/, slurp("$dir/osint.log");
+    return !grep { !$logged{$_} } keys %ids;
+}, 5);
+is(scalar(grep { !$logged{$_} } keys %ids), 0,
+   'made ids: each is $request_id in the access log');
 
 $t->done_testing;
