@@ -14,7 +14,11 @@
  *   - what decodes, encoded again, decodes to the same status, value,
  *     fresh_until and at;
  *   - an input that is a JSON object (as `data` always is), encoded as
- *     the data of an ok answer, decodes back to it.
+ *     the data of an ok answer, decodes back to it;
+ *   - the same input after a space, which only the long way reads (a
+ *     tree of the whole value) decodes to the same rc, status, value,
+ *     fresh_until and at: what the short way (a value as encode writes
+ *     it, read without a tree) says is what the long way says.
  */
 
 
@@ -23,6 +27,10 @@
 
 static ngx_uint_t fuzz_utf8_whole(u_char *p, size_t len);
 static void fuzz_round_trip(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
+    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
+    time_t answered);
+static void fuzz_long_way(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
+    const uint8_t *data, size_t size, ngx_int_t rc,
     ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
     time_t answered);
 
@@ -53,6 +61,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                      &status, &fresh_until, &answered);
 
     fuzz_check(rc == NGX_OK || rc == NGX_DECLINED, "rc %ld", (long) rc);
+
+    fuzz_long_way(&p, pool, data, size, rc, status, &value, fresh_until,
+                  answered);
 
     if (rc == NGX_OK) {
         fuzz_check(fresh_until >= 0, "fresh_until %lld",
@@ -185,4 +196,48 @@ fuzz_utf8_whole(u_char *p, size_t len)
     }
 
     return 1;
+}
+
+
+static void
+fuzz_long_way(ngx_http_osint_provider_t *p, ngx_pool_t *pool,
+    const uint8_t *data, size_t size, ngx_int_t rc,
+    ngx_http_osint_status_e status, ngx_str_t *value, time_t fresh_until,
+    time_t answered)
+{
+    u_char                   *text;
+    time_t                    fresh2, answered2;
+    ngx_int_t                 rc2;
+    ngx_str_t                 value2;
+    ngx_http_osint_status_e   status2;
+
+    text = ngx_pnalloc(pool, size + 1);
+    fuzz_check(text != NULL, "no memory for %zu bytes", size + 1);
+
+    text[0] = ' ';
+    ngx_memcpy(text + 1, data, size);
+
+    fresh2 = -1;
+    answered2 = -1;
+    status2 = NGX_HTTP_OSINT_PENDING;
+    ngx_str_null(&value2);
+
+    rc2 = ngx_http_osint_cache_decode(p, text, size + 1, pool, &value2,
+                                      &status2, &fresh2, &answered2);
+
+    fuzz_check(rc2 == rc, "rc %ld, the long way %ld", (long) rc, (long) rc2);
+
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    fuzz_check(status2 == status && fresh2 == fresh_until
+               && answered2 == answered && value2.len == value->len
+               && ngx_memcmp(value2.data, value->data, value->len) == 0,
+               "status %d, fresh_until %lld, at %lld, value \"%.*s\"; "
+               "the long way %d, %lld, %lld, \"%.*s\"",
+               (int) status, (long long) fresh_until, (long long) answered,
+               (int) value->len, value->data, (int) status2,
+               (long long) fresh2, (long long) answered2,
+               (int) value2.len, value2.data);
 }

@@ -15,6 +15,10 @@
  * subnormals, integers beyond 2^53), then a raw item (empty, or without
  * text, which neither prints) and a string of the input's bytes
  * (controls, quotes, bytes above 0x7f) as members of an object.  Checked: the same text; the room asked for after it is there.
+ *
+ * And ngx_http_osint_json_canonical() of the even branch's text: NGX_OK
+ * exactly when the printer writes the tree cJSON parses from it as that
+ * same text (but texts deeper than it reads, which need 2 bytes a level).
  */
 
 
@@ -22,6 +26,7 @@
 
 
 static void fuzz_compare(cJSON *item);
+static void fuzz_canonical(const uint8_t *data, size_t size, cJSON *root);
 static char *fuzz_utf8(char *text);
 
 
@@ -39,6 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if ((data[0] & 1) == 0) {
         root = cJSON_ParseWithLength((const char *) data + 1, size - 1);
+
+        fuzz_canonical(data + 1, size - 1, root);
 
         if (root) {
             fuzz_compare(root);
@@ -203,4 +210,35 @@ fuzz_utf8(char *text)
     cJSON_free(text);
 
     return out;
+}
+
+
+static void
+fuzz_canonical(const uint8_t *data, size_t size, cJSON *root)
+{
+    ngx_int_t    rc, same;
+    ngx_str_t    text;
+    ngx_pool_t  *pool;
+
+    pool = fuzz_pool();
+    ngx_str_null(&text);
+
+    same = root != NULL
+           && ngx_http_osint_json_print(pool, root, 0, &text) == NGX_OK
+           && text.len == size && ngx_memcmp(text.data, data, size) == 0;
+
+    rc = ngx_http_osint_json_canonical(data, size);
+
+    fuzz_check(rc == NGX_OK || rc == NGX_DECLINED, "rc %ld", (long) rc);
+
+    fuzz_check(rc != NGX_OK || same,
+               "\"%.*s\" called canonical, the printer writes \"%.*s\"",
+               (int) size, data, same || root == NULL ? 0 : (int) text.len,
+               same || root == NULL ? "" : (char *) text.data);
+
+    fuzz_check(rc == NGX_OK || !same || size >= 2 * 256,
+               "\"%.*s\" is what the printer writes, not called canonical",
+               (int) size, data);
+
+    fuzz_pool_free(pool);
 }

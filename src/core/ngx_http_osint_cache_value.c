@@ -22,6 +22,14 @@
 #define NGX_HTTP_OSINT_CACHE_VERSION    1
 
 
+static ngx_int_t ngx_http_osint_cache_decode_written(
+    ngx_http_osint_provider_t *p, u_char *text, size_t len, ngx_pool_t *pool,
+    ngx_str_t *value, ngx_http_osint_status_e *status, time_t *fresh_until,
+    time_t *answered);
+static u_char *ngx_http_osint_cache_seconds(u_char *q, u_char *end,
+    const char *name, time_t *seconds);
+
+
 /* what makes a provider's answers what they are: url, format, fields */
 
 uint32_t
@@ -128,6 +136,13 @@ ngx_http_osint_cache_decode(ngx_http_osint_provider_t *p, u_char *text,
     cJSON    *root, *v, *data;
     ngx_int_t rc;
 
+    if (ngx_http_osint_cache_decode_written(p, text, len, pool, value, status,
+                                            fresh_until, answered)
+        == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
     root = cJSON_ParseWithLength((char *) text, len);
     if (root == NULL) {
         return NGX_DECLINED;
@@ -194,4 +209,140 @@ done:
     cJSON_Delete(root);
 
     return rc;
+}
+
+
+/*
+ * A value as ngx_http_osint_cache_encode() writes it, read without a
+ * tree: its members in that order, whole seconds as digits, and data
+ * that ngx_http_osint_json_print() would write as it is, copied.  On an
+ * L1 miss that Redis answers this is most of the work (a tree of the
+ * whole value parsed, data printed from it, the tree freed).
+ * NGX_DECLINED: read it the long way (another writer, an older format),
+ * which says the same of everything this says NGX_OK of (fuzz_cache_decode).
+ */
+
+static ngx_int_t
+ngx_http_osint_cache_decode_written(ngx_http_osint_provider_t *p,
+    u_char *text, size_t len, ngx_pool_t *pool, ngx_str_t *value,
+    ngx_http_osint_status_e *status, time_t *fresh_until, time_t *answered)
+{
+    u_char                   *q, *end, *last;
+    u_char                    head[sizeof("{\"v\":,\"fp\":\"\",\"status\":\"")
+                                   + NGX_INT_T_LEN + 8];
+    size_t                    n;
+    ngx_http_osint_status_e   st;
+
+    q = text;
+    end = text + len;
+
+    last = ngx_sprintf(head, "{\"v\":%d,\"fp\":\"%08xD\",\"status\":\"",
+                       NGX_HTTP_OSINT_CACHE_VERSION, p->fingerprint);
+    n = last - head;
+
+    if ((size_t) (end - q) < n || ngx_memcmp(q, head, n) != 0) {
+        return NGX_DECLINED;
+    }
+
+    q += n;
+
+    if (end - q >= 3 && ngx_strncmp(q, "ok\"", 3) == 0) {
+        st = NGX_HTTP_OSINT_OK;
+        q += 3;
+
+    } else if (end - q >= 10 && ngx_strncmp(q, "not_found\"", 10) == 0) {
+        st = NGX_HTTP_OSINT_NOT_FOUND;
+        q += 10;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    q = ngx_http_osint_cache_seconds(q, end, ",\"fresh_until\":", fresh_until);
+    q = ngx_http_osint_cache_seconds(q, end, ",\"at\":", answered);
+
+    n = sizeof(",\"data\":") - 1;
+
+    if (q == NULL || (size_t) (end - q) < n + 2
+        || ngx_strncmp(q, ",\"data\":", n) != 0 || end[-1] != '}')
+    {
+        return NGX_DECLINED;
+    }
+
+    q += n;
+    n = end - 1 - q;
+
+    /* what encode writes for not_found; ok's data is a value, never null */
+
+    if (st == NGX_HTTP_OSINT_NOT_FOUND) {
+        if (n != 4 || ngx_strncmp(q, "null", 4) != 0) {
+            return NGX_DECLINED;
+        }
+
+        value->data = (u_char *) "";
+        value->len = 0;
+        *status = st;
+
+        return NGX_OK;
+    }
+
+    if ((n == 4 && ngx_strncmp(q, "null", 4) == 0)
+        || ngx_http_osint_json_canonical(q, n) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    value->data = ngx_pnalloc(pool, n + 1);
+    if (value->data == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(value->data, q, n);
+    value->data[n] = '\0';
+    value->len = n;
+    *status = st;
+
+    return NGX_OK;
+}
+
+
+/*
+ * ","name":" and whole seconds as encode writes them (digits, no sign,
+ * no leading zero, within the long way's bound): after them, or NULL
+ */
+
+static u_char *
+ngx_http_osint_cache_seconds(u_char *q, u_char *end, const char *name,
+    time_t *seconds)
+{
+    size_t  n;
+    time_t  t;
+
+    n = ngx_strlen(name);
+
+    if (q == NULL || (size_t) (end - q) < n + 1
+        || ngx_strncmp(q, name, n) != 0)
+    {
+        return NULL;
+    }
+
+    q += n;
+
+    if (*q < '0' || *q > '9' || (*q == '0' && q + 1 < end
+                                  && q[1] >= '0' && q[1] <= '9'))
+    {
+        return NULL;
+    }
+
+    for (t = 0; q < end && *q >= '0' && *q <= '9'; q++) {
+        t = t * 10 + (*q - '0');
+
+        if (t > (time_t) NGX_MAX_INT32_VALUE * 1024) {
+            return NULL;
+        }
+    }
+
+    *seconds = t;
+
+    return q;
 }

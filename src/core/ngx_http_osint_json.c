@@ -35,12 +35,23 @@
 /* the size of what cJSON would not print */
 #define NGX_HTTP_OSINT_JSON_NONE        ((size_t) -1)
 
+/*
+ * The deepest text ngx_http_osint_json_canonical() reads: deeper ones
+ * (up to cJSON's 1000) take the long way
+ */
+#define NGX_HTTP_OSINT_JSON_DEPTH       256
+
 
 static size_t ngx_http_osint_json_size(cJSON *item);
 static u_char *ngx_http_osint_json_write(u_char *p, cJSON *item);
 static u_char *ngx_http_osint_json_number(u_char *p, double d);
 static size_t ngx_http_osint_json_utf8(const u_char *p, size_t *len,
     ngx_uint_t *escape);
+static ngx_uint_t ngx_http_osint_json_line_end(const u_char *p, size_t n);
+static const u_char *ngx_http_osint_json_check_string(const u_char *p,
+    const u_char *end);
+static const u_char *ngx_http_osint_json_check_number(const u_char *p,
+    const u_char *end);
 
 
 /*
@@ -278,17 +289,31 @@ ngx_http_osint_json_utf8(const u_char *p, size_t *len, ngx_uint_t *escape)
     }
 
     *len = n;
-
-    if (n == 2 && p[0] == 0xc2 && p[1] == 0x85) {
-        *escape = 0x85;
-
-    } else if (n == 3 && p[0] == 0xe2 && p[1] == 0x80
-               && (p[2] == 0xa8 || p[2] == 0xa9))
-    {
-        *escape = 0x2000 + (p[2] - 0x80);
-    }
+    *escape = ngx_http_osint_json_line_end(p, n);
 
     return *escape ? sizeof("\\uXXXX") - 1 : n;
+}
+
+
+/*
+ * The code point of a well-formed sequence of n bytes when it ends a
+ * line for JavaScript or a line reader (U+0085, U+2028, U+2029), else 0
+ */
+
+static ngx_uint_t
+ngx_http_osint_json_line_end(const u_char *p, size_t n)
+{
+    if (n == 2 && p[0] == 0xc2 && p[1] == 0x85) {
+        return 0x85;
+    }
+
+    if (n == 3 && p[0] == 0xe2 && p[1] == 0x80
+        && (p[2] == 0xa8 || p[2] == 0xa9))
+    {
+        return 0x2000 + (p[2] - 0x80);
+    }
+
+    return 0;
 }
 
 
@@ -461,4 +486,302 @@ ngx_http_osint_json_number(u_char *p, double d)
     }
 
     return ngx_cpymem(p, buf, n);
+}
+
+
+/*
+ * NGX_OK when "text" is one JSON value exactly as this printer writes
+ * the tree cJSON parses from it, so it can be copied instead: no
+ * whitespace, strings of well-formed UTF-8 with only the escapes above
+ * (U+2028, U+2029, U+0085 escaped, "/" not), numbers as
+ * ngx_http_osint_json_number() writes them, at most
+ * NGX_HTTP_OSINT_JSON_DEPTH deep.  NGX_DECLINED for anything else, which
+ * a reader parses and prints (fuzz_json holds the two to each other).
+ * Linear, no allocation.
+ */
+
+ngx_int_t
+ngx_http_osint_json_canonical(const u_char *text, size_t len)
+{
+    u_char         stack[NGX_HTTP_OSINT_JSON_DEPTH];
+    ngx_uint_t     depth, key;
+    const u_char  *p, *end;
+
+    p = text;
+    end = text + len;
+    depth = 0;
+    key = 0;
+
+    for ( ;; ) {
+
+        /* a member's name and ":" first */
+
+        if (key) {
+            if (p == end || *p != '"') {
+                return NGX_DECLINED;
+            }
+
+            p = ngx_http_osint_json_check_string(p, end);
+
+            if (p == NULL || p == end || *p++ != ':') {
+                return NGX_DECLINED;
+            }
+        }
+
+        /* a value */
+
+        if (p == end) {
+            return NGX_DECLINED;
+        }
+
+        switch (*p) {
+
+        case '{':
+        case '[':
+            if (depth == NGX_HTTP_OSINT_JSON_DEPTH) {
+                return NGX_DECLINED;
+            }
+
+            stack[depth] = (*p == '{') ? '}' : ']';
+            p++;
+
+            if (p < end && *p == stack[depth]) {
+                p++;
+                break;              /* empty */
+            }
+
+            key = (stack[depth++] == '}');
+            continue;
+
+        case '"':
+            p = ngx_http_osint_json_check_string(p, end);
+            break;
+
+        case 't':
+            p = (end - p >= 4 && ngx_strncmp(p, "true", 4) == 0) ? p + 4
+                                                                 : NULL;
+            break;
+
+        case 'f':
+            p = (end - p >= 5 && ngx_strncmp(p, "false", 5) == 0) ? p + 5
+                                                                  : NULL;
+            break;
+
+        case 'n':
+            p = (end - p >= 4 && ngx_strncmp(p, "null", 4) == 0) ? p + 4
+                                                                 : NULL;
+            break;
+
+        default:
+            p = ngx_http_osint_json_check_number(p, end);
+            break;
+        }
+
+        if (p == NULL) {
+            return NGX_DECLINED;
+        }
+
+        /* the value ended: a "," and the next one, or its containers end */
+
+        while (depth) {
+            if (p == end) {
+                return NGX_DECLINED;
+            }
+
+            if (*p == ',') {
+                p++;
+                key = (stack[depth - 1] == '}');
+                break;
+            }
+
+            if (*p++ != stack[depth - 1]) {
+                return NGX_DECLINED;
+            }
+
+            depth--;
+        }
+
+        if (depth == 0) {
+            return (p == end) ? NGX_OK : NGX_DECLINED;
+        }
+    }
+}
+
+
+/* a string as ngx_http_osint_json_string() writes it: after its end */
+
+static const u_char *
+ngx_http_osint_json_check_string(const u_char *p, const u_char *end)
+{
+    size_t      n;
+    ngx_uint_t  c, i;
+
+    for (p++; p < end; /* void */) {
+
+        if (*p == '"') {
+            return p + 1;
+        }
+
+        if (*p >= 0x80) {
+            n = ngx_http_osint_utf8_sequence((u_char *) p,
+                                             (u_char *) ngx_min(p + 4, end));
+
+            /* ill-formed: printed as U+FFFD; or one printed as \uXXXX */
+
+            if (n == 0 || ngx_http_osint_json_line_end(p, n)) {
+                return NULL;
+            }
+
+            p += n;
+            continue;
+        }
+
+        if (*p != '\\') {
+            if (ngx_http_osint_json_escape[*p] != 1) {
+                return NULL;        /* a control, printed escaped */
+            }
+
+            p++;
+            continue;
+        }
+
+        if (end - p < 2) {
+            return NULL;
+        }
+
+        switch (p[1]) {
+
+        case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
+            continue;
+
+        case 'u':
+            break;
+
+        default:
+            return NULL;            /* "\/" is printed "/" */
+        }
+
+        if (end - p < 6) {
+            return NULL;
+        }
+
+        c = 0;
+
+        for (i = 2; i < 6; i++) {
+            if (p[i] >= '0' && p[i] <= '9') {
+                c = c * 16 + p[i] - '0';
+
+            } else if (p[i] >= 'a' && p[i] <= 'f') {
+                c = c * 16 + p[i] - 'a' + 10;
+
+            } else {
+                return NULL;
+            }
+        }
+
+        /* the controls without a short escape, and the three line ends */
+
+        if (!((c >= 0x01 && c < 0x20 && c != '\b' && c != '\f' && c != '\n'
+               && c != '\r' && c != '\t')
+              || c == 0x85 || c == 0x2028 || c == 0x2029))
+        {
+            return NULL;
+        }
+
+        p += 6;
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A number of JSON's grammar that ngx_http_osint_json_number() writes
+ * the same way back: after its end
+ */
+
+static const u_char *
+ngx_http_osint_json_check_number(const u_char *p, const u_char *end)
+{
+    u_char         text[NGX_HTTP_OSINT_JSON_NUMBER_MAX + 1];
+    u_char         back[NGX_HTTP_OSINT_JSON_NUMBER_MAX];
+    size_t         len, digits;
+    ngx_uint_t     integer;
+    const u_char  *start, *last;
+
+    start = p;
+    integer = 1;
+
+    if (p < end && *p == '-') {
+        p++;
+    }
+
+    if (p == end || *p < '0' || *p > '9') {
+        return NULL;
+    }
+
+    if (*p++ != '0') {
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    digits = p - start - (*start == '-');
+
+    if (p < end && *p == '.') {
+        integer = 0;
+
+        if (++p == end || *p < '0' || *p > '9') {
+            return NULL;
+        }
+
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        integer = 0;
+
+        if (++p < end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+
+        if (p == end || *p < '0' || *p > '9') {
+            return NULL;
+        }
+
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    /*
+     * digits alone below 10^15, but "-0": the printer's integer path
+     * writes them as they are, no need to read them back
+     */
+
+    if (integer && digits <= 15
+        && !(*start == '-' && digits == 1 && start[1] == '0'))
+    {
+        return p;
+    }
+
+    len = p - start;
+
+    if (len > NGX_HTTP_OSINT_JSON_NUMBER_MAX) {
+        return NULL;                /* longer than any the printer writes */
+    }
+
+    ngx_memcpy(text, start, len);
+    text[len] = '\0';
+
+    last = ngx_http_osint_json_number(back, strtod((char *) text, NULL));
+
+    if ((size_t) (last - back) != len || ngx_memcmp(back, start, len) != 0) {
+        return NULL;
+    }
+
+    return p;
 }
