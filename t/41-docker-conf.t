@@ -33,6 +33,7 @@ my $dir = $t->testdir;
 my $etc = "$dir/etc/nginx";
 my $port = $t->port;
 my $uport = $t->port(2);
+my $mport = $t->port(3);
 
 make_path("$etc/conf.d");
 spew("$etc/nginx.conf", slurp("$ROOT/docker/nginx.conf.image"));
@@ -42,6 +43,17 @@ spew("$etc/conf.d/user.conf", <<"EOF");
 server {
     listen 127.0.0.1:8081;
     location = /mine { return 200 "user's conf.d\\n"; }
+}
+
+# README "Docker": Prometheus outside the container scrapes a port of its
+# own, allowed from its network (the image's /osint/status is loopback's)
+server {
+    listen 127.0.0.1:9113;
+    location = /metrics {
+        osint_status;
+        allow 127.0.0.0/8;
+        deny all;
+    }
 }
 EOF
 
@@ -64,6 +76,7 @@ for my $f (glob("$etc/conf.d/*.conf"), "$etc/snippets/osint-locations.conf") {
     my $text = slurp($f);
     $text =~ s{listen 8080;}{listen 127.0.0.1:$port;}g;
     $text =~ s{listen 127\.0\.0\.1:8081;}{listen 127.0.0.1:$uport;}g;
+    $text =~ s{listen 127\.0\.0\.1:9113;}{listen 127.0.0.1:$mport;}g;
     $text =~ s{^\s*listen \[::\]:8080;\n}{}mg;
     $text =~ s{/etc/nginx/}{$etc/}g;
     $text =~ s{https://internetdb\.shodan\.io/\$osint_target}
@@ -95,6 +108,10 @@ like($res->{content}, qr/^osint_build_info\{/m, 'status: Prometheus text');
 
 $res = $t->request('GET', '/mine', port => $uport);
 is($res->{content}, "user's conf.d\n", "the user's conf.d/ server still served");
+
+$res = $t->request('GET', '/metrics', port => $mport);
+like($res->{content}, qr/^osint_build_info\{/m,
+     "a scrape port of the user's conf.d/: Prometheus text");
 
 like(slurp("$dir/access.log"), qr{"GET /osint/lookup\?target=8\.8\.8\.8 },
      'access log written where the image links it to stdout');
