@@ -3,9 +3,10 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * sync=redis for budgets: the tokens and quota windows of a budget held
- * in Redis for all the nodes, taken by one Lua script (EVAL) for all the
- * budgets of a call at once, on Redis's clock; a 429's hold as a key
- * that expires.  The call waits for the answer as a step of its lookup.
+ * in Redis for all the nodes, taken by one Lua script (EVALSHA, EVAL
+ * after a NOSCRIPT) for all the budgets of a call at once, on Redis's
+ * clock; a 429's hold as a key that expires.  The call waits for the
+ * answer as a step of its lookup.
  */
 
 
