@@ -21,6 +21,11 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OsintTest;
+use OsintUnit qw(unit_run);
+
+# the parsers themselves first: t/unit/people.c
+
+unit_run('people');
 
 OsintTest->require_module;
 
