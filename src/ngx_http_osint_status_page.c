@@ -124,6 +124,8 @@ const char  ngx_http_osint_status_page_body[] =
 " (Array.isArray(d.locations)?d.locations:[]).forEach(function(l){l=obj(l)||{};var ps=Array.isArray(l.providers)?l.providers.join(\", \"):\"all providers\";\n"
 "  h+=card(\"lookup \"+l.location,'<span data-location=\"'+esc(l.location)+'\">'+esc(ps)+\"</span>\"+(Array.isArray(l.types)?' <span class=\"m\">'+esc(l.types.join(\" \"))+\"</span>\":\"\"))});\n"
 " $(\"sum\").innerHTML=h+budgets(d)}\n"
+"/* what the provider said is left (rate ... adaptive), beside our bucket */\n"
+"function said(s,now){if(!s||n(s.remaining)==null)return\"\";return'<br><span class=\"m\" data-said=\"'+n(s.remaining)+'\">provider: '+f(s.remaining,0)+(n(s.limit)?\" / \"+f(s.limit,0):\"\")+\" left, resets in \"+f(Math.max(0,n(s.reset)-now),0)+\" s</span>\"}\n"
 "/* the last active probe, when the provider has one */\n"
 "function probe(pr,now){if(!pr||n(pr.last)==null)return\"\";return'<br><span class=\"m\" data-probe=\"'+(pr.ok?\"ok\":\"failed\")+'\">probe '+(pr.ok?\"ok \"+f(pr.latency_ms,1)+\" ms\":esc(pr.error||\"failed\"))+\" \"+ago(now-n(pr.last))+\"</span>\"}\n"
 "function btn(m,q,c,t){return'<button data-m=\"'+m+'\" data-q=\"'+esc(q)+'\" data-c=\"'+esc(c)+'\">'+t+\"</button>\"}\n"
@@ -152,7 +154,7 @@ const char  ngx_http_osint_status_page_body[] =
 "  h+='<tr data-provider=\"'+esc(name)+'\" data-breaker=\"'+esc(st)+'\" data-disabled=\"'+(p.disabled?1:0)+'\"'+(cb?' data-control-breaker=\"'+esc(cst)+'\"':\"\")+(p.disabled?' class=\"dis\"':\"\")+\">\"\n"
 "  +\"<td><b>\"+esc(name)+'</b> <span class=\"m\">'+esc((Array.isArray(p.types)?p.types:[]).join(\" \"))+\"</span></td>\"\n"
 "  +'<td class=\"l\"><span class=\"bd '+cls+'\" title=\"'+bt+'\">'+esc(bl)+\"</span>\"+held+\"</td>\"\n"
-"  +\"<td>\"+(bk?f(bk.tokens,1)+\" / \"+f(bk.capacity,0):D)+\"</td>\"\n"
+"  +\"<td>\"+(bk?f(bk.tokens,1)+\" / \"+f(bk.capacity,0):D)+said(obj(p.provider_said),now)+\"</td>\"\n"
 "  +'<td title=\"'+esc(calls==null?\"\":calls+\" calls in all, \"+(n(p.retries)||0)+\" retries, skipped: \"+JSON.stringify(obj(p.skipped)||{}).replace(/[{}\"]/g,\"\"))+'\">'+f(last(cs))+\"</td>\"\n"
 "  +'<td class=\"s\">'+spark(name+\" calls/s\",[cs],[\"#1f5fbf\"],\"/s\")+\"</td><td>\"+er+'</td><td class=\"s\">'+spark(name+\" error %\",[es.map(function(v){return v==null?null:100*v})],[\"#c62828\"],\"%\")+\"</td>\"\n"
 "  +\"<td>\"+(n(lat.count)?f(lat.p50_ms,1):D)+\"</td><td>\"+(n(lat.count)?f(lat.p95_ms,1):D)+'</td><td class=\"s\">'+spark(name+\" p95 ms\",[p9],[\"#6a3fb5\"],\" ms\")+\"</td>\"\n"
@@ -205,7 +207,7 @@ const char  ngx_http_osint_status_page_body[] =
 
 const char  ngx_http_osint_status_page_csp[] =
     "default-src 'none'; "
-    "script-src 'sha256-gdMWTlhsxbC0/QTOgxULZx+bPYlEPC0AthkgjkAQ9fQ='; "
+    "script-src 'sha256-nwkaaBXMs7ufRb2wZzvlmqYzW+sgZJcEVZsmTg/T5+I='; "
     "style-src 'sha256-2Wf1Z9w+pGYa45Xzyl8TekDSB7TZJwsgMwwTOm38Kgo='; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";

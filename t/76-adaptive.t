@@ -46,6 +46,13 @@ $conf
         rate 100r/s burst=100;
     }
 
+    osint_provider shown {
+        types ipv4;
+        url "http://127.0.0.1:%%FX0%%/shown/\$osint_target?rl=shown&rl_limit=3&rl_reset=120";
+        cache_ttl off;
+        rate 100r/s burst=100 adaptive;
+    }
+
     osint_provider busy {
         types ipv4;
         url "http://127.0.0.1:%%FX0%%/busy/\$osint_target";
@@ -126,6 +133,23 @@ is("$e->{status} $e->{error}{kind}", 'skipped rate_limited',
 is($fx->calls, 1, 'busy: one call only');
 ok($t->wait_until(sub { entry('busy', '10.3.0.3')->{status} eq 'ok' }, 5,
                   0.25), 'busy: called again after Retry-After');
+
+###############################################################################
+# the ops page shows the provider's figures beside ours (the bucket's
+# cell); t/lib/browser.sh bounds Chromium to 60 s
+
+entry('shown', "10.4.0.$_") for 1 .. 2;
+is(provider_status('shown')->{provider_said}{remaining}, 1,
+   'shown: the provider said 1 is left');
+{
+    my $browser = "$FindBin::Bin/lib/browser.sh";
+    my $url = $t->url('/status?format=html');
+    my $dom = `$browser -t 60 -l /dev/null --virtual-time-budget=5000 --dump-dom '$url'`;
+    like($dom, qr/<tr[^>]*data-provider="shown".*?data-said="1"[^>]*>provider: 1 \/ 3 left, resets in \d+ s</s,
+         "ops page: the provider's own remainder, limit and reset");
+    unlike($dom, qr/<tr[^>]*data-provider="plain"[^<]*(?:<(?!tr)[^<]*)*data-said/s,
+           'ops page: none for a provider without adaptive');
+}
 
 ###############################################################################
 # nginx -t
