@@ -220,8 +220,10 @@ struct ngx_http_osint_call_s {
     double                      attempt_started;    /* ms, monotonic */
     double                      latency;            /* ms */
     cJSON                      *data;
-    ngx_str_t                   text;   /* an ok answer from a cache, not
-                                           parsed yet: ..._call_data() */
+    ngx_str_t                   text;   /* an ok answer's JSON text: from
+                                           a cache (parsed only by
+                                           ..._call_data()), or as the
+                                           caches keep a provider's */
     uint64_t                    gen;    /* its L1 entry's; 0: none */
 
     ngx_event_t                 timer;      /* token wait, backoff, cache lock */

@@ -752,11 +752,16 @@ ngx_http_osint_call_store(ngx_http_osint_call_t *call)
         return;
     }
 
-    if (call->status == NGX_HTTP_OSINT_OK
-        && ngx_http_osint_json_print(lk->pool, call->data, 0, &value)
-           != NGX_OK)
-    {
-        return;
+    if (call->status == NGX_HTTP_OSINT_OK) {
+        if (ngx_http_osint_json_print(lk->pool, call->data, 0, &value)
+            != NGX_OK)
+        {
+            return;
+        }
+
+        /* the document copies the text the caches keep: one print */
+
+        call->text = value;
     }
 
     if (omcf->cache_l1) {

@@ -85,7 +85,16 @@ ngx_http_osint_memo_key(ngx_http_osint_lookup_t *lk, ngx_str_t *key)
             continue;
         }
 
-        if (call->text.len == 0) {
+        /*
+         * an answer asked of its provider now has its text too (stored
+         * as it was printed), but its summary is seldom asked for again
+         * before its L1 entry names it: not remembered
+         */
+
+        if (call->text.len == 0
+            || (call->cache != NGX_HTTP_OSINT_SRC_REDIS
+                && call->cache != NGX_HTTP_OSINT_SRC_STALE))
+        {
             return NGX_DECLINED;
         }
 
