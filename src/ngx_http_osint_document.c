@@ -300,7 +300,8 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
     p = ngx_http_osint_json_string(p, ngx_http_osint_sources[call->cache]);
     p = ngx_cpymem(p, ",\"latency_ms\":", sizeof(",\"latency_ms\":") - 1);
     p = ngx_http_osint_json_ms(p, call->latency);
-    p = ngx_sprintf(p, ",\"attempts\":%ui", call->attempts);
+    p = ngx_cpymem(p, ",\"attempts\":", sizeof(",\"attempts\":") - 1);
+    p = ngx_http_osint_json_uint(p, call->attempts);
 
     if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE) {
         p = ngx_cpymem(p, ",\"stale_reason\":",
@@ -326,8 +327,10 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
         p = ngx_cpymem(p, ",\"message\":", sizeof(",\"message\":") - 1);
         p = ngx_http_osint_json_string(p, ct->message);
 
-        if (call->http_status) {
-            p = ngx_sprintf(p, ",\"http_status\":%i", call->http_status);
+        if (call->http_status > 0) {
+            p = ngx_cpymem(p, ",\"http_status\":",
+                           sizeof(",\"http_status\":") - 1);
+            p = ngx_http_osint_json_uint(p, (uint64_t) call->http_status);
 
         } else {
             p = ngx_cpymem(p, ",\"http_status\":null",
@@ -347,7 +350,8 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
 
     if (call->answered) {
         age = ngx_time() - call->answered;
-        p = ngx_sprintf(p, ",\"age\":%T", age > 0 ? age : 0);
+        p = ngx_cpymem(p, ",\"age\":", sizeof(",\"age\":") - 1);
+        p = ngx_http_osint_json_uint(p, age > 0 ? (uint64_t) age : 0);
     }
 
     *p++ = '}';

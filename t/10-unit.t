@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 
-# Unit tests of the module's pure functions, in C (t/unit/resilience.c),
-# built and run by t/lib/OsintUnit.pm; its tests are this test's subtest.
+# Unit tests of the module's pure functions, in C (t/unit/resilience.c,
+# t/unit/json.c), built and run by t/lib/OsintUnit.pm; their tests are
+# this test's subtests.
 
 use strict;
 use warnings;
@@ -13,5 +14,6 @@ use lib "$FindBin::Bin/lib";
 use OsintUnit qw(unit_run);
 
 unit_run('resilience');
+unit_run('json');
 
 done_testing();

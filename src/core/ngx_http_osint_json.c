@@ -149,11 +149,37 @@ ngx_http_osint_json_ms(u_char *p, double ms)
 
     tenths = (int64_t) (ms * 10.0 + 0.5);
 
+    p = ngx_http_osint_json_uint(p, (uint64_t) (tenths / 10));
+
     if (tenths % 10) {
-        return ngx_sprintf(p, "%L.%L", tenths / 10, tenths % 10);
+        *p++ = '.';
+        *p++ = (u_char) ('0' + tenths % 10);
     }
 
-    return ngx_sprintf(p, "%L", tenths / 10);
+    return p;
+}
+
+
+/*
+ * The decimal digits of n, as "%uL" writes them: a document has a dozen
+ * numbers, and ngx_sprintf() spent more on reading its format than on
+ * them (a tenth of an L1 hit's instructions).
+ */
+
+u_char *
+ngx_http_osint_json_uint(u_char *p, uint64_t n)
+{
+    u_char   digits[NGX_INT64_LEN];
+    u_char  *d;
+
+    d = digits + sizeof(digits);
+
+    do {
+        *--d = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, d, digits + sizeof(digits) - d);
 }
 
 
