@@ -624,8 +624,8 @@ ngx_int_t ngx_http_osint_add_header(ngx_http_request_t *r, char *name,
 #define ngx_http_osint_add_text_header(r, name, text)                         \
     ngx_http_osint_add_header(r, name, (u_char *) text, sizeof(text) - 1)
 ngx_int_t ngx_http_osint_private_headers(ngx_http_request_t *r);
-ngx_int_t ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk,
-    ngx_pool_t *pool, size_t extra, ngx_str_t *doc);
+ngx_buf_t *ngx_http_osint_lookup_buf(ngx_http_osint_lookup_t *lk,
+    ngx_pool_t *pool);
 ngx_int_t ngx_http_osint_lookup_max_age(ngx_http_osint_lookup_t *lk);
 ngx_int_t ngx_http_osint_error_retryable(cJSON *error, const char *kind);
 
@@ -721,7 +721,7 @@ void ngx_http_osint_call_refresh(ngx_http_osint_call_t *call);
 void ngx_http_osint_call_probe(ngx_http_osint_call_t *call);
 cJSON *ngx_http_osint_call_data(ngx_http_osint_call_t *call);
 
-/* summaries remembered by the worker, by the L1 entries they came from */
+/* summaries remembered by the worker, by the answers they came from */
 ngx_int_t ngx_http_osint_memo_key(ngx_http_osint_lookup_t *lk, ngx_str_t *key);
 ngx_int_t ngx_http_osint_memo_get(ngx_http_osint_main_conf_t *omcf,
     ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *summary, ngx_str_t *verdict);

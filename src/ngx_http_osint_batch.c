@@ -569,7 +569,6 @@ ngx_http_osint_batch_line(ngx_http_osint_batch_t *batch,
     ngx_http_osint_lookup_t *lk, cJSON *doc)
 {
     ngx_buf_t                    *b;
-    ngx_str_t                     text;
     ngx_pool_t                   *pool;
     ngx_chain_t                   out;
     ngx_http_request_t           *r;
@@ -594,9 +593,8 @@ ngx_http_osint_batch_line(ngx_http_osint_batch_t *batch,
     } else if (lk == NULL) {
         b = ngx_http_osint_json_buf(pool, doc);
 
-    } else if (ngx_http_osint_lookup_document(lk, pool, 1, &text) == NGX_OK) {
-        text.data[text.len++] = LF;
-        b = ngx_http_osint_text_buf(pool, &text);
+    } else {
+        b = ngx_http_osint_lookup_buf(lk, pool);
     }
 
     cJSON_Delete(doc);

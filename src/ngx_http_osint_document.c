@@ -40,6 +40,8 @@ typedef struct {
 } ngx_http_osint_call_text_t;
 
 
+static ngx_int_t ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk,
+    ngx_pool_t *pool, ngx_str_t *doc);
 static ngx_int_t ngx_http_osint_document_summary(ngx_http_osint_lookup_t *lk,
     ngx_str_t *text);
 static size_t ngx_http_osint_document_call_size(ngx_http_osint_call_t *call,
@@ -52,14 +54,31 @@ static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
 
 
 /*
- * The document into "pool", with room for "extra" more bytes after it
- * (a newline).  Its summary's verdict level goes to lk->verdict
- * ($osint_verdict).  NGX_ERROR without memory.
+ * A buffer in "pool" of the document and a newline, as a GET sends it and
+ * a batch writes its lines.  Its summary's verdict level goes to
+ * lk->verdict ($osint_verdict).  NULL without memory.
  */
 
-ngx_int_t
+ngx_buf_t *
+ngx_http_osint_lookup_buf(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
+{
+    ngx_str_t  doc;
+
+    if (ngx_http_osint_lookup_document(lk, pool, &doc) != NGX_OK) {
+        return NULL;
+    }
+
+    doc.data[doc.len++] = LF;
+
+    return ngx_http_osint_text_buf(pool, &doc);
+}
+
+
+/* the document into "pool", with room for a newline after it */
+
+static ngx_int_t
 ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
-    size_t extra, ngx_str_t *doc)
+    ngx_str_t *doc)
 {
     u_char                      *p;
     size_t                       size;
@@ -113,7 +132,7 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
         size += ngx_http_osint_document_call_size(call, &ct[i]);
     }
 
-    doc->data = ngx_pnalloc(pool, size + extra);
+    doc->data = ngx_pnalloc(pool, size + 1);
     if (doc->data == NULL) {
         return NGX_ERROR;
     }
@@ -149,8 +168,10 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
 
 /*
  * The summary's text, and its verdict level in lk->verdict: remembered
- * by the worker when every answer came from L1, else merged from the
- * answers, and remembered if it may be.
+ * by the worker when every answer came from a cache, else merged from
+ * the answers, and remembered if it may be.  A remembered text is the
+ * worker's: it is copied into the document before anything else is
+ * remembered (ngx_http_osint_memo_get()).
  */
 
 static ngx_int_t

@@ -118,7 +118,6 @@ static ngx_int_t
 ngx_http_osint_respond(ngx_http_osint_lookup_t *lk)
 {
     ngx_buf_t           *b;
-    ngx_str_t            doc;
     ngx_uint_t           status;
     ngx_table_elt_t     *h;
     ngx_http_request_t  *r;
@@ -127,13 +126,7 @@ ngx_http_osint_respond(ngx_http_osint_lookup_t *lk)
 
     status = ngx_http_osint_lookup_status(lk);
 
-    if (ngx_http_osint_lookup_document(lk, r->pool, 1, &doc) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    doc.data[doc.len++] = LF;
-
-    b = ngx_http_osint_text_buf(r->pool, &doc);
+    b = ngx_http_osint_lookup_buf(lk, r->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -146,7 +146,11 @@ ngx_http_osint_memo_key(ngx_http_osint_lookup_t *lk, ngx_str_t *key)
 }
 
 
-/* the summary of the key, if remembered: its text and verdict, copied */
+/*
+ * The summary of the key, if remembered: its text, the worker's until it
+ * remembers another (ngx_http_osint_memo_put() may forget this one), and
+ * its verdict, copied into the pool for the rest of the request.
+ */
 
 ngx_int_t
 ngx_http_osint_memo_get(ngx_http_osint_main_conf_t *omcf, ngx_str_t *key,
@@ -167,19 +171,17 @@ ngx_http_osint_memo_get(ngx_http_osint_main_conf_t *omcf, ngx_str_t *key,
         return NGX_DECLINED;
     }
 
-    p = ngx_pnalloc(pool, mn->summary_len + mn->verdict_len);
+    p = ngx_pnalloc(pool, mn->verdict_len);
     if (p == NULL) {
         return NGX_DECLINED;
     }
 
-    summary->data = p;
+    summary->data = mn->data + mn->sn.str.len;
     summary->len = mn->summary_len;
-    p = ngx_cpymem(p, mn->data + mn->sn.str.len, mn->summary_len);
 
     verdict->data = p;
     verdict->len = mn->verdict_len;
-    ngx_memcpy(p, mn->data + mn->sn.str.len + mn->summary_len,
-               mn->verdict_len);
+    ngx_memcpy(p, summary->data + summary->len, mn->verdict_len);
 
     ngx_queue_remove(&mn->lru);
     ngx_queue_insert_head(&memo->lru, &mn->lru);
