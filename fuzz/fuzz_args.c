@@ -12,6 +12,8 @@
  * Input: a query string.  It is split here as ngx_http_arg() finds
  * arguments: the first "&"-separated part whose name matches, case
  * aside.  Checked:
+ *   - ngx_http_osint_query_parse() finds each argument, or its absence,
+ *     exactly there, in its one pass;
  *   - decoding refuses exactly the values longer than
  *     NGX_HTTP_OSINT_PARAM_MAX, never lengthens, keeps a value without
  *     "%" as it is and decodes well-formed "%XX" as expected;
@@ -32,6 +34,7 @@
 
 static void fuzz_providers(ngx_array_t *providers);
 static ngx_int_t fuzz_arg(ngx_str_t *args, char *name, ngx_str_t *raw);
+static void fuzz_query(ngx_str_t *args);
 static ngx_str_t *fuzz_decode(ngx_pool_t *pool, ngx_str_t *args, char *name);
 static void fuzz_list(ngx_array_t *providers, ngx_str_t *list);
 static ngx_int_t fuzz_known(ngx_array_t *providers, ngx_str_t *name);
@@ -74,6 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     fuzz_providers(&providers);
+
+    fuzz_query(&args);
 
     (void) fuzz_decode(pool, &args, "target");
 
@@ -187,6 +192,38 @@ fuzz_arg(ngx_str_t *args, char *name, ngx_str_t *raw)
     }
 
     return NGX_DECLINED;
+}
+
+
+/* ngx_http_osint_query_parse() against fuzz_arg() for each name */
+
+static void
+fuzz_query(ngx_str_t *args)
+{
+    ngx_str_t               raw, *found;
+    ngx_uint_t              i;
+    ngx_http_osint_query_t  q;
+
+    static char  *names[] = { "target", "type", "refresh", "providers" };
+
+    ngx_http_osint_query_parse(args, &q);
+
+    for (i = 0; i < 4; i++) {
+        found = (i == 0) ? &q.target : (i == 1) ? &q.type
+                : (i == 2) ? &q.refresh : &q.providers;
+
+        if (fuzz_arg(args, names[i], &raw) != NGX_OK) {
+            fuzz_check(found->data == NULL, "%s found at %ld, absent",
+                       names[i], (long) (found->data - args->data));
+            continue;
+        }
+
+        fuzz_check(found->data == raw.data && found->len == raw.len,
+                   "%s found at %ld (%zu bytes), expected at %ld (%zu)",
+                   names[i],
+                   found->data ? (long) (found->data - args->data) : -1L,
+                   found->len, (long) (raw.data - args->data), raw.len);
+    }
 }
 
 

@@ -208,7 +208,9 @@ struct ngx_http_osint_call_s {
     ngx_http_osint_lookup_t    *lookup;
     ngx_http_osint_call_done_pt done;
     ngx_http_osint_provider_t  *provider;
-    ngx_http_osint_fetch_t      fetch;
+    ngx_http_osint_fetch_t     *fetch;      /* NULL until its first
+                                               attempt: a hit never
+                                               needs one */
 
     ngx_http_osint_status_e     status;
     ngx_http_osint_err_e        err;

@@ -633,11 +633,13 @@ ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
         }
     }
 
-    if (call->fetch.active && err != NGX_HTTP_OSINT_ERR_NONE) {
-        ngx_http_osint_count_call(p, NGX_HTTP_OSINT_OUT_TIMEOUT);
-    }
+    if (call->fetch) {
+        if (call->fetch->active && err != NGX_HTTP_OSINT_ERR_NONE) {
+            ngx_http_osint_count_call(p, NGX_HTTP_OSINT_OUT_TIMEOUT);
+        }
 
-    ngx_http_osint_fetch_cancel(&call->fetch);
+        ngx_http_osint_fetch_cancel(call->fetch);
+    }
 
     if (call->probe) {
         ngx_http_osint_release_probe(omcf, p, call->probe);
@@ -850,8 +852,17 @@ ngx_http_osint_call_fetch(ngx_http_osint_call_t *call)
 
     lk = call->lookup;
     p = call->provider;
-    f = &call->fetch;
 
+    if (call->fetch == NULL) {
+        call->fetch = ngx_pcalloc(lk->pool, sizeof(ngx_http_osint_fetch_t));
+
+        if (call->fetch == NULL) {
+            ngx_http_osint_call_local(call, "the call could not be started");
+            return;
+        }
+    }
+
+    f = call->fetch;
     omcf = lk->omcf;
 
     f->max_body = omcf->max_body;
@@ -976,7 +987,7 @@ ngx_http_osint_call_header(ngx_http_osint_call_t *call, char *name,
 
     (void) ngx_sprintf(line, "%s: %V%Z", name, value);
 
-    return ngx_http_osint_fetch_add_header(&call->fetch, (char *) line);
+    return ngx_http_osint_fetch_add_header(call->fetch, (char *) line);
 }
 
 
@@ -1160,7 +1171,7 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
     ngx_http_osint_fetch_t       *f;
     ngx_http_osint_normalise_pt   normalise;
 
-    f = &call->fetch;
+    f = call->fetch;
     status = f->http_status;
 
     /* the same words for every refused hop: nothing of where it led */

@@ -49,6 +49,8 @@ static size_t ngx_http_osint_document_call_size(ngx_http_osint_call_t *call,
 static u_char *ngx_http_osint_document_call(u_char *p,
     ngx_http_osint_call_t *call, ngx_http_osint_call_text_t *ct);
 static char *ngx_http_osint_cstring(ngx_pool_t *pool, ngx_str_t *s);
+static u_char *ngx_http_osint_document_name(u_char *p, const char *name,
+    size_t len);
 static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
     cJSON *summary);
 
@@ -83,6 +85,7 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
     u_char                      *p;
     size_t                       size;
     char                        *target, *request_id;
+    const char                  *type;
     ngx_str_t                    summary;
     ngx_uint_t                   i;
     ngx_http_osint_call_t       *call;
@@ -101,11 +104,12 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
+    type = ngx_http_osint_type_name(lk->type);
+
     size = sizeof("{\"target\":,\"type\":,\"request_id\":,\"elapsed_ms\":"
                   ",\"summary\":,\"providers\":{}}")
            + ngx_http_osint_json_string_size(target)
-           + ngx_http_osint_json_string_size(
-                 ngx_http_osint_type_name(lk->type))
+           + ngx_strlen(type) + 2
            + ngx_http_osint_json_string_size(request_id)
            + NGX_HTTP_OSINT_MS_LEN + summary.len;
 
@@ -124,9 +128,13 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
             }
         }
 
-        ct[i].message = ngx_http_osint_cstring(lk->pool, &call->message);
-        if (ct[i].message == NULL) {
-            return NGX_ERROR;
+        if (call->status == NGX_HTTP_OSINT_ERROR
+            || call->status == NGX_HTTP_OSINT_SKIPPED)
+        {
+            ct[i].message = ngx_http_osint_cstring(lk->pool, &call->message);
+            if (ct[i].message == NULL) {
+                return NGX_ERROR;
+            }
         }
 
         size += ngx_http_osint_document_call_size(call, &ct[i]);
@@ -140,7 +148,7 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
     p = ngx_cpymem(doc->data, "{\"target\":", sizeof("{\"target\":") - 1);
     p = ngx_http_osint_json_string(p, target);
     p = ngx_cpymem(p, ",\"type\":", sizeof(",\"type\":") - 1);
-    p = ngx_http_osint_json_string(p, ngx_http_osint_type_name(lk->type));
+    p = ngx_http_osint_document_name(p, type, ngx_strlen(type));
     p = ngx_cpymem(p, ",\"request_id\":", sizeof(",\"request_id\":") - 1);
     p = ngx_http_osint_json_string(p, request_id);
     p = ngx_cpymem(p, ",\"elapsed_ms\":", sizeof(",\"elapsed_ms\":") - 1);
@@ -272,28 +280,35 @@ ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk, cJSON *summary)
 }
 
 
-/* at least the length ngx_http_osint_document_call() writes */
+/*
+ * At least the length ngx_http_osint_document_call() writes.  Provider
+ * names (letters, digits, "_" and "-": ngx_http_osint_provider()) and the
+ * labels need no escape: they are only quoted.
+ */
 
 static size_t
 ngx_http_osint_document_call_size(ngx_http_osint_call_t *call,
     ngx_http_osint_call_text_t *ct)
 {
-    /* the provider name is a NUL-terminated configuration string */
+    size_t  size;
 
-    return NGX_HTTP_OSINT_CALL_FRAME
-           + ngx_http_osint_json_string_size(
-                 (char *) call->provider->name.data)
-           + ngx_http_osint_json_string_size(
-                 ngx_http_osint_status_name(call->status))
-           + ngx_http_osint_json_string_size(
-                 ngx_http_osint_sources[call->cache])
-           + ngx_http_osint_json_string_size(
-                 ngx_http_osint_err_kind(call->stale_reason))
-           + ngx_http_osint_json_string_size(
-                 ngx_http_osint_err_kind(call->err))
-           + ngx_http_osint_json_string_size(ct->message)
+    size = NGX_HTTP_OSINT_CALL_FRAME
+           + call->provider->name.len + 2
+           + ngx_strlen(ngx_http_osint_status_name(call->status)) + 2
+           + ngx_strlen(ngx_http_osint_sources[call->cache]) + 2
            + NGX_HTTP_OSINT_MS_LEN + NGX_HTTP_OSINT_NUM_LEN * 4
            + ct->data.len;
+
+    if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE) {
+        size += ngx_strlen(ngx_http_osint_err_kind(call->stale_reason)) + 2;
+    }
+
+    if (ct->message) {
+        size += ngx_strlen(ngx_http_osint_err_kind(call->err)) + 2
+                + ngx_http_osint_json_string_size(ct->message);
+    }
+
+    return size;
 }
 
 
@@ -311,14 +326,18 @@ static u_char *
 ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
     ngx_http_osint_call_text_t *ct)
 {
-    time_t      age;
-    ngx_uint_t  retryable;
+    time_t       age;
+    ngx_uint_t   retryable;
+    const char  *label;
 
-    p = ngx_http_osint_json_string(p, (char *) call->provider->name.data);
+    p = ngx_http_osint_document_name(p, (char *) call->provider->name.data,
+                                     call->provider->name.len);
     p = ngx_cpymem(p, ":{\"status\":", sizeof(":{\"status\":") - 1);
-    p = ngx_http_osint_json_string(p, ngx_http_osint_status_name(call->status));
+    label = ngx_http_osint_status_name(call->status);
+    p = ngx_http_osint_document_name(p, label, ngx_strlen(label));
     p = ngx_cpymem(p, ",\"cache\":", sizeof(",\"cache\":") - 1);
-    p = ngx_http_osint_json_string(p, ngx_http_osint_sources[call->cache]);
+    label = ngx_http_osint_sources[call->cache];
+    p = ngx_http_osint_document_name(p, label, ngx_strlen(label));
     p = ngx_cpymem(p, ",\"latency_ms\":", sizeof(",\"latency_ms\":") - 1);
     p = ngx_http_osint_json_ms(p, call->latency);
     p = ngx_cpymem(p, ",\"attempts\":", sizeof(",\"attempts\":") - 1);
@@ -327,8 +346,8 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
     if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE) {
         p = ngx_cpymem(p, ",\"stale_reason\":",
                        sizeof(",\"stale_reason\":") - 1);
-        p = ngx_http_osint_json_string(p,
-                            ngx_http_osint_err_kind(call->stale_reason));
+        label = ngx_http_osint_err_kind(call->stale_reason);
+        p = ngx_http_osint_document_name(p, label, ngx_strlen(label));
     }
 
     if (call->status == NGX_HTTP_OSINT_OK) {
@@ -344,7 +363,8 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
 
         p = ngx_cpymem(p, ",\"error\":{\"kind\":",
                        sizeof(",\"error\":{\"kind\":") - 1);
-        p = ngx_http_osint_json_string(p, ngx_http_osint_err_kind(call->err));
+        label = ngx_http_osint_err_kind(call->err);
+        p = ngx_http_osint_document_name(p, label, ngx_strlen(label));
         p = ngx_cpymem(p, ",\"message\":", sizeof(",\"message\":") - 1);
         p = ngx_http_osint_json_string(p, ct->message);
 
@@ -376,6 +396,19 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
     }
 
     *p++ = '}';
+
+    return p;
+}
+
+
+/* a name that needs no escape, as JSON: only quoted */
+
+static u_char *
+ngx_http_osint_document_name(u_char *p, const char *name, size_t len)
+{
+    *p++ = '"';
+    p = ngx_cpymem(p, name, len);
+    *p++ = '"';
 
     return p;
 }

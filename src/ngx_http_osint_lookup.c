@@ -16,8 +16,10 @@
 #include "ngx_http_osint.h"
 
 
-static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name,
-    ngx_str_t *value);
+static ngx_int_t ngx_http_osint_lookup_query(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_query_t *q, ngx_uint_t *want, ngx_str_t *providers);
+static ngx_int_t ngx_http_osint_arg(ngx_http_osint_lookup_t *lk,
+    ngx_str_t *raw, char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_osint_reject(ngx_http_osint_lookup_t *lk,
     const char *kind, const char *fmt, ...);
 static ngx_int_t ngx_http_osint_lookup_within(ngx_http_osint_lookup_t *lk,
@@ -186,11 +188,14 @@ ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk)
 ngx_int_t
 ngx_http_osint_lookup_args(ngx_http_osint_lookup_t *lk, ngx_str_t *providers)
 {
-    ngx_int_t   rc;
-    ngx_str_t   target;
-    ngx_uint_t  want;
+    ngx_int_t               rc;
+    ngx_str_t               target;
+    ngx_uint_t              want;
+    ngx_http_osint_query_t  q;
 
-    rc = ngx_http_osint_arg(lk, "target", &target);
+    ngx_http_osint_query_parse(&lk->request->args, &q);
+
+    rc = ngx_http_osint_arg(lk, &q.target, "target", &target);
 
     if (rc == NGX_ABORT) {
         return ngx_http_osint_reject(lk, "invalid_target",
@@ -201,7 +206,7 @@ ngx_http_osint_lookup_args(ngx_http_osint_lookup_t *lk, ngx_str_t *providers)
         return rc;
     }
 
-    rc = ngx_http_osint_lookup_params(lk, &want, providers);
+    rc = ngx_http_osint_lookup_query(lk, &q, &want, providers);
 
     if (rc != NGX_OK) {
         return rc;
@@ -220,6 +225,18 @@ ngx_int_t
 ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
     ngx_str_t *providers)
 {
+    ngx_http_osint_query_t  q;
+
+    ngx_http_osint_query_parse(&lk->request->args, &q);
+
+    return ngx_http_osint_lookup_query(lk, &q, want, providers);
+}
+
+
+static ngx_int_t
+ngx_http_osint_lookup_query(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_query_t *q, ngx_uint_t *want, ngx_str_t *providers)
+{
     ngx_int_t                   rc;
     ngx_str_t                   type, refresh;
     ngx_uint_t                  bypass;
@@ -231,7 +248,7 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
     *want = NGX_HTTP_OSINT_ANY;
     bypass = 0;
 
-    rc = ngx_http_osint_arg(lk, "type", &type);
+    rc = ngx_http_osint_arg(lk, &q->type, "type", &type);
 
     if (rc == NGX_OK && ngx_http_osint_type_parse(&type, want) != NGX_OK) {
         return ngx_http_osint_reject(lk, "invalid_parameter",
@@ -256,7 +273,7 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
         *want = (rc == NGX_OK) ? (*want & olcf->types) : olcf->types;
     }
 
-    rc = ngx_http_osint_arg(lk, "refresh", &refresh);
+    rc = ngx_http_osint_arg(lk, &q->refresh, "refresh", &refresh);
 
     if (rc == NGX_OK
         && ngx_http_osint_refresh_parse(&refresh, &bypass) != NGX_OK)
@@ -272,7 +289,7 @@ ngx_http_osint_lookup_params(ngx_http_osint_lookup_t *lk, ngx_uint_t *want,
     lk->bypass = (bypass || ngx_http_osint_no_cache(r))
                  && ngx_http_osint_bypass_allowed(r);
 
-    rc = ngx_http_osint_arg(lk, "providers", providers);
+    rc = ngx_http_osint_arg(lk, &q->providers, "providers", providers);
 
     if (rc == NGX_ABORT) {
         providers->len = 0;
@@ -354,24 +371,22 @@ ngx_http_osint_lookup_target(ngx_http_osint_lookup_t *lk, ngx_str_t *target,
 
 
 /*
- * A query argument, percent-decoded by ngx_http_osint_arg_decode(): NGX_OK,
- * NGX_ABORT when absent, NGX_DECLINED when bad.
+ * A query argument ("raw", as ngx_http_osint_query_parse() found it),
+ * percent-decoded by ngx_http_osint_arg_decode(): NGX_OK, NGX_ABORT when
+ * absent, NGX_DECLINED when bad.
  */
 
 static ngx_int_t
-ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, char *name, ngx_str_t *value)
+ngx_http_osint_arg(ngx_http_osint_lookup_t *lk, ngx_str_t *raw, char *name,
+    ngx_str_t *value)
 {
-    ngx_int_t            rc;
-    ngx_str_t            raw;
-    ngx_http_request_t  *r;
+    ngx_int_t  rc;
 
-    r = lk->request;
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
+    if (raw->data == NULL) {
         return NGX_ABORT;
     }
 
-    rc = ngx_http_osint_arg_decode(r->pool, &raw, value);
+    rc = ngx_http_osint_arg_decode(lk->request->pool, raw, value);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_osint_reject(lk,

@@ -184,6 +184,11 @@ my @bad = (
       'invalid_parameter', 'unknown provider "nope"' ],
     [ 'providers: prefix of a name', '/lookup?target=8.8.8.8&providers=al',
       'invalid_parameter', 'unknown provider "al"' ],
+    [ 'the first refresh= counts', '/lookup?target=8.8.8.8&refresh=x&refresh=1',
+      'invalid_parameter', '"refresh" must be 0 or 1' ],
+    [ 'the first providers= counts',
+      '/lookup?target=8.8.8.8&PROVIDERS=nope&providers=all',
+      'invalid_parameter', 'unknown provider "nope"' ],
     [ 'refresh=2',        '/lookup?target=8.8.8.8&refresh=2',
       'invalid_parameter', '"refresh" must be 0 or 1' ],
     [ 'refresh=yes',      '/lookup?target=8.8.8.8&refresh=yes',
@@ -336,6 +341,23 @@ good('type=ip', 'target=1.1.1.1&type=ip&providers=all&refresh=1',
 
 good('type in upper case', 'target=1.1.1.1&type=IPv4&providers=all',
      target => '1.1.1.1', type => 'ipv4', path => '/all/1.1.1.1');
+
+# arguments are found as nginx's ngx_http_arg() ($arg_NAME) finds them:
+# the first "NAME=" part, the name's case aside; a part without "=" or
+# whose name only ends in NAME is not it
+good('the first target= counts', 'target=8.8.8.8&providers=all&target=9.9.9.9',
+     target => '8.8.8.8', type => 'ipv4', path => '/all/8.8.8.8');
+
+good('argument names case aside', 'TARGET=8.8.8.8&Providers=all&TYPE=ip',
+     target => '8.8.8.8', type => 'ipv4', path => '/all/8.8.8.8');
+
+good('"xtarget=" and "target" without "=" are not target=',
+     'xtarget=1.1.1.1&target&providers=all&target=8.8.8.8',
+     target => '8.8.8.8', type => 'ipv4', path => '/all/8.8.8.8');
+
+good('a value that holds "=" and "target="',
+     'providers=all&type=ipv4&target=8.8.8.8&x=target=1.1.1.1',
+     target => '8.8.8.8', type => 'ipv4', path => '/all/8.8.8.8');
 
 good('ipv6 canonical (RFC 5952)', 'target=2001:DB8:0:0::1',
      target => '2001:db8::1', type => 'ipv6', path => '/all/2001%3Adb8%3A%3A1');

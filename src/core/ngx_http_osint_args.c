@@ -3,9 +3,9 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * The module's own reading of the query arguments of /lookup, as pure
- * functions of their text (ngx_http_arg() finds them, nginx's
- * ngx_unescape_uri() decodes them), so that fuzz/fuzz_args.c can run
- * them without a request.  Provider names are looked up here too: the
+ * functions of their text (found in one pass, as ngx_http_arg() finds
+ * each; nginx's ngx_unescape_uri() decodes them), so that
+ * fuzz/fuzz_args.c can run them without a request.  Provider names are looked up here too: the
  * configuration and providers= share the lookup.
  */
 
@@ -14,6 +14,72 @@
 #include <ngx_core.h>
 
 #include "ngx_http_osint_core.h"
+
+
+/*
+ * The arguments of a query string in one pass: of each name, the first
+ * "&"-separated part that is the name, case aside, then "=", as
+ * ngx_http_arg() finds it.  ngx_http_arg() searches the whole string
+ * again for every name it is asked; a hit asks four.
+ */
+
+void
+ngx_http_osint_query_parse(ngx_str_t *args, ngx_http_osint_query_t *q)
+{
+    u_char      *p, *last, *name, *eq;
+    ngx_str_t   *arg;
+    ngx_uint_t   i;
+
+    static struct {
+        ngx_str_t   name;
+        size_t      offset;
+    } known[] = {
+        { ngx_string("target"), offsetof(ngx_http_osint_query_t, target) },
+        { ngx_string("type"), offsetof(ngx_http_osint_query_t, type) },
+        { ngx_string("refresh"), offsetof(ngx_http_osint_query_t, refresh) },
+        { ngx_string("providers"),
+          offsetof(ngx_http_osint_query_t, providers) }
+    };
+
+    ngx_memzero(q, sizeof(ngx_http_osint_query_t));
+
+    p = args->data;
+    last = p + args->len;
+
+    for ( /* void */ ; p < last; p++) {
+        name = p;
+        eq = NULL;
+
+        for ( /* void */ ; p < last && *p != '&'; p++) {
+            if (eq == NULL && *p == '=') {
+                eq = p;
+            }
+        }
+
+        if (eq == NULL) {
+            continue;
+        }
+
+        for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+            if ((size_t) (eq - name) != known[i].name.len
+                || ngx_strncasecmp(name, known[i].name.data,
+                                   known[i].name.len)
+                   != 0)
+            {
+                continue;
+            }
+
+            arg = (ngx_str_t *) ((u_char *) q + known[i].offset);
+
+            if (arg->data == NULL) {
+                arg->data = eq + 1;
+                arg->len = p - eq - 1;
+            }
+
+            break;
+        }
+    }
+}
 
 
 /*

@@ -651,6 +651,16 @@ const char *ngx_http_osint_redirect_check(const char *from, const char *next,
 /* the query arguments of /lookup (src/core/ngx_http_osint_args.c) */
 #define NGX_HTTP_OSINT_PARAM_MAX  (3 * NGX_HTTP_OSINT_TARGET_MAX)
 
+/* the arguments /lookup reads, raw; data NULL: absent */
+typedef struct {
+    ngx_str_t                   target;
+    ngx_str_t                   type;
+    ngx_str_t                   refresh;
+    ngx_str_t                   providers;
+} ngx_http_osint_query_t;
+
+void ngx_http_osint_query_parse(ngx_str_t *args, ngx_http_osint_query_t *q);
+
 ngx_int_t ngx_http_osint_arg_decode(ngx_pool_t *pool, ngx_str_t *raw,
     ngx_str_t *value);
 ngx_int_t ngx_http_osint_refresh_parse(ngx_str_t *value, ngx_uint_t *bypass);
