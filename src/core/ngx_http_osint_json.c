@@ -644,6 +644,14 @@ ngx_http_osint_json_check_string(const u_char *p, const u_char *end)
 
     for (p++; p < end; /* void */) {
 
+        /* what is printed as it is, in a tight loop: most of a string */
+
+        while (ngx_http_osint_json_escape[*p] == 1) {
+            if (++p == end) {
+                return NULL;
+            }
+        }
+
         if (*p == '"') {
             return p + 1;
         }
@@ -663,12 +671,7 @@ ngx_http_osint_json_check_string(const u_char *p, const u_char *end)
         }
 
         if (*p != '\\') {
-            if (ngx_http_osint_json_escape[*p] != 1) {
-                return NULL;        /* a control, printed escaped */
-            }
-
-            p++;
-            continue;
+            return NULL;            /* a control, printed escaped */
         }
 
         if (end - p < 2) {
