@@ -363,10 +363,7 @@ static size_t
 ngx_http_osint_l1_key(u_char *key, ngx_http_osint_provider_t *p,
     ngx_str_t *target)
 {
-    u_char      *k;
-    ngx_int_t    shift;
-
-    static u_char  hex[] = "0123456789abcdef";
+    u_char  *k;
 
     /* names and targets are bounded at configuration and parsing */
 
@@ -382,10 +379,7 @@ ngx_http_osint_l1_key(u_char *key, ngx_http_osint_provider_t *p,
     k = ngx_cpymem(key, p->name.data, p->name.len);
     *k++ = ':';
 
-    for (shift = 28; shift >= 0; shift -= 4) {
-        *k++ = hex[(p->fingerprint >> shift) & 0xf];
-    }
-
+    k = ngx_http_osint_hex32(k, p->fingerprint);
     *k++ = ':';
     k = ngx_cpymem(k, target->data, target->len);
 

@@ -1153,6 +1153,8 @@ ngx_int_t
 ngx_http_osint_redis_key(ngx_http_osint_main_conf_t *omcf, ngx_pool_t *pool,
     ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_str_t *key)
 {
+    u_char  *k;
+
     key->len = omcf->redis->prefix.len + p->name.len + 1 + target->len;
 
     key->data = ngx_pnalloc(pool, key->len);
@@ -1160,8 +1162,13 @@ ngx_http_osint_redis_key(ngx_http_osint_main_conf_t *omcf, ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
-    (void) ngx_sprintf(key->data, "%V%V:%V", &omcf->redis->prefix, &p->name,
-                       target);
+    /* "%V%V:%V" by hand: ngx_sprintf() cost a Redis hit ~300 a key */
+
+    k = ngx_cpymem(key->data, omcf->redis->prefix.data,
+                   omcf->redis->prefix.len);
+    k = ngx_cpymem(k, p->name.data, p->name.len);
+    *k++ = ':';
+    ngx_memcpy(k, target->data, target->len);
 
     return NGX_OK;
 }

@@ -598,6 +598,7 @@ size_t ngx_http_osint_json_string_size(const char *s);
 u_char *ngx_http_osint_json_string(u_char *p, const char *s);
 u_char *ngx_http_osint_json_ms(u_char *p, double ms);
 u_char *ngx_http_osint_json_uint(u_char *p, uint64_t n);
+u_char *ngx_http_osint_hex32(u_char *p, uint32_t n);
 ngx_int_t ngx_http_osint_json_canonical(const u_char *text, size_t len);
 
 /* U+FFFD REPLACEMENT CHARACTER */

@@ -183,6 +183,23 @@ ngx_http_osint_json_uint(u_char *p, uint64_t n)
 }
 
 
+/* n as "%08xD" writes it: the fingerprint in keys and cached values */
+
+u_char *
+ngx_http_osint_hex32(u_char *p, uint32_t n)
+{
+    ngx_int_t  shift;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    for (shift = 28; shift >= 0; shift -= 4) {
+        *p++ = hex[(n >> shift) & 0xf];
+    }
+
+    return p;
+}
+
+
 /*
  * At least the length of the text (numbers at their longest), or
  * NGX_HTTP_OSINT_JSON_NONE.
