@@ -154,7 +154,7 @@ ngx_http_osint_respond(ngx_http_osint_lookup_t *lk)
 static ngx_int_t
 ngx_http_osint_cache_control(ngx_http_osint_lookup_t *lk)
 {
-    u_char     *p;
+    u_char     *p, *last;
     ngx_int_t   max_age;
 
     max_age = ngx_http_osint_lookup_max_age(lk);
@@ -169,9 +169,11 @@ ngx_http_osint_cache_control(ngx_http_osint_lookup_t *lk)
         return NGX_ERROR;
     }
 
+    last = ngx_cpymem(p, "max-age=", sizeof("max-age=") - 1);
+    last = ngx_http_osint_json_uint(last, (uint64_t) max_age);
+
     return ngx_http_osint_add_header(lk->request, "Cache-Control", p,
-                                     ngx_sprintf(p, "max-age=%i", max_age)
-                                     - p);
+                                     last - p);
 }
 
 
