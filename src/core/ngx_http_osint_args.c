@@ -5,8 +5,8 @@
  * The module's own reading of the query arguments of /lookup, as pure
  * functions of their text (found in one pass, as ngx_http_arg() finds
  * each; nginx's ngx_unescape_uri() decodes them), so that
- * fuzz/fuzz_args.c can run them without a request.  Provider names are looked up here too: the
- * configuration and providers= share the lookup.
+ * fuzz/fuzz_args.c can run them without a request.  Provider names are
+ * looked up here too: the configuration and providers= share the lookup.
  */
 
 
