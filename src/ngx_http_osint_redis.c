@@ -1038,7 +1038,13 @@ ngx_http_osint_redis_send(int argc, const char **argv, const size_t *argvlen,
 
     last = ngx_http_osint_redis_resp(cmd, argc, argv, argvlen);
 
-    /* hiredis copies the command into its output buffer */
+    /*
+     * hiredis copies the command into its output buffer; it reads the
+     * command's name as a C string, one byte past a command of one
+     * argument (PING), as its own sds strings always end with a NUL
+     */
+
+    *last = '\0';
 
     rc = redisAsyncFormattedCommand(rd->ac, ngx_http_osint_redis_command_done,
                                     req, (char *) cmd, last - cmd);
@@ -1087,7 +1093,7 @@ ngx_http_osint_redis_resp_size(int argc, const size_t *argvlen)
     int     i;
     size_t  size;
 
-    size = sizeof("*" CRLF) - 1 + NGX_INT_T_LEN;
+    size = sizeof("*" CRLF) + NGX_INT_T_LEN;      /* and a NUL */
 
     for (i = 0; i < argc; i++) {
         size += sizeof("$" CRLF CRLF) - 1 + NGX_SIZE_T_LEN + argvlen[i];
