@@ -205,12 +205,13 @@ fuzz_query(ngx_str_t *args)
     ngx_http_osint_query_t  q;
 
     static char  *names[] = { "target", "type", "refresh", "providers" };
+    ngx_str_t    *args_of[] = { &q.target, &q.type, &q.refresh,
+                                &q.providers };
 
     ngx_http_osint_query_parse(args, &q);
 
-    for (i = 0; i < 4; i++) {
-        found = (i == 0) ? &q.target : (i == 1) ? &q.type
-                : (i == 2) ? &q.refresh : &q.providers;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        found = args_of[i];
 
         if (fuzz_arg(args, names[i], &raw) != NGX_OK) {
             fuzz_check(found->data == NULL, "%s found at %ld, absent",

@@ -341,7 +341,7 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
     p = ngx_cpymem(p, ",\"latency_ms\":", sizeof(",\"latency_ms\":") - 1);
     p = ngx_http_osint_json_ms(p, call->latency);
     p = ngx_cpymem(p, ",\"attempts\":", sizeof(",\"attempts\":") - 1);
-    p = ngx_http_osint_json_uint(p, call->attempts);
+    p = ngx_http_osint_decimal(p, call->attempts);
 
     if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE) {
         p = ngx_cpymem(p, ",\"stale_reason\":",
@@ -371,7 +371,7 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
         if (call->http_status > 0) {
             p = ngx_cpymem(p, ",\"http_status\":",
                            sizeof(",\"http_status\":") - 1);
-            p = ngx_http_osint_json_uint(p, (uint64_t) call->http_status);
+            p = ngx_http_osint_decimal(p, (uint64_t) call->http_status);
 
         } else {
             p = ngx_cpymem(p, ",\"http_status\":null",
@@ -392,7 +392,7 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
     if (call->answered) {
         age = ngx_time() - call->answered;
         p = ngx_cpymem(p, ",\"age\":", sizeof(",\"age\":") - 1);
-        p = ngx_http_osint_json_uint(p, age > 0 ? (uint64_t) age : 0);
+        p = ngx_http_osint_decimal(p, age > 0 ? (uint64_t) age : 0);
     }
 
     *p++ = '}';

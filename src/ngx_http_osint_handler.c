@@ -170,7 +170,7 @@ ngx_http_osint_cache_control(ngx_http_osint_lookup_t *lk)
     }
 
     last = ngx_cpymem(p, "max-age=", sizeof("max-age=") - 1);
-    last = ngx_http_osint_json_uint(last, (uint64_t) max_age);
+    last = ngx_http_osint_decimal(last, (uint64_t) max_age);
 
     return ngx_http_osint_add_header(lk->request, "Cache-Control", p,
                                      last - p);

@@ -1110,12 +1110,12 @@ ngx_http_osint_redis_resp(u_char *p, int argc, const char **argv,
     int  i;
 
     *p++ = '*';
-    p = ngx_http_osint_json_uint(p, (uint64_t) argc);
+    p = ngx_http_osint_decimal(p, (uint64_t) argc);
     *p++ = CR; *p++ = LF;
 
     for (i = 0; i < argc; i++) {
         *p++ = '$';
-        p = ngx_http_osint_json_uint(p, (uint64_t) argvlen[i]);
+        p = ngx_http_osint_decimal(p, (uint64_t) argvlen[i]);
         *p++ = CR; *p++ = LF;
         p = ngx_cpymem(p, argv[i], argvlen[i]);
         *p++ = CR; *p++ = LF;

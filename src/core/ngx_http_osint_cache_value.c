@@ -137,7 +137,7 @@ static u_char *
 ngx_http_osint_cache_head(u_char *p, ngx_http_osint_provider_t *pr)
 {
     p = ngx_cpymem(p, "{\"v\":", sizeof("{\"v\":") - 1);
-    p = ngx_http_osint_json_uint(p, NGX_HTTP_OSINT_CACHE_VERSION);
+    p = ngx_http_osint_decimal(p, NGX_HTTP_OSINT_CACHE_VERSION);
     p = ngx_cpymem(p, ",\"fp\":\"", sizeof(",\"fp\":\"") - 1);
     p = ngx_http_osint_hex32(p, pr->fingerprint);
 

@@ -597,7 +597,8 @@ ngx_buf_t *ngx_http_osint_text_buf(ngx_pool_t *pool, ngx_str_t *text);
 size_t ngx_http_osint_json_string_size(const char *s);
 u_char *ngx_http_osint_json_string(u_char *p, const char *s);
 u_char *ngx_http_osint_json_ms(u_char *p, double ms);
-u_char *ngx_http_osint_json_uint(u_char *p, uint64_t n);
+/* numbers written without ngx_sprintf(): "%uL" and "%08xD" */
+u_char *ngx_http_osint_decimal(u_char *p, uint64_t n);
 u_char *ngx_http_osint_hex32(u_char *p, uint32_t n);
 ngx_int_t ngx_http_osint_json_canonical(const u_char *text, size_t len);
 

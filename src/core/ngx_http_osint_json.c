@@ -149,7 +149,7 @@ ngx_http_osint_json_ms(u_char *p, double ms)
 
     tenths = (int64_t) (ms * 10.0 + 0.5);
 
-    p = ngx_http_osint_json_uint(p, (uint64_t) (tenths / 10));
+    p = ngx_http_osint_decimal(p, (uint64_t) (tenths / 10));
 
     if (tenths % 10) {
         *p++ = '.';
@@ -161,13 +161,14 @@ ngx_http_osint_json_ms(u_char *p, double ms)
 
 
 /*
- * The decimal digits of n, as "%uL" writes them: a document has a dozen
- * numbers, and ngx_sprintf() spent more on reading its format than on
- * them (a tenth of an L1 hit's instructions).
+ * The decimal digits of n, as "%uL" writes them, for the hot paths (a
+ * document's numbers, headers, Redis commands): ngx_sprintf() spent more
+ * on reading its format than on them (a tenth of an L1 hit's
+ * instructions).
  */
 
 u_char *
-ngx_http_osint_json_uint(u_char *p, uint64_t n)
+ngx_http_osint_decimal(u_char *p, uint64_t n)
 {
     u_char   digits[NGX_INT64_LEN];
     u_char  *d;

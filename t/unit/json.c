@@ -1,7 +1,7 @@
 
 /*
  * Unit tests of the number writers and the canonical-text check of
- * src/core/ngx_http_osint_json.c: ngx_http_osint_json_uint() and
+ * src/core/ngx_http_osint_json.c: ngx_http_osint_decimal() and
  * ngx_http_osint_json_ms() against the forms the documents have always
  * had ("%uL"; tenths of a millisecond, "14.2", "3001"), and
  * ngx_http_osint_json_canonical() on texts the printer writes and on
@@ -26,7 +26,7 @@ test_uint(uint64_t n, const char *want)
 {
     u_char  buf[NGX_INT64_LEN + 1], *last;
 
-    last = ngx_http_osint_json_uint(buf, n);
+    last = ngx_http_osint_decimal(buf, n);
     *last = '\0';
 
     ok(strcmp((char *) buf, want) == 0, "uint %s: \"%s\"", want, buf);
