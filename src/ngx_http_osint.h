@@ -80,8 +80,11 @@ typedef struct {
 } ngx_http_osint_redis_conf_t;
 
 
-/* a worker's remembered summaries (src/ngx_http_osint_memo.c) */
+/* a worker's remembered summaries and documents (src/ngx_http_osint_memo.c) */
 typedef struct ngx_http_osint_memo_s  ngx_http_osint_memo_t;
+
+/* a document recalled whole (src/ngx_http_osint_document_memo.c) */
+typedef struct ngx_http_osint_recalled_s  ngx_http_osint_recalled_t;
 
 typedef struct {
     ngx_array_t                 providers; /* of ngx_http_osint_provider_t */
@@ -309,6 +312,8 @@ struct ngx_http_osint_lookup_s {
     ngx_msec_t                  deadline_at;        /* ngx_current_msec */
     double                      started;            /* ms, monotonic */
 
+    ngx_http_osint_recalled_t  *recalled;   /* its document, remembered
+                                               by the worker; NULL: none */
     const char                 *cache_status;       /* X-Cache-Status */
     ngx_str_t                   reject;             /* why input is bad */
     const char                 *reject_kind;
@@ -343,6 +348,8 @@ typedef struct {
                                        [NGX_HTTP_OSINT_RESULTS];
     ngx_atomic_t                cache[NGX_HTTP_OSINT_TIERS]
                                      [NGX_HTTP_OSINT_CACHE_RESULTS];
+    ngx_atomic_t                cache_recalled; /* lookups answered by a
+                                                   remembered document */
     /*
      * Redis connections up, one entry a process slot (ngx_process_slot):
      * the pid of the worker while connected, else 0.  Only the owner
@@ -404,6 +411,18 @@ typedef enum {
                                        background refresh */
     NGX_HTTP_OSINT_L1_UPDATING      /* the same, another refreshes it */
 } ngx_http_osint_l1_e;
+
+/*
+ * An L1 entry as a remembered document names it: its key and generation;
+ * "expires" is set as ngx_http_osint_l1_answer_t's is
+ */
+typedef struct {
+    u_char                     *key;
+    size_t                      key_len;
+    uint32_t                    hash;       /* ngx_crc32_short() of key */
+    uint64_t                    gen;
+    time_t                      expires;
+} ngx_http_osint_l1_ref_t;
 
 /* an answer L1 found: its text is a copy in the caller's pool */
 typedef struct {
@@ -580,6 +599,10 @@ void ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target,
     ngx_http_osint_status_e status, ngx_str_t *value, ngx_msec_t fresh,
     time_t answered, ngx_log_t *log);
+ngx_int_t ngx_http_osint_l1_confirm(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_l1_ref_t *refs, ngx_uint_t n);
+size_t ngx_http_osint_l1_key(u_char *key, ngx_http_osint_provider_t *p,
+    ngx_str_t *target);
 void ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target);
 void ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
@@ -722,8 +745,38 @@ void ngx_http_osint_call_begin(ngx_http_osint_call_t *call);
 void ngx_http_osint_call_refresh(ngx_http_osint_call_t *call);
 void ngx_http_osint_call_probe(ngx_http_osint_call_t *call);
 cJSON *ngx_http_osint_call_data(ngx_http_osint_call_t *call);
+void ngx_http_osint_call_recall(ngx_http_osint_call_t *call,
+    ngx_http_osint_status_e status, time_t answered, time_t expires,
+    uint64_t gen);
 
-/* summaries remembered by the worker, by the answers they came from */
+/*
+ * The document's members of this request only, its "holes"
+ * (src/ngx_http_osint_document_holes.c): 0 request_id, 1 elapsed_ms,
+ * then 2 + 2i latency_ms and 3 + 2i age of call i, in the order written
+ */
+#define NGX_HTTP_OSINT_HOLES(ncalls)  (2 + 2 * (ncalls))
+
+/* "86400000.9", the longest ngx_http_osint_json_ms() writes */
+#define NGX_HTTP_OSINT_MS_LEN  (NGX_INT64_LEN + 2)
+
+/* the longest number a document member holds */
+#define NGX_HTTP_OSINT_NUM_LEN  NGX_INT64_LEN
+
+u_char *ngx_http_osint_document_hole(u_char *p, ngx_http_osint_lookup_t *lk,
+    char *request_id, ngx_uint_t hole);
+size_t ngx_http_osint_document_holes_size(ngx_http_osint_lookup_t *lk,
+    char *request_id);
+char *ngx_http_osint_cstring(ngx_pool_t *pool, ngx_str_t *s);
+
+/* documents remembered whole by the worker, for L1 hits */
+ngx_int_t ngx_http_osint_document_recall(ngx_http_osint_lookup_t *lk);
+ngx_uint_t ngx_http_osint_document_memorable(ngx_http_osint_lookup_t *lk);
+void ngx_http_osint_document_remember(ngx_http_osint_lookup_t *lk,
+    ngx_str_t *doc, u_char **holes);
+ngx_int_t ngx_http_osint_document_compose(ngx_http_osint_lookup_t *lk,
+    ngx_pool_t *pool, ngx_str_t *doc);
+
+/* summaries (and documents) remembered by the worker */
 ngx_int_t ngx_http_osint_memo_key(ngx_http_osint_lookup_t *lk, ngx_str_t *key);
 ngx_int_t ngx_http_osint_memo_get(ngx_http_osint_main_conf_t *omcf,
     ngx_str_t *key, ngx_pool_t *pool, ngx_str_t *summary, ngx_str_t *verdict);

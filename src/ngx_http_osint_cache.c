@@ -30,8 +30,6 @@
 #define NGX_HTTP_OSINT_L1_SHARE         8
 
 
-static size_t ngx_http_osint_l1_key(u_char *key,
-    ngx_http_osint_provider_t *p, ngx_str_t *target);
 static ngx_http_osint_cache_node_t *ngx_http_osint_l1_find(
     ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key, size_t len);
 static ngx_http_osint_cache_node_t *ngx_http_osint_l1_alloc(
@@ -182,6 +180,56 @@ copy:
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     return rc;
+}
+
+
+/*
+ * Confirms the entries of a document the worker remembers
+ * (src/ngx_http_osint_document_memo.c) under one lock: NGX_OK when each
+ * is still the entry of its generation (a store or a purge ends one) and
+ * fresh, as ngx_http_osint_l1_get() serves a fresh hit, with its LRU
+ * place and refs[i].expires set as that does; NGX_DECLINED when any is
+ * not (those before it were moved up the LRU queue: the lookup looks
+ * them up next).
+ */
+
+ngx_int_t
+ngx_http_osint_l1_confirm(ngx_http_osint_main_conf_t *omcf,
+    ngx_http_osint_l1_ref_t *refs, ngx_uint_t n)
+{
+    ngx_uint_t                    i;
+    ngx_msec_t                    now;
+    ngx_http_osint_shm_t         *ctx;
+    ngx_http_osint_cache_node_t  *cn;
+
+    ctx = omcf->shm_zone->data;
+    now = ngx_current_msec;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        cn = ngx_http_osint_l1_find(ctx->sh, refs[i].hash, refs[i].key,
+                                    refs[i].key_len);
+
+        if (cn == NULL
+            || cn->gen != refs[i].gen
+            || cn->status == 0
+            || (ngx_msec_int_t) (cn->fresh_until - now) <= 0)
+        {
+            ngx_shmtx_unlock(&ctx->shpool->mutex);
+            return NGX_DECLINED;
+        }
+
+        ngx_queue_remove(&cn->lru);
+        ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
+
+        refs[i].expires = ngx_time()
+                          + (time_t) ((cn->fresh_until - now) / 1000);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return NGX_OK;
 }
 
 
@@ -359,7 +407,9 @@ ngx_http_osint_l1_purge_key(ngx_http_osint_main_conf_t *omcf, u_char *key,
 }
 
 
-static size_t
+/* the L1 key of p's answer for target, at most NGX_HTTP_OSINT_KEY_MAX */
+
+size_t
 ngx_http_osint_l1_key(u_char *key, ngx_http_osint_provider_t *p,
     ngx_str_t *target)
 {

@@ -23,6 +23,7 @@
 #define NGX_HTTP_OSINT_LOCK_POLL  20
 
 
+static void ngx_http_osint_call_init(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_fetch(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_done(ngx_http_osint_fetch_t *f);
 static ngx_int_t ngx_http_osint_call_header(ngx_http_osint_call_t *call,
@@ -77,29 +78,38 @@ static ngx_queue_t  ngx_http_osint_call_leaders;
 static ngx_queue_t  ngx_http_osint_call_waiters;
 
 
-/* a call starts with the caches; a miss goes on to the provider */
+/* a call's first pass: its timer, and the worker's queues at first use */
 
-void
-ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
+static void
+ngx_http_osint_call_init(ngx_http_osint_call_t *call)
 {
     ngx_http_osint_lookup_t  *lk;
 
     lk = call->lookup;
 
+    call->timer.handler = ngx_http_osint_call_timer;
+    call->timer.data = lk->connection;
+    call->timer.log = lk->log;
+
+    /* a refresh's timers do not keep an exiting worker */
+
+    call->timer.cancelable = (lk->request == NULL);
+    call->started = ngx_http_osint_now_ms();
+
+    if (ngx_http_osint_call_leaders.next == NULL) {
+        ngx_queue_init(&ngx_http_osint_call_leaders);
+        ngx_queue_init(&ngx_http_osint_call_waiters);
+    }
+}
+
+
+/* a call starts with the caches; a miss goes on to the provider */
+
+void
+ngx_http_osint_call_begin(ngx_http_osint_call_t *call)
+{
     if (call->timer.handler == NULL) {
-        call->timer.handler = ngx_http_osint_call_timer;
-        call->timer.data = lk->connection;
-        call->timer.log = lk->log;
-
-        /* a refresh's timers do not keep an exiting worker */
-
-        call->timer.cancelable = (lk->request == NULL);
-        call->started = ngx_http_osint_now_ms();
-
-        if (ngx_http_osint_call_leaders.next == NULL) {
-            ngx_queue_init(&ngx_http_osint_call_leaders);
-            ngx_queue_init(&ngx_http_osint_call_waiters);
-        }
+        ngx_http_osint_call_init(call);
     }
 
     /* the first pass, and each look for another call's answer (waiting) */
@@ -344,6 +354,32 @@ ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
     }
 
     ngx_http_osint_call_end(call);
+}
+
+
+/*
+ * A call answered by the L1 entry a remembered document names, confirmed
+ * fresh (src/ngx_http_osint_document_memo.c): served and counted as a
+ * fresh L1 hit is in ngx_http_osint_call_cache().  Its text stays empty:
+ * the document has it already.
+ */
+
+void
+ngx_http_osint_call_recall(ngx_http_osint_call_t *call,
+    ngx_http_osint_status_e status, time_t answered, time_t expires,
+    uint64_t gen)
+{
+    ngx_str_t  none = ngx_null_string;
+
+    ngx_http_osint_call_init(call);
+
+    ngx_http_osint_count_cache(call->lookup->omcf, call->provider,
+                               NGX_HTTP_OSINT_TIER_L1,
+                               NGX_HTTP_OSINT_CACHE_HIT);
+    call->answered = answered;
+    call->expires = expires;
+    call->gen = gen;
+    ngx_http_osint_call_serve(call, status, &none, NGX_HTTP_OSINT_SRC_L1);
 }
 
 

@@ -20,12 +20,6 @@
 #include "ngx_http_osint.h"
 
 
-/* "86400000.9", the longest ngx_http_osint_json_ms() writes */
-#define NGX_HTTP_OSINT_MS_LEN  (NGX_INT64_LEN + 2)
-
-/* the longest number a document member holds */
-#define NGX_HTTP_OSINT_NUM_LEN  NGX_INT64_LEN
-
 /* a call's members but for its strings, data and numbers */
 #define NGX_HTTP_OSINT_CALL_FRAME                                             \
     sizeof(":{\"status\":,\"cache\":,\"latency_ms\":,\"attempts\":"           \
@@ -47,8 +41,11 @@ static ngx_int_t ngx_http_osint_document_summary(ngx_http_osint_lookup_t *lk,
 static size_t ngx_http_osint_document_call_size(ngx_http_osint_call_t *call,
     ngx_http_osint_call_text_t *ct);
 static u_char *ngx_http_osint_document_call(u_char *p,
-    ngx_http_osint_call_t *call, ngx_http_osint_call_text_t *ct);
-static char *ngx_http_osint_cstring(ngx_pool_t *pool, ngx_str_t *s);
+    ngx_http_osint_lookup_t *lk, ngx_uint_t i, ngx_http_osint_call_text_t *ct,
+    u_char **holes);
+static u_char *ngx_http_osint_document_fill(u_char *p,
+    ngx_http_osint_lookup_t *lk, char *request_id, ngx_uint_t hole,
+    u_char **holes);
 static u_char *ngx_http_osint_document_name(u_char *p, const char *name,
     size_t len);
 static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
@@ -64,9 +61,17 @@ static ngx_int_t ngx_http_osint_keep_verdict(ngx_http_osint_lookup_t *lk,
 ngx_buf_t *
 ngx_http_osint_lookup_buf(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
 {
+    ngx_int_t  rc;
     ngx_str_t  doc;
 
-    if (ngx_http_osint_lookup_document(lk, pool, &doc) != NGX_OK) {
+    if (lk->recalled) {
+        rc = ngx_http_osint_document_compose(lk, pool, &doc);
+
+    } else {
+        rc = ngx_http_osint_lookup_document(lk, pool, &doc);
+    }
+
+    if (rc != NGX_OK) {
         return NULL;
     }
 
@@ -76,7 +81,10 @@ ngx_http_osint_lookup_buf(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool)
 }
 
 
-/* the document into "pool", with room for a newline after it */
+/*
+ * The document into "pool", with room for a newline after it; one the
+ * worker may recall is remembered (src/ngx_http_osint_document_memo.c)
+ */
 
 static ngx_int_t
 ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
@@ -85,6 +93,7 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
     u_char                      *p;
     size_t                       size;
     char                        *target, *request_id;
+    u_char                     **holes;
     const char                  *type;
     ngx_str_t                    summary;
     ngx_uint_t                   i;
@@ -104,14 +113,24 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
+    holes = NULL;
+
+    if (ngx_http_osint_document_memorable(lk)) {
+        holes = ngx_palloc(lk->pool, 2 * NGX_HTTP_OSINT_HOLES(lk->ncalls)
+                                     * sizeof(u_char *));
+        if (holes == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     type = ngx_http_osint_type_name(lk->type);
 
     size = sizeof("{\"target\":,\"type\":,\"request_id\":,\"elapsed_ms\":"
                   ",\"summary\":,\"providers\":{}}")
            + ngx_http_osint_json_string_size(target)
            + ngx_strlen(type) + 2
-           + ngx_http_osint_json_string_size(request_id)
-           + NGX_HTTP_OSINT_MS_LEN + summary.len;
+           + ngx_http_osint_document_holes_size(lk, request_id)
+           + summary.len;
 
     for (i = 0; i < lk->ncalls; i++) {
         call = &lk->calls[i];
@@ -150,9 +169,9 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
     p = ngx_cpymem(p, ",\"type\":", sizeof(",\"type\":") - 1);
     p = ngx_http_osint_document_name(p, type, ngx_strlen(type));
     p = ngx_cpymem(p, ",\"request_id\":", sizeof(",\"request_id\":") - 1);
-    p = ngx_http_osint_json_string(p, request_id);
+    p = ngx_http_osint_document_fill(p, lk, request_id, 0, holes);
     p = ngx_cpymem(p, ",\"elapsed_ms\":", sizeof(",\"elapsed_ms\":") - 1);
-    p = ngx_http_osint_json_ms(p, ngx_http_osint_now_ms() - lk->started);
+    p = ngx_http_osint_document_fill(p, lk, request_id, 1, holes);
     p = ngx_cpymem(p, ",\"summary\":", sizeof(",\"summary\":") - 1);
     p = ngx_cpymem(p, summary.data, summary.len);
     p = ngx_cpymem(p, ",\"providers\":{", sizeof(",\"providers\":{") - 1);
@@ -162,13 +181,17 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
             *p++ = ',';
         }
 
-        p = ngx_http_osint_document_call(p, &lk->calls[i], &ct[i]);
+        p = ngx_http_osint_document_call(p, lk, i, &ct[i], holes);
     }
 
     *p++ = '}';
     *p++ = '}';
 
     doc->len = p - doc->data;
+
+    if (holes) {
+        ngx_http_osint_document_remember(lk, doc, holes);
+    }
 
     return NGX_OK;
 }
@@ -296,7 +319,7 @@ ngx_http_osint_document_call_size(ngx_http_osint_call_t *call,
            + call->provider->name.len + 2
            + ngx_strlen(ngx_http_osint_status_name(call->status)) + 2
            + ngx_strlen(ngx_http_osint_sources[call->cache]) + 2
-           + NGX_HTTP_OSINT_MS_LEN + NGX_HTTP_OSINT_NUM_LEN * 4
+           + NGX_HTTP_OSINT_NUM_LEN * 3
            + ct->data.len;
 
     if (call->stale_reason != NGX_HTTP_OSINT_ERR_NONE) {
@@ -323,12 +346,14 @@ ngx_http_osint_document_call_size(ngx_http_osint_call_t *call,
  */
 
 static u_char *
-ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
-    ngx_http_osint_call_text_t *ct)
+ngx_http_osint_document_call(u_char *p, ngx_http_osint_lookup_t *lk,
+    ngx_uint_t i, ngx_http_osint_call_text_t *ct, u_char **holes)
 {
-    time_t       age;
-    ngx_uint_t   retryable;
-    const char  *label;
+    ngx_uint_t              retryable;
+    const char             *label;
+    ngx_http_osint_call_t  *call;
+
+    call = &lk->calls[i];
 
     p = ngx_http_osint_document_name(p, (char *) call->provider->name.data,
                                      call->provider->name.len);
@@ -339,7 +364,7 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
     label = ngx_http_osint_sources[call->cache];
     p = ngx_http_osint_document_name(p, label, ngx_strlen(label));
     p = ngx_cpymem(p, ",\"latency_ms\":", sizeof(",\"latency_ms\":") - 1);
-    p = ngx_http_osint_json_ms(p, call->latency);
+    p = ngx_http_osint_document_fill(p, lk, NULL, 2 + 2 * i, holes);
     p = ngx_cpymem(p, ",\"attempts\":", sizeof(",\"attempts\":") - 1);
     p = ngx_http_osint_decimal(p, call->attempts);
 
@@ -390,12 +415,31 @@ ngx_http_osint_document_call(u_char *p, ngx_http_osint_call_t *call,
     }
 
     if (call->answered) {
-        age = ngx_time() - call->answered;
         p = ngx_cpymem(p, ",\"age\":", sizeof(",\"age\":") - 1);
-        p = ngx_http_osint_decimal(p, age > 0 ? (uint64_t) age : 0);
+        p = ngx_http_osint_document_fill(p, lk, NULL, 3 + 2 * i, holes);
     }
 
     *p++ = '}';
+
+    return p;
+}
+
+
+/* hole h written, and where it starts and ends kept when holes is set */
+
+static u_char *
+ngx_http_osint_document_fill(u_char *p, ngx_http_osint_lookup_t *lk,
+    char *request_id, ngx_uint_t hole, u_char **holes)
+{
+    u_char  *start;
+
+    start = p;
+    p = ngx_http_osint_document_hole(p, lk, request_id, hole);
+
+    if (holes) {
+        holes[2 * hole] = start;
+        holes[2 * hole + 1] = p;
+    }
 
     return p;
 }
@@ -411,22 +455,4 @@ ngx_http_osint_document_name(u_char *p, const char *name, size_t len)
     *p++ = '"';
 
     return p;
-}
-
-
-/* a NUL-terminated copy of s, as the JSON writers take strings */
-
-static char *
-ngx_http_osint_cstring(ngx_pool_t *pool, ngx_str_t *s)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, s->len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    *ngx_cpymem(p, s->data, s->len) = '\0';
-
-    return (char *) p;
 }

@@ -164,9 +164,14 @@ ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk)
         }
     }
 
-    for (i = 0; i < lk->ncalls; i++) {
-        if (lk->calls[i].status == NGX_HTTP_OSINT_PENDING) {
-            ngx_http_osint_call_begin(&lk->calls[i]);
+    /* every provider answered from L1 as last time: the document then */
+
+    if (ngx_http_osint_document_recall(lk) != NGX_OK) {
+
+        for (i = 0; i < lk->ncalls; i++) {
+            if (lk->calls[i].status == NGX_HTTP_OSINT_PENDING) {
+                ngx_http_osint_call_begin(&lk->calls[i]);
+            }
         }
     }
 

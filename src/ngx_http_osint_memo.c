@@ -15,6 +15,9 @@
  * with none (providers are new), nothing is locked, and an answer that
  * changes makes a new key, so nothing is ever invalidated: entries go
  * least recently used first, within NGX_HTTP_OSINT_MEMO_SIZE bytes.
+ *
+ * Whole documents of L1 hits are remembered here too, under keys of their
+ * own, the text a "summary" (src/ngx_http_osint_document_memo.c).
  */
 
 
@@ -190,7 +193,10 @@ ngx_http_osint_memo_get(ngx_http_osint_main_conf_t *omcf, ngx_str_t *key,
 }
 
 
-/* remembers a summary, forgetting the least recently used to make room */
+/*
+ * Remembers a summary (or a document), forgetting the least recently
+ * used to make room
+ */
 
 void
 ngx_http_osint_memo_put(ngx_http_osint_main_conf_t *omcf, ngx_str_t *key,
@@ -216,8 +222,16 @@ ngx_http_osint_memo_put(ngx_http_osint_main_conf_t *omcf, ngx_str_t *key,
 
     hash = ngx_murmur_hash2(key->data, key->len);
 
-    if (ngx_str_rbtree_lookup(&memo->tree, key, hash)) {
-        return;     /* the same summary, by the key's construction */
+    /*
+     * a summary's key names its answers: one found is the same summary;
+     * a document's names its lookup only (src/ngx_http_osint_document_memo.c):
+     * the new one replaces the old
+     */
+
+    mn = (ngx_http_osint_memo_node_t *) ngx_str_rbtree_lookup(&memo->tree,
+                                                               key, hash);
+    if (mn) {
+        ngx_http_osint_memo_free(memo, mn);
     }
 
     while (memo->size + size > NGX_HTTP_OSINT_MEMO_SIZE

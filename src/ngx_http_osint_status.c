@@ -416,6 +416,15 @@ ngx_http_osint_status_prometheus(ngx_http_request_t *r,
 
     p = ngx_http_osint_cache_metrics(p, last, omcf, ctx);
 
+    ngx_http_osint_help(p, last, "osint_cache_recalled_total", "counter",
+                        "Lookups answered by a document a worker "
+                        "remembered, every provider an L1 hit.");
+
+    if (ctx) {
+        p = ngx_slprintf(p, last, "osint_cache_recalled_total %uA\n",
+                         ctx->sh->counters.cache_recalled);
+    }
+
     ngx_http_osint_help(p, last, "osint_redis_up", "gauge",
                         "1 when a worker is connected to the Redis L2 "
                         "cache, else 0.");
@@ -716,6 +725,8 @@ ngx_http_osint_status_json(ngx_http_request_t *r,
     if (obj && ctx) {
         cJSON_AddNumberToObject(obj, "entries",
                                 (double) ctx->sh->cache_entries);
+        cJSON_AddNumberToObject(obj, "recalled",
+                                (double) ctx->sh->counters.cache_recalled);
     }
 
     obj = cJSON_AddObjectToObject(doc, "lookups");

@@ -90,15 +90,12 @@ sub shape {
 
 sub caches {
     my ($doc) = @_;
-    return join ',', map { $doc->{providers}{$_}{cache} // 'none' }
-                         qw(abuseipdb greynoise echo);
+    return OsintTest::caches($doc, qw(abuseipdb greynoise echo));
 }
 
 sub lookup {
     my ($target) = @_;
-    my $res = $t->get("/lookup?target=$target");
-    my $doc = OsintTest::decode_json_or_undef($res->{content});
-    return ($res, $doc);
+    return $t->lookup("target=$target");
 }
 
 # a miss, hits, a new answer, hits, a batch: $tier names the hits' cache

@@ -173,6 +173,13 @@ ngx_http_osint_decimal(u_char *p, uint64_t n)
     u_char   digits[NGX_INT64_LEN];
     u_char  *d;
 
+    /* most of a hit's numbers: attempts, ages, latencies of 0 ms */
+
+    if (n < 10) {
+        *p++ = (u_char) ('0' + n);
+        return p;
+    }
+
     d = digits + sizeof(digits);
 
     do {
@@ -292,7 +299,7 @@ ngx_http_osint_json_string_size(const char *s)
 {
     size_t         size, n;
     ngx_uint_t     escape;
-    const u_char  *p;
+    const u_char  *p, *run;
 
     size = 2;
 
@@ -300,16 +307,30 @@ ngx_http_osint_json_string_size(const char *s)
         return size;
     }
 
-    for (p = (const u_char *) s; *p; p += n) {
-        n = 1;
-        size += ngx_http_osint_json_escape[*p];
+    p = (const u_char *) s;
+
+    for ( ;; ) {
+
+        /* what needs no escape is counted in runs: the NUL ends one */
+
+        for (run = p; ngx_http_osint_json_escape[*p] == 1; p++) {
+            /* void */
+        }
+
+        size += p - run;
+
+        if (*p == '\0') {
+            return size;
+        }
 
         if (*p >= 0x80) {
             size += ngx_http_osint_json_utf8(p, &n, &escape);
+            p += n;
+
+        } else {
+            size += ngx_http_osint_json_escape[*p++];
         }
     }
-
-    return size;
 }
 
 

@@ -925,6 +925,19 @@ sub get_json {
     return ($res->{status}, decode_json_or_undef($res->{content}), $res);
 }
 
+# $t->lookup($query) -> ($res, its document or undef): GET /lookup?$query
+sub lookup {
+    my ($self, $query) = @_;
+    my $res = $self->get("/lookup?$query");
+    return ($res, decode_json_or_undef($res->{content}));
+}
+
+# OsintTest::caches($doc, @providers) -> "l1,miss,...": each one's cache
+sub caches {
+    my ($doc, @providers) = @_;
+    return join ',', map { $doc->{providers}{$_}{cache} // 'none' } @providers;
+}
+
 # OsintTest::decode_json_or_undef($bytes) -> data, or undef if not JSON
 sub decode_json_or_undef {
     my ($bytes) = @_;

@@ -1,0 +1,225 @@
+#!/usr/bin/perl
+
+# Documents remembered whole (issue 14, src/ngx_http_osint_document_memo.c):
+# when every provider answers from L1, a worker keeps the document with
+# what is of the request cut out, and serves the next lookup of the same
+# target, type and providers from it once each L1 entry is confirmed to be
+# the one it was made of, still fresh.  Held here: a recalled document is
+# the whole path's byte for byte but for request_id, elapsed_ms, and each
+# provider's latency_ms and age (and those are this request's: an age
+# grows); every recall counts once in osint_cache_recalled_total and each
+# provider's L1 hit as before; a worker recalls from its second hit on,
+# exactly (X-Pid tells the workers apart); a purged entry, a new answer
+# and refresh=1 are never served from the old document; a batch line is
+# the same document.
+
+use strict;
+use warnings;
+
+use Test::More;
+use Time::HiRes qw(sleep);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use OsintTest;
+
+my $t = OsintTest->new;
+my $fx = $t->fixture;
+
+$t->write_conf(<<'EOF');
+    osint_zone 8m;
+    osint_deadline 3s;
+
+    osint_provider abuseipdb {
+        types ip;
+        url "http://127.0.0.1:%%FX0%%/abuseipdb/check?ipAddress=$osint_target";
+        format abuseipdb;
+        cache_ttl 2s;
+        breaker off;
+    }
+
+    osint_provider greynoise {
+        types ip;
+        url "http://127.0.0.1:%%FX0%%/greynoise/$osint_target";
+        format greynoise;
+        cache_ttl 1h;
+        breaker off;
+    }
+
+    osint_provider echo {
+        types ip;
+        url "http://127.0.0.1:%%FX0%%/echo/$osint_target";
+        cache_ttl 1h;
+        breaker off;
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location = /lookup {
+            osint_lookup;
+            osint_cache_bypass 1;
+            add_header X-Pid $pid always;
+            add_header X-Verdict $osint_verdict always;
+        }
+        location = /status { osint_status; }
+        location = /control { osint_control; }
+    }
+EOF
+
+$t->run;
+
+# the document without its holes, what belongs to the request alone
+sub shape {
+    my ($text) = @_;
+    $text =~ s/\n\z//;
+    $text =~ s/"request_id":"[0-9a-f]+"/"request_id":""/;
+    $text =~ s/"elapsed_ms":[0-9.]+/"elapsed_ms":0/;
+    $text =~ s/"latency_ms":[0-9.]+/"latency_ms":0/g;
+    $text =~ s/"age":\d+/"age":0/g;
+    return $text;
+}
+
+# ... and without where its answers came from, to hold a hit to a miss
+sub answers {
+    my ($text) = @_;
+    $text = shape($text);
+    $text =~ s/"cache":"(?:miss|l1)"/"cache":""/g;
+    $text =~ s/"attempts":\d+/"attempts":0/g;
+    return $text;
+}
+
+sub counter {
+    my ($re) = @_;
+    my $prom = $t->get('/status')->{content};
+    return $prom =~ $re ? $1 : undef;
+}
+
+sub recalled { counter(qr/^osint_cache_recalled_total (\d+)$/m) }
+
+sub l1_hits {
+    my ($p) = @_;
+    counter(qr/^osint_cache_requests_total
+               \{provider="$p",tier="l1",result="hit"\}\ (\d+)$/mx);
+}
+
+# n lookups of the query: their documents, and how many a recall made
+sub hits {
+    my ($query, $n) = @_;
+    my $before = recalled();
+    my (@res, %pids);
+
+    for (1 .. $n) {
+        my ($res, $doc) = $t->lookup($query);
+        push @res, [ $res, $doc ];
+        $pids{ $res->{headers}{'x-pid'} // '' }++;
+    }
+
+    return (\@res, recalled() - $before, scalar keys %pids);
+}
+
+my $ip = '8.8.8.8';
+my @P = qw(abuseipdb greynoise echo);
+
+$fx->control(prefix => '/abuseipdb/', params => { body => 'abuseipdb' });
+$fx->control(prefix => '/greynoise/', params => { body => 'greynoise' });
+
+is(recalled(), 0, 'osint_cache_recalled_total starts at 0');
+
+my ($miss, $mdoc) = $t->lookup("target=$ip");
+
+is(OsintTest::caches($mdoc, @P), 'miss,miss,miss',
+   'miss: every provider asked');
+
+my %hits0 = map { $_ => l1_hits($_) } @P;
+
+my ($res, $recalls, $workers) = hits("target=$ip", 12);
+
+is_deeply([ map { OsintTest::caches($_->[1], @P) } @$res ],
+          [ ('l1,l1,l1') x 12 ],
+          'hits: every answer from L1');
+# each worker's first hit takes the whole path, the rest are recalled
+
+is_deeply([ map { shape($_->[0]{content}) eq shape($res->[0][0]{content})
+                  ? 1 : 0 } @$res ],
+          [ (1) x 12 ], 'hits: one document, recalled or not, byte for byte');
+is(answers($res->[0][0]{content}), answers($miss->{content}),
+   "hits: the miss's answers and summary");
+is($recalls, 12 - $workers,
+   "a worker recalls from its second hit on ($workers workers served)");
+is_deeply([ map { $_->[0]{headers}{'x-verdict'} } @$res ],
+          [ ('malicious') x 12 ], 'hits: $osint_verdict');
+is_deeply([ map { ($_->[0]{headers}{'cache-control'} // '') =~ /^max-age=[12]$/
+                  ? 1 : 0 } @$res ],
+          [ (1) x 12 ], 'hits: max-age of the answer that ends first');
+is_deeply({ map { $_ => l1_hits($_) - $hits0{$_} } @P },
+          { abuseipdb => 12, greynoise => 12, echo => 12 },
+          'a recalled lookup counts an L1 hit for each provider');
+
+my %ids = map { $_->[1]{request_id} => 1 } @$res;
+is(scalar keys %ids, 12, 'each hit its own request_id');
+
+# refresh=1 asks every provider: no document recalled
+
+($res, $recalls) = hits("target=$ip&refresh=1", 2);
+
+is_deeply([ map { OsintTest::caches($_->[1], @P) } @$res ],
+          [ ('bypass,bypass,bypass') x 2 ],
+          'refresh=1: every provider asked');
+is($recalls, 0, 'refresh=1: nothing recalled');
+
+# an age is this request's: it grows while the document stays remembered
+
+my ($old) = hits("target=$ip", 4);
+sleep 1.2;
+($res, $recalls, $workers) = hits("target=$ip", 4);
+
+cmp_ok($recalls, '>=', 4 - $workers, 'later hits recalled');
+ok((grep { $_->[1]{providers}{greynoise}{age} >= 1 } @$res) == 4,
+   'recalled: greynoise\'s age grew') or diag explain $res->[0][1];
+
+# a purged entry ends the document made of it
+
+my $purge = $t->request('DELETE', "/control?target=$ip&provider=greynoise");
+is($purge->{status}, 200, 'purge greynoise');
+
+my ($after, $adoc) = $t->lookup("target=$ip");
+like(OsintTest::caches($adoc, @P), qr/^(?:l1|miss),miss,l1$/,
+     'after the purge: greynoise asked, not recalled');
+
+# a new answer: the document follows it at once
+
+$fx->control(prefix => '/abuseipdb/',
+             params => { body => 'abuseipdb_clean' });
+
+sleep 2.3;      # abuseipdb's 2 s are over
+
+my ($new, $ndoc) = $t->lookup("target=$ip");
+
+is(OsintTest::caches($ndoc, @P), 'miss,l1,l1',
+   'new answer: abuseipdb asked again');
+isnt($ndoc->{summary}{verdict}{level}, 'malicious',
+     'new answer: the verdict follows it');
+
+($res, $recalls, $workers) = hits("target=$ip", 8);
+
+is_deeply([ map { shape($_->[0]{content}) eq shape($res->[0][0]{content})
+                  ? 1 : 0 } @$res ],
+          [ (1) x 8 ], 'new answer: one document, recalled or not');
+is(answers($res->[0][0]{content}), answers($new->{content}),
+   'new answer: hits are its document');
+cmp_ok($recalls, '>=', 8 - $workers, 'new answer: recalled again');
+
+# a batch line: the same document, recalled or not
+
+my $batch = $t->post('/lookup', { targets => [ $ip, $ip ] });
+my @lines = split /\n/, $batch->{content};
+
+is($batch->{status}, 200, 'batch: 200');
+is_deeply([ map { shape($_) eq shape($res->[0][0]{content}) ? 1 : 0 } @lines ],
+          [ 1, 1 ], "batch: the GET's document");
+
+# JSON status has the count too
+
+my (undef, $status) = $t->get_json('/status?format=json');
+is($status->{cache}{recalled}, recalled(), 'JSON status: cache.recalled');
+
+$t->done_testing;
