@@ -48,13 +48,16 @@ ngx_http_osint_document_hole(u_char *p, ngx_http_osint_lookup_t *lk,
 }
 
 
-/* at least the length of every hole of the document */
+/*
+ * At least the length of every hole of the document: the request_id's
+ * bytes each escaped at the longest ("\u00xx"), not counted one by one
+ */
 
 size_t
 ngx_http_osint_document_holes_size(ngx_http_osint_lookup_t *lk,
     char *request_id)
 {
-    return ngx_http_osint_json_string_size(request_id)
+    return sizeof("\"\"") - 1 + ngx_strlen(request_id) * 6
            + NGX_HTTP_OSINT_MS_LEN * (1 + lk->ncalls)
            + NGX_HTTP_OSINT_NUM_LEN * lk->ncalls;
 }

@@ -517,6 +517,7 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
             call->status = NGX_HTTP_OSINT_SKIPPED;
             call->err = NGX_HTTP_OSINT_ERR_DISABLED;
             ngx_str_set(&call->message, "provider disabled by osint_control");
+
         } else if (lk->private.len && !prov[i].private_targets) {
             ngx_http_osint_count_skip(&prov[i], NGX_HTTP_OSINT_SKIP_PRIVATE);
             call->status = NGX_HTTP_OSINT_SKIPPED;
