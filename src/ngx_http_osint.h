@@ -319,6 +319,9 @@ struct ngx_http_osint_lookup_s {
     const char                 *reject_kind;
 
     unsigned                    bypass:1;           /* refresh */
+    unsigned                    refresh:1;  /* refresh=1 asked, allowed
+                                               or not */
+    unsigned                    args_recalled:1;    /* ..._lookup_recall() */
     unsigned                    starting:1;
     unsigned                    finished:1;
 };
@@ -504,6 +507,14 @@ ngx_int_t ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk,
     ngx_str_t *filter);
 ngx_int_t ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk);
 ngx_uint_t ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk);
+void ngx_http_osint_lookup_call(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_provider_t *p);
+ngx_uint_t ngx_http_osint_lookup_bypass(ngx_http_request_t *r,
+    ngx_uint_t refresh);
+
+/* the GET arguments of L1-hit lookups, remembered by the worker */
+ngx_int_t ngx_http_osint_lookup_recall(ngx_http_osint_lookup_t *lk);
+void ngx_http_osint_lookup_remember(ngx_http_osint_lookup_t *lk);
 void ngx_http_osint_check_broken(ngx_http_request_t *r);
 
 

@@ -65,10 +65,16 @@ ngx_http_osint_get(ngx_http_request_t *r)
     ctx->lookup = lk;
     ngx_http_set_ctx(r, ctx, ngx_http_osint_module);
 
-    rc = ngx_http_osint_lookup_args(lk, &filter);
+    /* a query string whose lookup every provider answered from L1 */
 
-    if (rc == NGX_OK) {
-        rc = ngx_http_osint_lookup_select(lk, &filter);
+    rc = ngx_http_osint_lookup_recall(lk);
+
+    if (rc != NGX_OK) {
+        rc = ngx_http_osint_lookup_args(lk, &filter);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_osint_lookup_select(lk, &filter);
+        }
     }
 
     if (rc == NGX_DECLINED) {
@@ -86,6 +92,7 @@ ngx_http_osint_get(ngx_http_request_t *r)
     rc = ngx_http_osint_lookup_run(lk);
 
     if (rc == NGX_OK) {
+        ngx_http_osint_lookup_remember(lk);
         return ngx_http_osint_respond(lk);
     }
 

@@ -291,8 +291,8 @@ ngx_http_osint_lookup_query(ngx_http_osint_lookup_t *lk,
         return rc;
     }
 
-    lk->bypass = (bypass || ngx_http_osint_no_cache(r))
-                 && ngx_http_osint_bypass_allowed(r);
+    lk->refresh = bypass;
+    lk->bypass = ngx_http_osint_lookup_bypass(r, bypass);
 
     rc = ngx_http_osint_arg(lk, &q->providers, "providers", providers);
 
@@ -501,10 +501,8 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
             continue;
         }
 
-        call = &lk->calls[lk->ncalls++];
-        call->lookup = lk;
-        call->done = ngx_http_osint_lookup_call_done;
-        call->provider = &prov[i];
+        call = &lk->calls[lk->ncalls];
+        ngx_http_osint_lookup_call(lk, &prov[i]);
 
         if (prov[i].disabled) {
             ngx_http_osint_count_skip(&prov[i], NGX_HTTP_OSINT_SKIP_DISABLED);
@@ -594,6 +592,34 @@ ngx_http_osint_lookup_deadline(ngx_event_t *ev)
     lk->pending = 0;
 
     ngx_http_osint_lookup_finish(lk);
+}
+
+
+/* the lookup's next call, to provider p, in lk->calls of select's size */
+
+void
+ngx_http_osint_lookup_call(ngx_http_osint_lookup_t *lk,
+    ngx_http_osint_provider_t *p)
+{
+    ngx_http_osint_call_t  *call;
+
+    call = &lk->calls[lk->ncalls++];
+    call->lookup = lk;
+    call->done = ngx_http_osint_lookup_call_done;
+    call->provider = p;
+}
+
+
+/*
+ * Whether the lookup bypasses the cache: refresh=1 ("refresh") or
+ * Cache-Control: no-cache asked for it, and osint_cache_bypass allows it
+ */
+
+ngx_uint_t
+ngx_http_osint_lookup_bypass(ngx_http_request_t *r, ngx_uint_t refresh)
+{
+    return (refresh || ngx_http_osint_no_cache(r))
+           && ngx_http_osint_bypass_allowed(r);
 }
 
 

@@ -11,7 +11,10 @@
 # provider's L1 hit as before; a worker recalls from its second hit on,
 # exactly (X-Pid tells the workers apart); a purged entry, a new answer
 # and refresh=1 are never served from the old document; a batch line is
-# the same document.
+# the same document.  The query strings of such lookups are remembered
+# too (src/ngx_http_osint_lookup_memo.c): what is of the moment still
+# counts, a bypass osint_cache_bypass allows for this request only, a
+# provider switched off; another location's providers are its own.
 
 use strict;
 use warnings;
@@ -56,9 +59,13 @@ $t->write_conf(<<'EOF');
         listen 127.0.0.1:%%PORT%%;
         location = /lookup {
             osint_lookup;
-            osint_cache_bypass 1;
+            osint_cache_bypass $http_x_admin;
             add_header X-Pid $pid always;
             add_header X-Verdict $osint_verdict always;
+        }
+        location = /two {
+            osint_lookup providers=greynoise,echo;
+            add_header X-Pid $pid always;
         }
         location = /status { osint_status; }
         location = /control { osint_control; }
@@ -157,14 +164,64 @@ is_deeply({ map { $_ => l1_hits($_) - $hits0{$_} } @P },
 my %ids = map { $_->[1]{request_id} => 1 } @$res;
 is(scalar keys %ids, 12, 'each hit its own request_id');
 
-# refresh=1 asks every provider: no document recalled
+# refresh=1 where osint_cache_bypass allows it ($http_x_admin, per
+# request) asks every provider, though the same query string was
+# remembered for a client it did not allow; Cache-Control: no-cache too
 
-($res, $recalls) = hits("target=$ip&refresh=1", 2);
+($res, $recalls, $workers) = hits("target=$ip&refresh=1", 6);
 
 is_deeply([ map { OsintTest::caches($_->[1], @P) } @$res ],
-          [ ('bypass,bypass,bypass') x 2 ],
-          'refresh=1: every provider asked');
-is($recalls, 0, 'refresh=1: nothing recalled');
+          [ ('l1,l1,l1') x 6 ], 'refresh=1 not allowed: from L1');
+cmp_ok($recalls, '>=', 6 - $workers,
+       'refresh=1 not allowed: recalled (the document is the same one)');
+
+for my $h ([ 'refresh=1', {} ], [ '', { 'Cache-Control' => 'no-cache' } ]) {
+    my ($query, $headers) = @$h;
+    my $before = recalled();
+    my @caches;
+
+    for (1 .. 3) {
+        my $r = $t->get("/lookup?target=$ip" . ($query ? "&$query" : ''),
+                        { 'X-Admin' => '1', %$headers });
+        push @caches,
+            OsintTest::caches(OsintTest::decode_json_or_undef($r->{content}),
+                              @P);
+    }
+
+    my $what = $query || 'no-cache';
+
+    is_deeply(\@caches, [ ('bypass,bypass,bypass') x 3 ],
+              "$what allowed: every provider asked");
+    is(recalled() - $before, 0, "$what allowed: nothing recalled");
+}
+
+# the same query string in a location of other providers: its own lookup
+
+($res, $recalls) = hits("target=$ip", 4);
+my ($two) = $t->get("/two?target=$ip");
+my $tdoc = OsintTest::decode_json_or_undef($two->{content});
+
+is(join(',', sort keys %{ $tdoc->{providers} }), 'echo,greynoise',
+   'another location: its providers only');
+
+# a provider switched off by osint_control: not recalled, skipped
+
+my $off = $t->request('POST', '/control?provider=echo&enabled=off');
+is($off->{status}, 200, 'echo switched off');
+
+($res, $recalls) = hits("target=$ip", 4);
+
+is_deeply([ map { $_->[1]{providers}{echo}{error}{kind} // 'none' } @$res ],
+          [ ('disabled') x 4 ], 'switched off: echo skipped, not recalled');
+
+$off = $t->request('POST', '/control?provider=echo&enabled=on');
+is($off->{status}, 200, 'echo switched on');
+
+($res, $recalls, $workers) = hits("target=$ip", 6);
+
+is_deeply([ map { OsintTest::caches($_->[1], @P) } @$res ],
+          [ ('l1,l1,l1') x 6 ], 'switched on: from L1 again');
+cmp_ok($recalls, '>=', 6 - 2 * $workers, 'switched on: recalled again');
 
 # an age is this request's: it grows while the document stays remembered
 
