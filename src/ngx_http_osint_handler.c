@@ -92,7 +92,6 @@ ngx_http_osint_get(ngx_http_request_t *r)
     rc = ngx_http_osint_lookup_run(lk);
 
     if (rc == NGX_OK) {
-        ngx_http_osint_lookup_remember(lk);
         return ngx_http_osint_respond(lk);
     }
 
@@ -130,6 +129,10 @@ ngx_http_osint_respond(ngx_http_osint_lookup_t *lk)
     ngx_http_request_t  *r;
 
     r = lk->request;
+
+    /* what its query string came to, for the next one: its calls are over */
+
+    ngx_http_osint_lookup_remember(lk);
 
     status = ngx_http_osint_lookup_status(lk);
 

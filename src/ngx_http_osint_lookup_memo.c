@@ -4,11 +4,11 @@
  *
  * The arguments of GET lookups remembered by each worker: what a query
  * string came to in a location, its canonical target, its type and the
- * providers called, once every provider answered it from L1.  The same
- * query string again in the same location is not parsed, validated or
- * matched against the providers and the private ranges: its lookup is
- * set up from what it came to last time, and its document is then most
- * likely recalled whole (src/ngx_http_osint_document_memo.c).
+ * providers called.  The same query string again in the same location
+ * is not parsed, validated or matched against the providers and the
+ * private ranges: its lookup is set up from what it came to last time
+ * (and on an L1 hit its document is then recalled whole,
+ * src/ngx_http_osint_document_memo.c).
  *
  * That is what ngx_http_osint_lookup_args() and _select() make of it:
  * both read only the query string and the configuration, but for three
@@ -71,9 +71,7 @@ ngx_http_osint_lookup_recall(ngx_http_osint_lookup_t *lk)
 
     r = lk->request;
 
-    if (!lk->omcf->cache_l1
-        || r->args.len == 0 || r->args.len > NGX_HTTP_OSINT_ARGS_MEMO_MAX)
-    {
+    if (r->args.len == 0 || r->args.len > NGX_HTTP_OSINT_ARGS_MEMO_MAX) {
         return NGX_DECLINED;
     }
 
@@ -136,9 +134,11 @@ ngx_http_osint_lookup_recall(ngx_http_osint_lookup_t *lk)
 
 
 /*
- * Remembers what the query string of a GET lookup came to, once every
- * provider answered it from L1 (its document recalled, or one that may
- * be: ngx_http_osint_document_memorable())
+ * Remembers what the query string of a GET lookup came to, its calls
+ * over: only one that did not bypass the cache, whose target is not
+ * private, and whose providers were all called (none refused as
+ * disabled or private: a provider's skip of the moment, a breaker or a
+ * bucket, is not the arguments')
  */
 
 void
@@ -152,11 +152,16 @@ ngx_http_osint_lookup_remember(ngx_http_osint_lookup_t *lk)
     ngx_http_osint_args_head_t  *head;
 
     if (lk->args_recalled || lk->batch || lk->request == NULL
-        || lk->bypass || lk->private.len
-        || (lk->recalled == NULL && !ngx_http_osint_document_memorable(lk))
+        || lk->bypass || lk->private.len || lk->ncalls == 0
         || lk->request->args.len > NGX_HTTP_OSINT_ARGS_MEMO_MAX)
     {
         return;
+    }
+
+    for (i = 0; i < lk->ncalls; i++) {
+        if (ngx_http_osint_call_refused(&lk->calls[i])) {
+            return;
+        }
     }
 
     if (ngx_http_osint_lookup_key(lk, &key) != NGX_OK) {

@@ -11,8 +11,8 @@
 # provider's L1 hit as before; a worker recalls from its second hit on,
 # exactly (X-Pid tells the workers apart); a purged entry, a new answer
 # and refresh=1 are never served from the old document; a batch line is
-# the same document.  The query strings of such lookups are remembered
-# too (src/ngx_http_osint_lookup_memo.c): what is of the moment still
+# the same document.  GET query strings are remembered too
+# (src/ngx_http_osint_lookup_memo.c): what is of the moment still
 # counts, a bypass osint_cache_bypass allows for this request only, a
 # provider switched off; another location's providers are its own.
 
