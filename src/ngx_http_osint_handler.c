@@ -65,7 +65,7 @@ ngx_http_osint_get(ngx_http_request_t *r)
     ctx->lookup = lk;
     ngx_http_set_ctx(r, ctx, ngx_http_osint_module);
 
-    /* a query string whose lookup every provider answered from L1 */
+    /* a query string seen before: what it came to, if nothing differs */
 
     rc = ngx_http_osint_lookup_recall(lk);
 

@@ -16,8 +16,9 @@
  * changes makes a new key, so nothing is ever invalidated: entries go
  * least recently used first, within NGX_HTTP_OSINT_MEMO_SIZE bytes.
  *
- * Whole documents of L1 hits are remembered here too, under keys of their
- * own, the text a "summary" (src/ngx_http_osint_document_memo.c).
+ * Whole documents of L1 hits (src/ngx_http_osint_document_memo.c) and
+ * what GET query strings came to (src/ngx_http_osint_lookup_memo.c) are
+ * remembered here too, under keys of their own, the text a "summary".
  */
 
 
@@ -194,8 +195,8 @@ ngx_http_osint_memo_get(ngx_http_osint_main_conf_t *omcf, ngx_str_t *key,
 
 
 /*
- * Remembers a summary (or a document), forgetting the least recently
- * used to make room
+ * Remembers a summary (or a document, or a query string's arguments),
+ * forgetting the least recently used to make room
  */
 
 void
@@ -224,8 +225,7 @@ ngx_http_osint_memo_put(ngx_http_osint_main_conf_t *omcf, ngx_str_t *key,
 
     /*
      * a summary's key names its answers: one found is the same summary;
-     * a document's names its lookup only (src/ngx_http_osint_document_memo.c):
-     * the new one replaces the old
+     * a document's names its lookup only: the new one replaces the old
      */
 
     mn = (ngx_http_osint_memo_node_t *) ngx_str_rbtree_lookup(&memo->tree,

@@ -18,9 +18,12 @@
 #include "ngx_http_osint_limit.h"
 
 
-/* what one provider's Prometheus lines can take at most */
+/*
+ * What one provider's Prometheus lines can take at most, and the lines
+ * of no provider (7.5 KB with every HELP and TYPE: room to grow)
+ */
 #define NGX_HTTP_OSINT_PROM_PER_PROVIDER  8192
-#define NGX_HTTP_OSINT_PROM_FIXED         8192
+#define NGX_HTTP_OSINT_PROM_FIXED         16384
 
 
 static ngx_int_t ngx_http_osint_status_prometheus(ngx_http_request_t *r,
