@@ -83,6 +83,12 @@ typedef struct {
 /* a worker's remembered summaries and documents (src/ngx_http_osint_memo.c) */
 typedef struct ngx_http_osint_memo_s  ngx_http_osint_memo_t;
 
+/* a worker's remembered summaries: bytes of them at most */
+#define NGX_HTTP_OSINT_MEMO_SIZE   (4 * 1024 * 1024)
+
+/* a summary (a document) larger than this is computed every time */
+#define NGX_HTTP_OSINT_MEMO_ENTRY  (NGX_HTTP_OSINT_MEMO_SIZE / 64)
+
 /* a document recalled whole (src/ngx_http_osint_document_memo.c) */
 typedef struct ngx_http_osint_recalled_s  ngx_http_osint_recalled_t;
 
@@ -507,7 +513,7 @@ ngx_int_t ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk,
     ngx_str_t *filter);
 ngx_int_t ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk);
 ngx_uint_t ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk);
-void ngx_http_osint_lookup_call(ngx_http_osint_lookup_t *lk,
+ngx_http_osint_call_t *ngx_http_osint_lookup_call(ngx_http_osint_lookup_t *lk,
     ngx_http_osint_provider_t *p);
 ngx_uint_t ngx_http_osint_lookup_bypass(ngx_http_request_t *r,
     ngx_uint_t refresh);
@@ -775,8 +781,7 @@ void ngx_http_osint_call_recall(ngx_http_osint_call_t *call,
 
 u_char *ngx_http_osint_document_hole(u_char *p, ngx_http_osint_lookup_t *lk,
     char *request_id, ngx_uint_t hole);
-size_t ngx_http_osint_document_holes_size(ngx_http_osint_lookup_t *lk,
-    char *request_id);
+size_t ngx_http_osint_document_holes_size(ngx_http_osint_lookup_t *lk);
 char *ngx_http_osint_cstring(ngx_pool_t *pool, ngx_str_t *s);
 
 /* documents remembered whole by the worker, for L1 hits */

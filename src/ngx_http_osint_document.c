@@ -129,7 +129,7 @@ ngx_http_osint_lookup_document(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
                   ",\"summary\":,\"providers\":{}}")
            + ngx_http_osint_json_string_size(target)
            + ngx_strlen(type) + 2
-           + ngx_http_osint_document_holes_size(lk, request_id)
+           + ngx_http_osint_document_holes_size(lk)
            + summary.len;
 
     for (i = 0; i < lk->ncalls; i++) {

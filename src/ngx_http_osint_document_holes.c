@@ -54,10 +54,9 @@ ngx_http_osint_document_hole(u_char *p, ngx_http_osint_lookup_t *lk,
  */
 
 size_t
-ngx_http_osint_document_holes_size(ngx_http_osint_lookup_t *lk,
-    char *request_id)
+ngx_http_osint_document_holes_size(ngx_http_osint_lookup_t *lk)
 {
-    return sizeof("\"\"") - 1 + ngx_strlen(request_id) * 6
+    return sizeof("\"\"") - 1 + lk->request_id.len * 6
            + NGX_HTTP_OSINT_MS_LEN * (1 + lk->ncalls)
            + NGX_HTTP_OSINT_NUM_LEN * lk->ncalls;
 }

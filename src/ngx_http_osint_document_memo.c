@@ -39,15 +39,11 @@
 
 
 /*
- * A remembered document, as the memo keeps it: this head, ncalls calls,
- * NGX_HTTP_OSINT_HOLES(ncalls) offsets of the holes in the text, the
- * calls' L1 keys one after another, and the text without its holes.
+ * A remembered document, as the memo keeps it: one of these a call (their
+ * number is the key's), NGX_HTTP_OSINT_HOLES() offsets of the holes in
+ * the text, the calls' L1 keys one after another, then the text without
+ * its holes, to the end.
  */
-
-typedef struct {
-    uint32_t                    ncalls;
-    uint32_t                    text_len;
-} ngx_http_osint_document_head_t;
 
 typedef struct {
     uint64_t                    gen;
@@ -78,14 +74,12 @@ static ngx_int_t ngx_http_osint_document_key(ngx_http_osint_lookup_t *lk,
 ngx_int_t
 ngx_http_osint_document_recall(ngx_http_osint_lookup_t *lk)
 {
-    u_char                          *p;
-    size_t                           size;
+    u_char                          *p, *last;
     ngx_str_t                        key, kept, verdict;
     ngx_uint_t                       i, n;
     ngx_http_osint_shm_t            *ctx;
     ngx_http_osint_recalled_t       *rd;
     ngx_http_osint_l1_ref_t          refs[NGX_HTTP_OSINT_DOCUMENT_CALLS];
-    ngx_http_osint_document_head_t  *head;
     ngx_http_osint_document_call_t  *dc;
 
     n = lk->ncalls;
@@ -116,15 +110,9 @@ ngx_http_osint_document_recall(ngx_http_osint_lookup_t *lk)
         return NGX_DECLINED;
     }
 
-    p = ngx_cpymem(rd + 1, kept.data, kept.len);
+    dc = (ngx_http_osint_document_call_t *) (rd + 1);
+    last = ngx_cpymem(dc, kept.data, kept.len);
 
-    head = (ngx_http_osint_document_head_t *) (rd + 1);
-
-    if (head->ncalls != n) {
-        return NGX_DECLINED;
-    }
-
-    dc = (ngx_http_osint_document_call_t *) (head + 1);
     rd->holes = (uint32_t *) (dc + n);
     p = (u_char *) (rd->holes + NGX_HTTP_OSINT_HOLES(n));
 
@@ -137,13 +125,9 @@ ngx_http_osint_document_recall(ngx_http_osint_lookup_t *lk)
     }
 
     rd->text = p;
-    rd->text_len = head->text_len;
+    rd->text_len = last - p;
 
-    size = p + rd->text_len - (u_char *) (rd + 1);
-
-    if (size != kept.len
-        || ngx_http_osint_l1_confirm(lk->omcf, refs, n) != NGX_OK)
-    {
+    if (ngx_http_osint_l1_confirm(lk->omcf, refs, n) != NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -203,42 +187,32 @@ ngx_http_osint_document_memorable(ngx_http_osint_lookup_t *lk)
 /*
  * Remembers the document the whole path wrote for a memorable lookup;
  * holes[2h] and holes[2h + 1] are where hole h starts and ends in it.
+ * A document larger than the memo keeps is not copied to find that out.
  */
 
 void
 ngx_http_osint_document_remember(ngx_http_osint_lookup_t *lk, ngx_str_t *doc,
     u_char **holes)
 {
-    u_char                           key_text[NGX_HTTP_OSINT_KEY_MAX];
     u_char                          *p, *from;
-    size_t                           len, keys, text_len;
+    size_t                           len;
     uint32_t                        *at;
     ngx_str_t                        key, kept;
     ngx_uint_t                       i, h, n;
     ngx_http_osint_call_t           *call;
-    ngx_http_osint_document_head_t  *head;
     ngx_http_osint_document_call_t  *dc;
 
     n = lk->ncalls;
-    keys = 0;
 
-    for (i = 0; i < n; i++) {
-        keys += ngx_http_osint_l1_key(key_text, lk->calls[i].provider,
-                                      &lk->target);
-    }
+    /* the keys' room at their longest: each is written once, in place */
 
-    text_len = doc->len;
-
-    for (h = 0; h < NGX_HTTP_OSINT_HOLES(n); h++) {
-        text_len -= holes[2 * h + 1] - holes[2 * h];
-    }
-
-    kept.len = sizeof(ngx_http_osint_document_head_t)
-               + n * sizeof(ngx_http_osint_document_call_t)
+    kept.len = n * sizeof(ngx_http_osint_document_call_t)
                + NGX_HTTP_OSINT_HOLES(n) * sizeof(uint32_t)
-               + keys + text_len;
+               + n * NGX_HTTP_OSINT_KEY_MAX + doc->len;
 
-    if (ngx_http_osint_document_key(lk, &key) != NGX_OK) {
+    if (doc->len > NGX_HTTP_OSINT_MEMO_ENTRY
+        || ngx_http_osint_document_key(lk, &key) != NGX_OK)
+    {
         return;
     }
 
@@ -247,11 +221,7 @@ ngx_http_osint_document_remember(ngx_http_osint_lookup_t *lk, ngx_str_t *doc,
         return;
     }
 
-    head = (ngx_http_osint_document_head_t *) kept.data;
-    head->ncalls = (uint32_t) n;
-    head->text_len = (uint32_t) text_len;
-
-    dc = (ngx_http_osint_document_call_t *) (head + 1);
+    dc = (ngx_http_osint_document_call_t *) kept.data;
     at = (uint32_t *) (dc + n);
     p = (u_char *) (at + NGX_HTTP_OSINT_HOLES(n));
 
@@ -281,7 +251,9 @@ ngx_http_osint_document_remember(ngx_http_osint_lookup_t *lk, ngx_str_t *doc,
         from = holes[2 * h + 1];
     }
 
-    ngx_memcpy(p, from, doc->data + doc->len - from);
+    p = ngx_cpymem(p, from, doc->data + doc->len - from);
+
+    kept.len = p - kept.data;
 
     ngx_http_osint_memo_put(lk->omcf, &key, &kept, &lk->verdict, lk->log);
 }
@@ -307,9 +279,8 @@ ngx_http_osint_document_compose(ngx_http_osint_lookup_t *lk, ngx_pool_t *pool,
     }
 
     doc->data = ngx_pnalloc(pool, rd->text_len
-                            + ngx_http_osint_document_holes_size(lk,
-                                                                 request_id)
-                            + 1);
+                                  + ngx_http_osint_document_holes_size(lk)
+                                  + 1);
     if (doc->data == NULL) {
         return NGX_ERROR;
     }

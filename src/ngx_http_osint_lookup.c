@@ -501,8 +501,7 @@ ngx_http_osint_lookup_select(ngx_http_osint_lookup_t *lk, ngx_str_t *filter)
             continue;
         }
 
-        call = &lk->calls[lk->ncalls];
-        ngx_http_osint_lookup_call(lk, &prov[i]);
+        call = ngx_http_osint_lookup_call(lk, &prov[i]);
 
         if (prov[i].disabled) {
             ngx_http_osint_count_skip(&prov[i], NGX_HTTP_OSINT_SKIP_DISABLED);
@@ -597,7 +596,7 @@ ngx_http_osint_lookup_deadline(ngx_event_t *ev)
 
 /* the lookup's next call, to provider p, in lk->calls of select's size */
 
-void
+ngx_http_osint_call_t *
 ngx_http_osint_lookup_call(ngx_http_osint_lookup_t *lk,
     ngx_http_osint_provider_t *p)
 {
@@ -607,6 +606,8 @@ ngx_http_osint_lookup_call(ngx_http_osint_lookup_t *lk,
     call->lookup = lk;
     call->done = ngx_http_osint_lookup_call_done;
     call->provider = p;
+
+    return call;
 }
 
 

@@ -29,13 +29,6 @@
 #include "ngx_http_osint.h"
 
 
-/* a worker's remembered summaries: bytes of them at most */
-#define NGX_HTTP_OSINT_MEMO_SIZE   (4 * 1024 * 1024)
-
-/* a summary larger than this is computed every time */
-#define NGX_HTTP_OSINT_MEMO_ENTRY  (NGX_HTTP_OSINT_MEMO_SIZE / 64)
-
-
 typedef struct {
     ngx_str_node_t              sn;         /* node.key: murmur hash of
                                                str, the key in data */

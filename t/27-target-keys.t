@@ -137,12 +137,8 @@ sub front_uris {
 # the front end logs a request after it has answered it: wait up to 1 s
 # for its line, so that it is not found in the next case's log instead
 sub front_uris_wait {
-    my $uris = front_uris();
-    for (1 .. 20) {
-        last if @$uris;
-        select(undef, undef, undef, 0.05);
-        $uris = front_uris();
-    }
+    my $uris;
+    $t->wait_until(sub { @{ $uris = front_uris() } }, 1, 0.05);
     return $uris;
 }
 
