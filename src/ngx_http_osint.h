@@ -195,6 +195,11 @@ struct ngx_http_osint_fetch_s {
 
     ngx_queue_t                     queue;        /* in the worker's list */
 
+    void                           *plain;  /* the plain client's
+                                               connection, or NULL */
+    u_char                         *location;   /* the plain client's
+                                                   3xx: NUL-terminated */
+
     unsigned                        active:1;
     unsigned                        too_large:1;
     unsigned                        fresh_connect:1;
@@ -490,6 +495,30 @@ ngx_int_t ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f,
 ngx_int_t ngx_http_osint_fetch_add_header(ngx_http_osint_fetch_t *f,
     const char *line);
 void ngx_http_osint_fetch_cancel(ngx_http_osint_fetch_t *f);
+
+/* what a transfer keeps of its answer */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_uint_t                  field;  /* ngx_http_osint_said_field_e */
+} ngx_http_osint_said_header_t;
+
+extern ngx_http_osint_said_header_t  ngx_http_osint_said_headers[];
+
+ngx_int_t ngx_http_osint_fetch_body_add(ngx_http_osint_fetch_t *f,
+    u_char *data, size_t len);
+
+/* the plain HTTP/1.1 client, for origins at an IP literal */
+typedef void (*ngx_http_osint_plain_done_pt)(ngx_http_osint_fetch_t *f,
+    CURLcode result);
+
+char *ngx_http_osint_plain_origin(ngx_conf_t *cf,
+    ngx_http_osint_provider_t *p);
+ngx_int_t ngx_http_osint_plain_init_process(ngx_cycle_t *cycle,
+    ngx_http_osint_main_conf_t *omcf);
+void ngx_http_osint_plain_exit_process(void);
+ngx_int_t ngx_http_osint_plain_start(ngx_http_osint_fetch_t *f,
+    ngx_http_osint_plain_done_pt done);
+void ngx_http_osint_plain_finish(ngx_http_osint_fetch_t *f);
 
 /* the longest a 429's Retry-After is obeyed, s: an hour */
 #define NGX_HTTP_OSINT_RETRY_AFTER_MAX  3600

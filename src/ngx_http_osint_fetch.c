@@ -9,7 +9,9 @@
  * threaded resolver (Debian builds it so), never in the worker's thread.
  * Redirects are followed here, hop by hop, not by libcurl: it would send
  * the provider's custom headers (its key) to whatever host a Location
- * names, and connect to whatever address that host has.
+ * names, and connect to whatever address that host has.  A provider at
+ * an IP literal over plain HTTP is called by ngx_http_osint_plain.c
+ * instead; a redirect of its answer is followed here, by libcurl.
  */
 
 
@@ -121,10 +123,14 @@ static ngx_int_t ngx_http_osint_bound_set(CURLcode rc, const char *name,
 static void ngx_http_osint_fetch_said(ngx_http_osint_fetch_t *f);
 static ngx_int_t ngx_http_osint_fetch_redirect(ngx_http_osint_fetch_t *f,
     long status);
+static ngx_int_t ngx_http_osint_fetch_redirect_to(ngx_http_osint_fetch_t *f,
+    long status, char *next);
 static ngx_int_t ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f,
     const char *next, ngx_uint_t same, ngx_uint_t repost);
 static void ngx_http_osint_easy_put(CURL *easy);
 static ngx_int_t ngx_http_osint_fetch_go(ngx_http_osint_fetch_t *f);
+static ngx_int_t ngx_http_osint_fetch_easy_call(ngx_http_osint_fetch_t *f);
+static char *ngx_http_osint_fetch_location(ngx_http_osint_fetch_t *f);
 static void ngx_http_osint_fetch_leave(ngx_http_osint_fetch_t *f);
 static void ngx_http_osint_fetch_timeout(ngx_event_t *ev);
 
@@ -242,7 +248,7 @@ ngx_http_osint_fetch_init_process(ngx_cycle_t *cycle,
 
     ngx_http_osint_multi = m;
 
-    return NGX_OK;
+    return ngx_http_osint_plain_init_process(cycle, omcf);
 }
 
 
@@ -308,6 +314,8 @@ ngx_http_osint_fetch_exit_process(ngx_cycle_t *cycle)
 
     ngx_free(m->socks);
 
+    ngx_http_osint_plain_exit_process();
+
     ngx_http_osint_multi = NULL;
 
     curl_global_cleanup();
@@ -339,6 +347,8 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
 
     f->origin_url = url;
     f->timeout = timeout;
+    f->http_status = 0;
+    f->retry_after = -1;
 
     p = f->provider;
     gate = &m->gates[p->index];
@@ -369,12 +379,6 @@ ngx_http_osint_fetch_go(ngx_http_osint_fetch_t *f)
 
     m = ngx_http_osint_multi;
 
-    easy = ngx_http_osint_easy_get(m);
-    if (easy == NULL) {
-        return NGX_ERROR;
-    }
-
-    f->easy = easy;
     f->error[0] = '\0';
     f->local = NULL;
 
@@ -384,34 +388,30 @@ ngx_http_osint_fetch_go(ngx_http_osint_fetch_t *f)
     f->deadline = ngx_current_msec + f->timeout;
     f->redirect_status = 0;
     f->redirect_error = NULL;
+    f->http_status = 0;
+    f->retry_after = -1;
 
-    if (curl_easy_setopt(easy, CURLOPT_URL, f->origin_url) != CURLE_OK) {
-        goto failed;
+    if (f->provider->plain) {
+        if (ngx_http_osint_plain_start(f, ngx_http_osint_fetch_end)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        goto started;
     }
 
-    /* what differs between calls; the rest was set when the handle was made */
+    easy = ngx_http_osint_easy_get(m);
+    if (easy == NULL) {
+        return NGX_ERROR;
+    }
 
-    if (ngx_http_osint_bound(easy, CURLOPT_MAXFILESIZE_LARGE,
-                             (curl_off_t) f->max_body, f->log)
-        != NGX_OK
-        || ngx_http_osint_bound(easy, CURLOPT_OPENSOCKETDATA, f, f->log)
-           != NGX_OK)
+    f->easy = easy;
+
+    if (curl_easy_setopt(easy, CURLOPT_URL, f->origin_url) != CURLE_OK
+        || ngx_http_osint_fetch_easy_call(f) != NGX_OK)
     {
         goto failed;
-    }
-
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, f);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f->error);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, f);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
-    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, (long) f->fresh_connect);
-
-    if (f->post) {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) f->post_len);
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, f->post);
-
-    } else {
-        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     }
 
     rc = curl_multi_add_handle(m->multi, easy);
@@ -422,6 +422,8 @@ ngx_http_osint_fetch_go(ngx_http_osint_fetch_t *f)
                       curl_multi_strerror(rc));
         goto failed;
     }
+
+started:
 
     /*
      * The attempt's timeout on an nginx timer rather than
@@ -455,6 +457,42 @@ failed:
     f->easy = NULL;
 
     return NGX_ERROR;
+}
+
+
+/* what differs between calls; the rest was set when the handle was made */
+
+static ngx_int_t
+ngx_http_osint_fetch_easy_call(ngx_http_osint_fetch_t *f)
+{
+    CURL  *easy;
+
+    easy = f->easy;
+
+    if (ngx_http_osint_bound(easy, CURLOPT_MAXFILESIZE_LARGE,
+                             (curl_off_t) f->max_body, f->log)
+        != NGX_OK
+        || ngx_http_osint_bound(easy, CURLOPT_OPENSOCKETDATA, f, f->log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, f);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f->error);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, f);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, f->headers);
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, (long) f->fresh_connect);
+
+    if (f->post) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) f->post_len);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, f->post);
+
+    } else {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -572,6 +610,15 @@ ngx_http_osint_fetch_free(ngx_http_osint_fetch_t *f)
 {
     if (f->timer.timer_set) {
         ngx_del_timer(&f->timer);
+    }
+
+    /* a transfer cut short: its connection is closed */
+
+    ngx_http_osint_plain_finish(f);
+
+    if (f->location) {
+        ngx_free(f->location);
+        f->location = NULL;
     }
 
     if (f->easy) {
@@ -728,41 +775,13 @@ ngx_http_osint_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     ngx_http_osint_fetch_t *f = userdata;
 
-    u_char  *body;
-    size_t   len, want;
+    size_t  len;
 
     len = size * nmemb;
 
-    if (f->max_body && f->body_len + len > f->max_body) {
-        f->too_large = 1;
+    if (ngx_http_osint_fetch_body_add(f, (u_char *) ptr, len) != NGX_OK) {
         return 0;
     }
-
-    if (f->body_len + len + 1 > f->body_size) {
-        want = ngx_max(f->body_size * 2, f->body_len + len + 1);
-        want = ngx_max(want, 4096);
-
-        if (f->max_body) {
-            want = ngx_min(want, f->max_body + 1);
-        }
-
-        body = ngx_alloc(want, f->log);
-        if (body == NULL) {
-            return 0;
-        }
-
-        if (f->body) {
-            ngx_memcpy(body, f->body, f->body_len);
-            ngx_free(f->body);
-        }
-
-        f->body = body;
-        f->body_size = want;
-    }
-
-    ngx_memcpy(f->body + f->body_len, ptr, len);
-    f->body_len += len;
-    f->body[f->body_len] = '\0';
 
     return len;
 }
@@ -1227,69 +1246,6 @@ ngx_http_osint_check_done(void)
 }
 
 
-/*
- * A Retry-After value (delay-seconds or an HTTP-date) in seconds, at
- * most NGX_HTTP_OSINT_RETRY_AFTER_MAX: clamped while it is read, so that
- * no value, however large, overflows the caller's milliseconds (libcurl's
- * own parser gives 0, "at once", for a number beyond 2^63 or a negative
- * one).  -1: no valid value (a sign, garbage), as if there were none.
- */
-
-curl_off_t
-ngx_http_osint_retry_after(u_char *value, size_t len)
-{
-    u_char      *p, *last;
-    time_t       date;
-    curl_off_t   n;
-
-    p = value;
-    last = value + len;
-
-    while (p < last && (*p == ' ' || *p == '\t')) {
-        p++;
-    }
-
-    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
-        last--;
-    }
-
-    if (p == last) {
-        return -1;
-    }
-
-    if (*p >= '0' && *p <= '9') {
-
-        for (n = 0; p < last; p++) {
-            if (*p < '0' || *p > '9') {
-                return -1;
-            }
-
-            n = n * 10 + (*p - '0');
-
-            if (n > NGX_HTTP_OSINT_RETRY_AFTER_MAX) {
-                n = NGX_HTTP_OSINT_RETRY_AFTER_MAX;
-            }
-        }
-
-        return n;
-    }
-
-    date = ngx_parse_http_time(p, last - p);
-
-    if (date == NGX_ERROR) {
-        return -1;
-    }
-
-    date -= ngx_time();
-
-    if (date <= 0) {
-        return 0;
-    }
-
-    return ngx_min((curl_off_t) date, NGX_HTTP_OSINT_RETRY_AFTER_MAX);
-}
-
-
 /* the transfer leaves the multi, its outcome read, and its owner is told */
 
 static void
@@ -1299,29 +1255,31 @@ ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f, CURLcode result)
     struct curl_header  *h;
 
     f->result = result;
-    f->retry_after = -1;
 
-    status = 0;
+    /* the plain client read status, Retry-After and said with the answer */
 
-    /* none: a call that waited for its turn and could not start */
+    ngx_http_osint_plain_finish(f);
 
     if (f->easy) {
+        status = 0;
         (void) curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &status);
+        f->http_status = status;
+
+        f->retry_after = -1;
+
+        if (curl_easy_header(f->easy, "Retry-After", 0, CURLH_HEADER, -1, &h)
+            == CURLHE_OK)
+        {
+            f->retry_after = ngx_http_osint_retry_after((u_char *) h->value,
+                                                        ngx_strlen(h->value));
+        }
+
+        if (f->said_wanted) {
+            ngx_http_osint_fetch_said(f);
+        }
     }
 
-    f->http_status = status;
-
-    if (f->easy
-        && curl_easy_header(f->easy, "Retry-After", 0, CURLH_HEADER, -1, &h)
-           == CURLHE_OK)
-    {
-        f->retry_after = ngx_http_osint_retry_after((u_char *) h->value,
-                                                    ngx_strlen(h->value));
-    }
-
-    if (f->said_wanted) {
-        ngx_http_osint_fetch_said(f);
-    }
+    status = f->http_status;
 
     if (result == CURLE_OK
         && (status == 301 || status == 302 || status == 303
@@ -1374,19 +1332,50 @@ ngx_http_osint_fetch_end(ngx_http_osint_fetch_t *f, CURLcode result)
 static ngx_int_t
 ngx_http_osint_fetch_redirect(ngx_http_osint_fetch_t *f, long status)
 {
-    char        *next, *copy;
-    size_t       len;
-    ngx_int_t    rc;
-    ngx_uint_t   same, repost;
-    const char  *reason;
+    char       *next;
+    ngx_int_t   rc;
 
     next = NULL;
+
+    if (f->easy == NULL) {
+        if (f->location == NULL) {
+            return NGX_DECLINED;
+        }
+
+        next = ngx_http_osint_fetch_location(f);
+
+        if (next == NULL) {
+            return NGX_DECLINED;    /* as libcurl's CURLINFO_REDIRECT_URL */
+        }
+
+        rc = ngx_http_osint_fetch_redirect_to(f, status, next);
+
+        curl_free(next);
+
+        return rc;
+    }
 
     if (curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_URL, &next) != CURLE_OK
         || next == NULL)
     {
         return NGX_DECLINED;    /* no Location: a status like any other */
     }
+
+    return ngx_http_osint_fetch_redirect_to(f, status, next);
+}
+
+
+/* next: the absolute URL of the Location, the string of its owner */
+
+static ngx_int_t
+ngx_http_osint_fetch_redirect_to(ngx_http_osint_fetch_t *f, long status,
+    char *next)
+{
+    char        *copy;
+    size_t       len;
+    ngx_int_t    rc;
+    ngx_uint_t   same, repost;
+    const char  *reason;
 
     f->redirect_status = status;
 
@@ -1449,9 +1438,6 @@ ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f, const char *next,
     ngx_http_osint_multi_t  *m;
 
     m = ngx_http_osint_multi;
-    easy = f->easy;
-
-    curl_multi_remove_handle(m->multi, easy);
 
     f->hops++;
     f->body_len = 0;
@@ -1464,6 +1450,23 @@ ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f, const char *next,
     if (f->post && !repost) {
         f->post = NULL;
     }
+
+    if (f->easy) {
+        curl_multi_remove_handle(m->multi, f->easy);
+
+    } else {
+
+        /* the plain client's answer: libcurl takes the hops from here */
+
+        f->easy = ngx_http_osint_easy_get(m);
+
+        if (f->easy == NULL || ngx_http_osint_fetch_easy_call(f) != NGX_OK) {
+            f->redirect_error = "redirect refused";
+            return NGX_ERROR;
+        }
+    }
+
+    easy = f->easy;
 
     if (ngx_http_osint_bound(easy, CURLOPT_URL, next, f->log) != NGX_OK
         || (f->foreign
@@ -1503,32 +1506,54 @@ ngx_http_osint_fetch_hop(ngx_http_osint_fetch_t *f, const char *next,
 static void
 ngx_http_osint_fetch_said(ngx_http_osint_fetch_t *f)
 {
-    ngx_uint_t           i;
-    struct curl_header  *h;
-
-    static struct {
-        const char  *name;
-        ngx_uint_t   field;
-    } headers[] = {
-        { "X-RateLimit-Remaining", NGX_HTTP_OSINT_SAID_REMAINING },
-        { "X-RateLimit-Limit", NGX_HTTP_OSINT_SAID_LIMIT },
-        { "X-RateLimit-Reset", NGX_HTTP_OSINT_SAID_RESET_ANY },
-        { "RateLimit-Remaining", NGX_HTTP_OSINT_SAID_REMAINING },
-        { "RateLimit-Limit", NGX_HTTP_OSINT_SAID_LIMIT },
-        { "RateLimit-Reset", NGX_HTTP_OSINT_SAID_RESET },
-        { "RateLimit", NGX_HTTP_OSINT_SAID_STRUCTURED }
-    };
+    struct curl_header            *h;
+    ngx_http_osint_said_header_t  *sh;
 
     ngx_http_osint_said_init(&f->said);
 
-    for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
-        if (curl_easy_header(f->easy, headers[i].name, 0, CURLH_HEADER, -1,
-                             &h)
+    for (sh = ngx_http_osint_said_headers; sh->name.len; sh++) {
+        if (curl_easy_header(f->easy, (char *) sh->name.data, 0,
+                             CURLH_HEADER, -1, &h)
             == CURLHE_OK)
         {
-            ngx_http_osint_said_field(&f->said, headers[i].field,
+            ngx_http_osint_said_field(&f->said, sh->field,
                                       (u_char *) h->value,
                                       ngx_strlen(h->value), ngx_time());
         }
     }
+}
+
+
+/*
+ * The plain client's Location as an absolute URL, resolved against the
+ * url called, as libcurl resolves CURLINFO_REDIRECT_URL; curl_free() it.
+ * Any scheme: ngx_http_osint_redirect_check() is the one to refuse it.
+ */
+
+static char *
+ngx_http_osint_fetch_location(ngx_http_osint_fetch_t *f)
+{
+    char   *next;
+    CURLU  *u;
+
+    u = curl_url();
+    if (u == NULL) {
+        return NULL;
+    }
+
+    next = NULL;
+
+    if (curl_url_set(u, CURLUPART_URL, f->origin_url, 0) != CURLUE_OK
+        || curl_url_set(u, CURLUPART_URL, (char *) f->location,
+                        CURLU_URLENCODE | CURLU_ALLOW_SPACE
+                        | CURLU_NON_SUPPORT_SCHEME)
+           != CURLUE_OK
+        || curl_url_get(u, CURLUPART_URL, &next, 0) != CURLUE_OK)
+    {
+        next = NULL;
+    }
+
+    curl_url_cleanup(u);
+
+    return next;
 }

@@ -290,6 +290,10 @@ ngx_http_osint_provider_check(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_osint_plain_origin(cf, p) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_init_msec_value(p->timeout, NGX_HTTP_OSINT_DEFAULT_TIMEOUT);
     ngx_conf_init_uint_value(p->conns, NGX_HTTP_OSINT_DEFAULT_CONNS);
     ngx_conf_init_uint_value(p->conns_queue,

@@ -450,6 +450,15 @@ typedef struct {
 
     ngx_str_t                   url_source;
     ngx_http_osint_tpl_t        url;
+
+    /*
+     * The url's origin, when it is "http://" and an IP literal: the
+     * plain client's (ngx_http_osint_plain.c); NULL: libcurl's
+     */
+    ngx_addr_t                 *plain;
+    ngx_str_t                   plain_host;     /* Host, as in the url */
+    size_t                      plain_path;     /* where the path starts */
+
     ngx_array_t                 headers;  /* of ngx_http_osint_tpl_t */
     ngx_http_osint_tpl_t        body;     /* POST form; no parts: GET */
     ngx_str_t                   body_source;

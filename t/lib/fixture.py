@@ -47,6 +47,19 @@ e.g. http://127.0.0.1:PORT/ip/8.8.8.8?delay=300&body=internetdb
                     100000) members "<base36 n>": 1, then "list": an array
                     of elements= (default 0) numbers from= (default 0) on
                     (compact: 100000 members fit in 1 MiB)
+  wire=MODE         the same answer, framed on the wire another way:
+                    chunked (Transfer-Encoding: chunked, 5-byte chunks, an
+                    extension and a trailer), http10 (an HTTP/1.0 status
+                    line, no Content-Length, the body up to the close),
+                    toclose (HTTP/1.1, no Content-Length, Connection:
+                    close), split (the whole answer in 3-byte writes 2 ms
+                    apart), interim (a 100 and a 103 answer first), short
+                    (Content-Length 50 bytes more than is sent, then a
+                    close), extra (bytes after the body), gzip (the body
+                    gzip-compressed, Content-Encoding: gzip), bighead (a
+                    header line of size= bytes, default 20000), manyheads
+                    (80 header lines of 1000 bytes), quietclose
+                    (kept alive, then closed 100 ms later without a word)
   fail_first=N      the first N requests to this path (counted as in /_calls,
                     so /_reset starts over) answer fail_status instead (with
                     an empty JSON object body, retry_after and header= still
@@ -90,6 +103,8 @@ have been read, before any delay or fault.
 
 import argparse
 import collections
+import gzip
+import io
 import json
 import os
 import re
@@ -227,7 +242,17 @@ class Handler(BaseHTTPRequestHandler):
 
     # BaseHTTPRequestHandler dispatches on do_<METHOD>.
     def do_GET(self):
-        self.handle_any()
+        query = self.path.partition('?')[2]
+        params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        wire = params.get('wire')
+        if not wire or self.path.startswith('/_'):
+            return self.handle_any()
+        real, self.wfile = self.wfile, io.BytesIO()
+        try:
+            self.handle_any()
+        finally:
+            raw, self.wfile = self.wfile.getvalue(), real
+        self.send_wire(wire, raw, params)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
 
@@ -379,6 +404,80 @@ class Handler(BaseHTTPRequestHandler):
         to = params.get('to', '/')
         self.answer(code, json.dumps({'redirect': to}).encode(),
                     'application/json', extra + [('Location', to)])
+
+    def send_wire(self, wire, raw, params):
+        """Write the answer handle_any() made (raw), framed as wire= says."""
+        head, _, body = raw.partition(b'\r\n\r\n')
+        lines = head.split(b'\r\n')
+        status, fields = lines[0], [l for l in lines[1:]
+                                    if not l.lower().startswith(
+                                        (b'content-length:', b'connection:'))]
+
+        def framed(extra_fields, payload):
+            return b'\r\n'.join([status] + fields + extra_fields) \
+                + b'\r\n\r\n' + payload
+
+        out = None
+        close = False
+        if wire == 'chunked':
+            chunks = [body[i:i + 5] for i in range(0, len(body), 5)]
+            payload = b''
+            for n, c in enumerate(chunks):
+                ext = b';x=1' if n == 0 else b''
+                payload += b'%x%s\r\n%s\r\n' % (len(c), ext, c)
+            payload += b'0\r\nX-Trailer: 1\r\n\r\n'
+            out = framed([b'Transfer-Encoding: chunked'], payload)
+        elif wire == 'http10':
+            status = b'HTTP/1.0' + status[len(b'HTTP/1.1'):]
+            out, close = framed([], body), True
+        elif wire == 'toclose':
+            out, close = framed([b'Connection: close'], body), True
+        elif wire == 'interim':
+            out = (b'HTTP/1.1 100 Continue\r\n\r\n'
+                   b'HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n'
+                   + framed([b'Content-Length: %d' % len(body)], body))
+        elif wire == 'short':
+            out = framed([b'Content-Length: %d' % (len(body) + 50)], body)
+            close = True
+        elif wire == 'extra':
+            out = framed([b'Content-Length: %d' % len(body)], body) \
+                + b'HTTP/1.1 200 OK\r\n'
+        elif wire == 'gzip':
+            packed = gzip.compress(body)
+            out = framed([b'Content-Encoding: gzip',
+                          b'Content-Length: %d' % len(packed)], packed)
+        elif wire == 'bighead':
+            try:
+                size = int(params.get('size', 20000))
+            except ValueError:
+                size = 20000
+            out = framed([b'X-Pad: ' + b'p' * size,
+                          b'Content-Length: %d' % len(body)], body)
+        elif wire == 'manyheads':
+            out = framed([b'X-Pad-%d: %s' % (i, b'p' * 1000)
+                          for i in range(80)]
+                         + [b'Content-Length: %d' % len(body)], body)
+        else:                                # split, quietclose, unknown
+            out = framed([b'Content-Length: %d' % len(body)], body)
+
+        try:
+            if wire == 'split':
+                for i in range(0, len(out), 3):
+                    self.connection.sendall(out[i:i + 3])
+                    time.sleep(0.002)
+            else:
+                self.connection.sendall(out)
+            if wire == 'quietclose':
+                time.sleep(0.1)
+                close = True
+        except OSError:
+            close = True
+        if close:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     # -- the dispatcher ------------------------------------------------------
 
