@@ -1147,6 +1147,10 @@ ngx_http_osint_plain_framing(ngx_http_osint_plain_conn_t *hc)
     f = hc->fetch;
 
     if (hc->status.code == 204 || hc->status.code == 304) {
+        if (hc->in.pos != hc->in.last) {
+            hc->close = 1;
+        }
+
         return NGX_OK;
     }
 
