@@ -1371,13 +1371,20 @@ ngx_http_osint_plain_broken(ngx_http_osint_plain_conn_t *hc, ngx_uint_t eof)
         break;
 
     default:
-        (void) ngx_http_osint_plain_error(hc,
-                                          hc->answered ? CURLE_RECV_ERROR
-                                                       : CURLE_GOT_NOTHING,
-                                          hc->answered
-                                          ? "the connection closed in the "
-                                            "answer's headers"
-                                          : "Empty reply from server");
+        if (!eof) {
+            (void) ngx_http_osint_plain_error(hc, CURLE_RECV_ERROR,
+                                              "Failure when receiving data "
+                                              "from the peer");
+
+        } else if (hc->answered) {
+            (void) ngx_http_osint_plain_error(hc, CURLE_RECV_ERROR,
+                                              "the connection closed in "
+                                              "the answer's headers");
+
+        } else {
+            (void) ngx_http_osint_plain_error(hc, CURLE_GOT_NOTHING,
+                                              "Empty reply from server");
+        }
     }
 
     ngx_http_osint_plain_end(hc, hc->result);

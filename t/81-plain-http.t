@@ -18,8 +18,9 @@
 # Part 3: connections: kept alive and shared by the providers of one
 # address (one or two in all for 30 lookups, two workers), one closed by
 # the provider while idle is not used again, one that carried more than
-# its answer is not kept; a refused connect is "connect"; a redirect of a
-# plain answer is followed (by libcurl).
+# its answer is not kept, one reset on its next request carries that
+# request once more on a new connection (one attempt); a refused connect
+# is "connect"; a redirect of a plain answer is followed (by libcurl).
 
 use strict;
 use warnings;
@@ -95,13 +96,17 @@ for my $wire (qw(chunked http10 toclose split interim short extra gzip
     $conf .= provider($wire, "wire=$wire");
 }
 $conf .= provider('midhead', 'wire=bighead&size=12000');
+$conf .= provider('resetter', 'fault=reset', 'retries 0;');
 $conf .= provider('large', 'fault=huge&size=20000');
 $conf .= provider('largechunks', 'fault=huge&size=20000&wire=chunked');
 
 $conf .= <<"EOF";
     server {
         listen 127.0.0.1:%%PORT%%;
-        location = /lookup { osint_lookup; }
+        location = /lookup {
+            osint_lookup;
+            add_header X-Pid $pid always;
+        }
     }
 EOF
 
@@ -115,9 +120,10 @@ my $n = 0;
 sub call {
     my ($provider) = @_;
     $n++;
-    my ($status, $doc) = $t->get_json(
+    my ($status, $doc, $res) = $t->get_json(
         "/lookup?target=t$n-$provider.example.com&providers=$provider");
-    return ($status, $doc->{providers}{$provider}, "t$n-$provider.example.com");
+    return ($status, $doc->{providers}{$provider}, "t$n-$provider.example.com",
+            $res);
 }
 
 # requests the fixture counted for paths under $prefix
@@ -248,6 +254,23 @@ for (1 .. 4) {
     call('extra');
 }
 is($fx->conns->{total} - $before, 5, 'extra: a new connection each time');
+
+# a kept-alive connection the provider drops on the next request (it reads
+# it, then resets): the request goes once more, on a new connection, in the
+# same attempt (libcurl does the same); first both workers hold one
+my %pids;
+for (1 .. 60) {
+    my @r = call('plain');
+    $pids{ $r[3]{headers}{'x-pid'} // '' }++;
+    last if keys %pids == 2;
+}
+is(scalar keys %pids, 2, 'both workers hold a kept-alive connection');
+($status, $p, $target) = call('resetter');
+is($p->{error}{kind}, 'connect', 'resetter: connect');
+is($p->{error}{message}, 'Failure when receiving data from the peer',
+   'resetter: the message');
+is(calls_under("/resetter/$target"), 2,
+   'resetter: one attempt, sent again once on a new connection');
 
 ($status, $p) = call('refused');
 is($status, 502, 'refused: 502');
