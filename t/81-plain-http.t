@@ -105,7 +105,7 @@ $conf .= <<"EOF";
         listen 127.0.0.1:%%PORT%%;
         location = /lookup {
             osint_lookup;
-            add_header X-Pid $pid always;
+            add_header X-Pid \$pid always;
         }
     }
 EOF
