@@ -347,8 +347,6 @@ ngx_http_osint_fetch_start(ngx_http_osint_fetch_t *f, const char *url,
 
     f->origin_url = url;
     f->timeout = timeout;
-    f->http_status = 0;
-    f->retry_after = -1;
 
     p = f->provider;
     gate = &m->gates[p->index];

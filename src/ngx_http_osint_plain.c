@@ -37,6 +37,10 @@
  */
 #define NGX_HTTP_OSINT_PLAIN_READS        8
 
+/* the module's own request lines (own_lines[] below), as bits */
+#define NGX_HTTP_OSINT_PLAIN_OWN_ALL      0xf
+#define NGX_HTTP_OSINT_PLAIN_OWN_FORM     0x8     /* a POST's Content-Type */
+
 /* a kept-alive connection no call took for so long is closed */
 #define NGX_HTTP_OSINT_PLAIN_IDLE         60000
 
@@ -110,8 +114,7 @@ typedef struct {
 } ngx_http_osint_plain_pool_t;
 
 
-static ngx_http_osint_plain_conn_t *ngx_http_osint_plain_new(
-    ngx_http_osint_provider_t *p);
+static ngx_http_osint_plain_conn_t *ngx_http_osint_plain_new(void);
 static ngx_int_t ngx_http_osint_plain_connect(
     ngx_http_osint_plain_conn_t *hc);
 static void ngx_http_osint_plain_refused(ngx_http_osint_plain_conn_t *hc,
@@ -163,11 +166,13 @@ static ngx_connection_t              ngx_http_osint_plain_no_conn;
 char *
 ngx_http_osint_plain_origin(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
 {
-    u_char                     *host, *end, *last;
+    u_char                     *host, *end, *last, *c;
     ngx_int_t                   rc;
     ngx_str_t                  *text;
+    ngx_uint_t                  i, own;
     ngx_addr_t                 *addr;
-    ngx_http_osint_tpl_part_t  *part;
+    ngx_http_osint_tpl_t       *tpl;
+    ngx_http_osint_tpl_part_t  *part, *hpart;
 
     part = p->url.parts.elts;
 
@@ -234,6 +239,43 @@ ngx_http_osint_plain_origin(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * A byte a request line cannot carry, written in the url (a variable
+     * is always percent-encoded): libcurl's, which refuses such a url.
+     */
+
+    for (i = 0; i < p->url.parts.nelts; i++) {
+        if (part[i].type != NGX_HTTP_OSINT_TPL_LITERAL) {
+            continue;
+        }
+
+        for (c = part[i].text.data;
+             c < part[i].text.data + part[i].text.len;
+             c++)
+        {
+            if (*c <= ' ' || *c == 0x7f) {
+                return NGX_CONF_OK;
+            }
+        }
+    }
+
+    /* header names are never templated: which own lines they replace */
+
+    own = NGX_HTTP_OSINT_PLAIN_OWN_ALL;
+    tpl = p->headers.elts;
+
+    for (i = 0; i < p->headers.nelts; i++) {
+        hpart = tpl[i].parts.elts;
+
+        if (tpl[i].parts.nelts && hpart[0].type == NGX_HTTP_OSINT_TPL_LITERAL
+            && (c = ngx_strlchr(hpart[0].text.data,
+                                hpart[0].text.data + hpart[0].text.len, ':')))
+        {
+            own &= ~ngx_http_osint_plain_own(hpart[0].text.data,
+                                             c - hpart[0].text.data);
+        }
+    }
+
     if (ngx_inet_get_port(addr->sockaddr) == 0) {
         ngx_inet_set_port(addr->sockaddr, 80);
     }
@@ -244,6 +286,7 @@ ngx_http_osint_plain_origin(ngx_conf_t *cf, ngx_http_osint_provider_t *p)
     p->plain = addr;
     p->plain_host = addr->name;
     p->plain_path = end - text->data;
+    p->plain_own = own;
 
     return NGX_CONF_OK;
 }
@@ -377,7 +420,7 @@ ngx_http_osint_plain_start(ngx_http_osint_fetch_t *f,
     }
 
     if (hc == NULL) {
-        hc = ngx_http_osint_plain_new(f->provider);
+        hc = ngx_http_osint_plain_new();
         if (hc == NULL) {
             f->local = "out of memory";
             return NGX_ERROR;
@@ -418,7 +461,7 @@ ngx_http_osint_plain_start(ngx_http_osint_fetch_t *f,
 
 
 static ngx_http_osint_plain_conn_t *
-ngx_http_osint_plain_new(ngx_http_osint_provider_t *p)
+ngx_http_osint_plain_new(void)
 {
     ngx_http_osint_plain_conn_t  *hc;
 
@@ -426,8 +469,6 @@ ngx_http_osint_plain_new(ngx_http_osint_provider_t *p)
     if (hc == NULL) {
         return NULL;
     }
-
-    hc->provider = p;
 
     hc->parse = ngx_calloc(sizeof(ngx_http_request_t), ngx_cycle->log);
     hc->in.start = ngx_alloc(NGX_HTTP_OSINT_PLAIN_BUFFER, ngx_cycle->log);
@@ -547,7 +588,7 @@ ngx_http_osint_plain_request(ngx_http_osint_plain_conn_t *hc,
     ngx_http_osint_fetch_t *f)
 {
     u_char             *path, *p, *colon, *value, *end;
-    size_t              len, path_len, line_len;
+    size_t              len, path_len;
     ngx_uint_t          own, i;
     struct curl_slist  *h;
 
@@ -562,17 +603,22 @@ ngx_http_osint_plain_request(ngx_http_osint_plain_conn_t *hc,
 
     path = (u_char *) f->origin_url + hc->provider->plain_path;
 
+    /*
+     * The path, up to a fragment (libcurl sends none); its bytes were
+     * checked in ngx_http_osint_plain_origin().
+     */
+
     for (p = path; *p && *p != '#'; p++) {
-        if (*p <= ' ' || *p == 0x7f) {
-            return ngx_http_osint_plain_error(hc, CURLE_URL_MALFORMAT,
-                                              "URL using bad/illegal "
-                                              "format or missing URL");
-        }
+        /* void */
     }
 
     path_len = p - path;
 
-    own = (f->post ? 0xf : 0x7);
+    own = hc->provider->plain_own;
+
+    if (f->post == NULL) {
+        own &= ~NGX_HTTP_OSINT_PLAIN_OWN_FORM;
+    }
 
     len = sizeof("POST / HTTP/1.1" CRLF) - 1 + path_len
           + own_lines[0].len + hc->provider->plain_host.len + 2
@@ -580,27 +626,14 @@ ngx_http_osint_plain_request(ngx_http_osint_plain_conn_t *hc,
           + sizeof("Content-Length: " CRLF) - 1 + NGX_SIZE_T_LEN
           + 2 + f->post_len;
 
+    /*
+     * No line break in them: ngx_http_osint_tpl_compile() refuses CR and
+     * LF in a template, a variable is percent-encoded, the key printable;
+     * X-Request-ID and the trace context are header values nginx parsed.
+     */
+
     for (h = f->headers; h; h = h->next) {
-        line_len = ngx_strlen(h->data);
-
-        if (ngx_strlchr((u_char *) h->data, (u_char *) h->data + line_len,
-                        CR)
-            || ngx_strlchr((u_char *) h->data,
-                           (u_char *) h->data + line_len, LF))
-        {
-            return ngx_http_osint_plain_error(hc, CURLE_BAD_FUNCTION_ARGUMENT,
-                                              "a header line of the "
-                                              "provider breaks a line");
-        }
-
-        colon = (u_char *) ngx_strchr(h->data, ':');
-
-        if (colon) {
-            own &= ~ngx_http_osint_plain_own((u_char *) h->data,
-                                             colon - (u_char *) h->data);
-        }
-
-        len += line_len + 2;
+        len += ngx_strlen(h->data) + 2;
     }
 
     if (len > hc->out_size) {

@@ -458,6 +458,8 @@ typedef struct {
     ngx_addr_t                 *plain;
     ngx_str_t                   plain_host;     /* Host, as in the url */
     size_t                      plain_path;     /* where the path starts */
+    ngx_uint_t                  plain_own;      /* the module's own lines
+                                                   no header replaces */
 
     ngx_array_t                 headers;  /* of ngx_http_osint_tpl_t */
     ngx_http_osint_tpl_t        body;     /* POST form; no parts: GET */
