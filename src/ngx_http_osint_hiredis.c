@@ -88,10 +88,26 @@ ngx_http_osint_hiredis_del_read(void *privdata)
 }
 
 
+/*
+ * A command appended to a connection that has room is written at the end
+ * of this turn of the event loop, with every other command of the turn:
+ * one write(2) for them all and no epoll_ctl() for a room that is there.
+ * Only a connect in progress, or a write that found the socket full,
+ * waits for epoll to say the socket is writable.
+ */
+
 static void
 ngx_http_osint_hiredis_add_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
+
+    if (c->write->ready && !c->write->active) {
+        if (!c->write->posted) {
+            ngx_post_event(c->write, &ngx_posted_events);
+        }
+
+        return;
+    }
 
     if (ngx_http_osint_fd_watch(c, c->read->active, 1) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
@@ -100,10 +116,18 @@ ngx_http_osint_hiredis_add_write(void *privdata)
 }
 
 
+/* all written: the socket has room for the next commands */
+
 static void
 ngx_http_osint_hiredis_del_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
+
+    c->write->ready = 1;
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
 
     (void) ngx_http_osint_fd_watch(c, c->read->active, 0);
 }
@@ -124,6 +148,10 @@ static void
 ngx_http_osint_hiredis_write_handler(ngx_event_t *ev)
 {
     ngx_connection_t  *c = ev->data;
+
+    /* until hiredis says all is written (del_write), more waits for epoll */
+
+    ev->ready = 0;
 
     redisAsyncHandleWrite(c->data);
 }

@@ -50,6 +50,9 @@
 #define NGX_HTTP_OSINT_REDIS_SENTINELS_MAX 16
 #define NGX_HTTP_OSINT_REDIS_NAME_MAX      64
 
+/* keys of one MGET at most: its reply is read and parsed whole */
+#define NGX_HTTP_OSINT_REDIS_MGET_MAX      64
+
 
 struct ngx_http_osint_redis_req_s {
     ngx_http_osint_redis_reply_pt   handler;   /* NULL: called or cancelled */
@@ -58,10 +61,21 @@ struct ngx_http_osint_redis_req_s {
     void                           *data;
     ngx_event_t                     ev;        /* timeout, or posted failure */
     ngx_msec_t                      start;
-    ngx_queue_t                     queue;     /* in "pending" or "failed" */
+    ngx_queue_t                     queue;     /* in "unsent", "pending"
+                                                  or "failed" */
     size_t                          bytes;     /* a SET: its size */
+    ngx_str_t                       key;       /* a GET: its key, after
+                                                  the struct */
     unsigned                        sent:1;    /* hiredis holds a callback */
 };
+
+
+/* the GETs of one turn of the event loop, sent as one MGET */
+
+typedef struct {
+    ngx_uint_t                      n;
+    ngx_http_osint_redis_req_t     *req[1];    /* n of them, in key order */
+} ngx_http_osint_redis_batch_t;
 
 
 typedef enum {
@@ -90,6 +104,8 @@ typedef struct {
     ngx_event_t                     connect;   /* connect + handshake */
     ngx_connection_t                dummy;     /* only for ev->data's fd */
 
+    ngx_queue_t                     unsent;    /* GETs of this turn */
+    ngx_event_t                     flush;     /* posted: sends them */
     ngx_queue_t                     pending;   /* GETs sent, oldest first */
     ngx_queue_t                     failed;    /* GETs whose failure is
                                                   posted */
@@ -163,6 +179,20 @@ static void ngx_http_osint_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_connect_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_req_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_req_free(ngx_http_osint_redis_req_t *req);
+static ngx_http_osint_redis_req_t *ngx_http_osint_redis_req_new(
+    ngx_uint_t handler, size_t extra, ngx_log_t **log);
+static void ngx_http_osint_redis_req_arm(ngx_http_osint_redis_t *rd,
+    ngx_http_osint_redis_req_t *req, ngx_log_t *log);
+static void ngx_http_osint_redis_req_fail(ngx_http_osint_redis_t *rd,
+    ngx_http_osint_redis_req_t *req);
+static void ngx_http_osint_redis_flush_handler(ngx_event_t *ev);
+static ngx_int_t ngx_http_osint_redis_mget(ngx_http_osint_redis_t *rd,
+    ngx_uint_t n);
+static void ngx_http_osint_redis_mget_done(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static ngx_int_t ngx_http_osint_redis_format(ngx_http_osint_redis_t *rd,
+    int argc, const char **argv, const size_t *argvlen,
+    redisCallbackFn *done, void *privdata);
 static ngx_http_osint_redis_req_t *ngx_http_osint_redis_send(int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_osint_redis_reply_pt handler, ngx_http_osint_redis_get_pt get,
@@ -814,6 +844,7 @@ ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
         rd->port = ngx_inet_get_port(rcf->addr->sockaddr);
     }
 
+    ngx_queue_init(&rd->unsent);
     ngx_queue_init(&rd->pending);
     ngx_queue_init(&rd->failed);
 
@@ -833,6 +864,10 @@ ngx_http_osint_redis_init_process(ngx_cycle_t *cycle,
     rd->connect.handler = ngx_http_osint_redis_connect_handler;
     rd->connect.log = cycle->log;
     rd->connect.cancelable = 1;
+
+    rd->flush.data = &rd->dummy;
+    rd->flush.handler = ngx_http_osint_redis_flush_handler;
+    rd->flush.log = cycle->log;
 
     rd->sub_retry.data = &rd->dummy;
     rd->sub_retry.handler = ngx_http_osint_redis_sub_handler;
@@ -892,6 +927,16 @@ ngx_http_osint_redis_exit_process(ngx_cycle_t *cycle)
     if (ac) {
         /* frees every pending GET through its callback, closes the fd */
         redisAsyncFree(ac);
+    }
+
+    if (rd->flush.posted) {
+        ngx_delete_posted_event(&rd->flush);
+    }
+
+    while (!ngx_queue_empty(&rd->unsent)) {
+        q = ngx_queue_head(&rd->unsent);
+        req = ngx_queue_data(q, ngx_http_osint_redis_req_t, queue);
+        ngx_http_osint_redis_req_free(req);
     }
 
     while (!ngx_queue_empty(&rd->failed)) {
@@ -963,23 +1008,46 @@ ngx_http_osint_redis_timeout(void)
  * The key is used as given (the caller prepends conf->prefix).  NULL:
  * no request now, a miss for the caller.  Otherwise the handler runs
  * exactly once, later, from an nginx event, unless cancelled.
+ *
+ * The GETs of one turn of the event loop go at its end as one MGET (the
+ * lookups of a turn ask for several providers' answers each): one
+ * command for hiredis to queue a callback for and one reply to parse,
+ * where each GET was one of each.
  */
 
 ngx_http_osint_redis_req_t *
 ngx_http_osint_redis_get(ngx_str_t *key, ngx_http_osint_redis_get_pt handler,
     void *data, ngx_log_t *log)
 {
-    size_t       argvlen[2];
-    const char  *argv[2];
+    ngx_http_osint_redis_t      *rd;
+    ngx_http_osint_redis_req_t  *req;
 
-    argv[0] = "GET";
-    argvlen[0] = 3;
-    argv[1] = (const char *) key->data;
-    argvlen[1] = key->len;
+    rd = ngx_http_osint_redis;
 
-    return ngx_http_osint_redis_send(2, argv, argvlen,
-                                     ngx_http_osint_redis_get_reply, handler,
-                                     data, log);
+    req = ngx_http_osint_redis_req_new(handler != NULL, key->len, &log);
+    if (req == NULL) {
+        return NULL;
+    }
+
+    /* the caller's pool may go before the turn ends (a cancel frees req) */
+
+    req->key.data = (u_char *) req + sizeof(ngx_http_osint_redis_req_t);
+    req->key.len = key->len;
+    ngx_memcpy(req->key.data, key->data, key->len);
+
+    req->handler = ngx_http_osint_redis_get_reply;
+    req->get = handler;
+    req->data = data;
+
+    ngx_http_osint_redis_req_arm(rd, req, log);
+
+    ngx_queue_insert_tail(&rd->unsent, &req->queue);
+
+    if (!rd->flush.posted) {
+        ngx_post_event(&rd->flush, &ngx_posted_events);
+    }
+
+    return req;
 }
 
 
@@ -1007,33 +1075,246 @@ ngx_http_osint_redis_send(int argc, const char **argv, const size_t *argvlen,
     ngx_http_osint_redis_reply_pt handler, ngx_http_osint_redis_get_pt get,
     void *data, ngx_log_t *log)
 {
-    int                          rc;
-    u_char                       buf[NGX_HTTP_OSINT_RESP_STACK], *cmd, *last;
-    size_t                       size;
     ngx_http_osint_redis_t      *rd;
     ngx_http_osint_redis_req_t  *req;
 
     rd = ngx_http_osint_redis;
 
-    if (rd == NULL || !rd->up || rd->ac == NULL || handler == NULL) {
-        return NULL;
-    }
-
-    if (log == NULL) {
-        log = rd->log;
-    }
-
-    req = ngx_calloc(sizeof(ngx_http_osint_redis_req_t), log);
+    req = ngx_http_osint_redis_req_new(handler != NULL, 0, &log);
     if (req == NULL) {
         return NULL;
     }
 
-    size = ngx_http_osint_redis_resp_size(argc, argvlen);
-
-    cmd = (size <= sizeof(buf)) ? buf : ngx_alloc(size, log);
-    if (cmd == NULL) {
+    if (ngx_http_osint_redis_format(rd, argc, argv, argvlen,
+                                    ngx_http_osint_redis_command_done, req)
+        != NGX_OK)
+    {
         ngx_free(req);
         return NULL;
+    }
+
+    req->handler = handler;
+    req->get = get;
+    req->data = data;
+    req->sent = 1;
+
+    ngx_http_osint_redis_req_arm(rd, req, log);
+
+    ngx_queue_insert_tail(&rd->pending, &req->queue);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "osint: redis %*s %p", argvlen[0], argv[0], req);
+
+    return req;
+}
+
+
+/*
+ * A request and room for "extra" bytes after it; NULL without a handler
+ * or a connection that is up.  A NULL *log becomes the worker's.
+ */
+
+static ngx_http_osint_redis_req_t *
+ngx_http_osint_redis_req_new(ngx_uint_t handler, size_t extra,
+    ngx_log_t **log)
+{
+    ngx_http_osint_redis_t  *rd;
+
+    rd = ngx_http_osint_redis;
+
+    if (rd == NULL || !rd->up || rd->ac == NULL || !handler) {
+        return NULL;
+    }
+
+    if (*log == NULL) {
+        *log = rd->log;
+    }
+
+    return ngx_calloc(sizeof(ngx_http_osint_redis_req_t) + extra, *log);
+}
+
+
+/* a request's timeout, from now */
+
+static void
+ngx_http_osint_redis_req_arm(ngx_http_osint_redis_t *rd,
+    ngx_http_osint_redis_req_t *req, ngx_log_t *log)
+{
+    req->start = ngx_current_msec;
+
+    req->ev.data = &rd->dummy;
+    req->ev.handler = ngx_http_osint_redis_req_handler;
+    req->ev.log = log;
+    req->ev.cancelable = 1;
+
+    ngx_add_timer(&req->ev, rd->conf->timeout);
+}
+
+
+/* a request that will not be sent: its failure, from a posted event */
+
+static void
+ngx_http_osint_redis_req_fail(ngx_http_osint_redis_t *rd,
+    ngx_http_osint_redis_req_t *req)
+{
+    if (req->ev.timer_set) {
+        ngx_del_timer(&req->ev);
+    }
+
+    ngx_queue_remove(&req->queue);
+    ngx_queue_insert_tail(&rd->failed, &req->queue);
+
+    ngx_post_event(&req->ev, &ngx_posted_events);
+}
+
+
+/* the end of a turn: its GETs, as MGETs of at most MGET_MAX keys */
+
+static void
+ngx_http_osint_redis_flush_handler(ngx_event_t *ev)
+{
+    ngx_uint_t                   n;
+    ngx_queue_t                 *q;
+    ngx_http_osint_redis_t      *rd;
+    ngx_http_osint_redis_req_t  *req;
+
+    rd = ngx_http_osint_redis;
+
+    while (!ngx_queue_empty(&rd->unsent)) {
+
+        n = 0;
+
+        for (q = ngx_queue_head(&rd->unsent);
+             q != ngx_queue_sentinel(&rd->unsent)
+             && n < NGX_HTTP_OSINT_REDIS_MGET_MAX;
+             q = ngx_queue_next(q))
+        {
+            n++;
+        }
+
+        if (rd->up && rd->ac && ngx_http_osint_redis_mget(rd, n) == NGX_OK) {
+            continue;
+        }
+
+        /* gone down since they were asked, or no memory */
+
+        while (!ngx_queue_empty(&rd->unsent)) {
+            q = ngx_queue_head(&rd->unsent);
+            req = ngx_queue_data(q, ngx_http_osint_redis_req_t, queue);
+            ngx_http_osint_redis_req_fail(rd, req);
+        }
+    }
+}
+
+
+/* the first n unsent GETs as one MGET; NGX_ERROR: nothing was sent */
+
+static ngx_int_t
+ngx_http_osint_redis_mget(ngx_http_osint_redis_t *rd, ngx_uint_t n)
+{
+    size_t                         *argvlen;
+    ngx_uint_t                      i;
+    ngx_queue_t                    *q;
+    const char                    **argv;
+    ngx_http_osint_redis_req_t     *req;
+    ngx_http_osint_redis_batch_t   *batch;
+
+    batch = ngx_alloc(offsetof(ngx_http_osint_redis_batch_t, req)
+                      + n * sizeof(ngx_http_osint_redis_req_t *)
+                      + (n + 1) * (sizeof(char *) + sizeof(size_t)),
+                      rd->log);
+    if (batch == NULL) {
+        return NGX_ERROR;
+    }
+
+    batch->n = n;
+
+    argv = (const char **) &batch->req[n];
+    argvlen = (size_t *) &argv[n + 1];
+
+    argv[0] = "MGET";
+    argvlen[0] = 4;
+
+    q = ngx_queue_head(&rd->unsent);
+
+    for (i = 0; i < n; i++) {
+        req = ngx_queue_data(q, ngx_http_osint_redis_req_t, queue);
+        q = ngx_queue_next(q);
+
+        batch->req[i] = req;
+        argv[i + 1] = (const char *) req->key.data;
+        argvlen[i + 1] = req->key.len;
+    }
+
+    if (ngx_http_osint_redis_format(rd, (int) n + 1, argv, argvlen,
+                                    ngx_http_osint_redis_mget_done, batch)
+        != NGX_OK)
+    {
+        ngx_free(batch);
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        req = batch->req[i];
+        req->sent = 1;
+
+        ngx_queue_remove(&req->queue);
+        ngx_queue_insert_tail(&rd->pending, &req->queue);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "osint: redis MGET of %ui keys %p", n, batch);
+
+    return NGX_OK;
+}
+
+
+/* an MGET's reply: each GET gets its own element, in order */
+
+static void
+ngx_http_osint_redis_mget_done(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                    *rr = reply;
+    ngx_http_osint_redis_batch_t  *batch = privdata;
+
+    ngx_uint_t   i;
+    redisReply  *one;
+
+    for (i = 0; i < batch->n; i++) {
+
+        /* NULL (torn down) and an error reply are every GET's */
+
+        one = rr;
+
+        if (rr && rr->type == REDIS_REPLY_ARRAY && rr->elements == batch->n)
+        {
+            one = rr->element[i];
+        }
+
+        ngx_http_osint_redis_command_done(ac, one, batch->req[i]);
+    }
+
+    ngx_free(batch);
+}
+
+
+/* a command into hiredis's output buffer, its callback queued */
+
+static ngx_int_t
+ngx_http_osint_redis_format(ngx_http_osint_redis_t *rd, int argc,
+    const char **argv, const size_t *argvlen, redisCallbackFn *done,
+    void *privdata)
+{
+    int      rc;
+    u_char   buf[NGX_HTTP_OSINT_RESP_STACK], *cmd, *last;
+    size_t   size;
+
+    size = ngx_http_osint_redis_resp_size(argc, argvlen);
+
+    cmd = (size <= sizeof(buf)) ? buf : ngx_alloc(size, rd->log);
+    if (cmd == NULL) {
+        return NGX_ERROR;
     }
 
     last = ngx_http_osint_redis_resp(cmd, argc, argv, argvlen);
@@ -1046,37 +1327,14 @@ ngx_http_osint_redis_send(int argc, const char **argv, const size_t *argvlen,
 
     *last = '\0';
 
-    rc = redisAsyncFormattedCommand(rd->ac, ngx_http_osint_redis_command_done,
-                                    req, (char *) cmd, last - cmd);
+    rc = redisAsyncFormattedCommand(rd->ac, done, privdata, (char *) cmd,
+                                    last - cmd);
 
     if (cmd != buf) {
         ngx_free(cmd);
     }
 
-    if (rc != REDIS_OK) {
-        ngx_free(req);
-        return NULL;
-    }
-
-    req->handler = handler;
-    req->get = get;
-    req->data = data;
-    req->start = ngx_current_msec;
-    req->sent = 1;
-
-    req->ev.data = &rd->dummy;
-    req->ev.handler = ngx_http_osint_redis_req_handler;
-    req->ev.log = log;
-    req->ev.cancelable = 1;
-
-    ngx_add_timer(&req->ev, rd->conf->timeout);
-
-    ngx_queue_insert_tail(&rd->pending, &req->queue);
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "osint: redis %*s %p", argvlen[0], argv[0], req);
-
-    return req;
+    return rc == REDIS_OK ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -1141,7 +1399,7 @@ ngx_http_osint_redis_cancel(ngx_http_osint_redis_req_t *req)
     }
 
     if (!req->sent) {
-        /* its failure was posted: nobody else will free it */
+        /* not sent yet, or its failure posted: nobody else will free it */
         ngx_http_osint_redis_req_free(req);
         return;
     }
@@ -1610,7 +1868,9 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
     get = req->get;
     data = req->data;
 
-    if (!ev->timedout) {
+    /* posted (a failure), or not sent yet: nobody else holds req */
+
+    if (!ev->timedout || !req->sent) {
         ngx_http_osint_redis_req_free(req);
 
         if (handler) {
@@ -1959,14 +2219,7 @@ ngx_http_osint_redis_command_done(redisAsyncContext *ac, void *reply,
          * runs from a posted event, when the worker is marked down.
          */
 
-        if (req->ev.timer_set) {
-            ngx_del_timer(&req->ev);
-        }
-
-        ngx_queue_remove(&req->queue);
-        ngx_queue_insert_tail(&rd->failed, &req->queue);
-
-        ngx_post_event(&req->ev, &ngx_posted_events);
+        ngx_http_osint_redis_req_fail(rd, req);
         return;
     }
 

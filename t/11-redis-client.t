@@ -15,6 +15,11 @@
 # lookup is served from Redis; a Redis that hangs (SIGSTOP) costs each
 # lookup at most `timeout`, then none, and comes back after SIGCONT.
 #
+# Part 4: the GETs a worker asks for in one turn of its event loop go as
+# one MGET; a key of another type is a miss.
+#
+# Part 5: a command larger than the socket takes waits for room.
+#
 # CLIENT LIST (through the harness's own RESP client) counts the
 # connections; the harness checks error.log for alerts and "open socket"
 # after every stop.
@@ -25,6 +30,7 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(sleep time);
 use IO::Socket::IP;
+use POSIX ();
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -416,6 +422,110 @@ ok(wait_clients($redis, 2), 'CLIENT LIST: 2 connections');
 
 ($status, $doc) = $t->get_json('/lookup?target=198.51.100.7');
 is($doc->{providers}{a}{cache}, 'redis', 'served from Redis again');
+
+###############################################################################
+# Part 4: the GETs of one turn of a worker's event loop go as one MGET
+# (INFO commandstats counts what Redis was sent)
+
+# calls=N of "cmdstat_<name>" in INFO commandstats, 0 when never called
+sub calls {
+    my ($name) = @_;
+    my $info = $redis->cmd('INFO', 'commandstats') // '';
+    return $info =~ /^cmdstat_\Q$name\E:calls=(\d+)/m ? $1 : 0;
+}
+
+my $three = join "\n", map { <<"EOF" } qw(b c);
+    osint_provider $_ {
+        types ip;
+        url "http://127.0.0.1:%%FX0%%/$_/\$osint_target";
+    }
+EOF
+
+$mark = $t->log_mark;
+$t->write_conf(conf("osint_redis $name timeout=500ms;",
+                    extra => "osint_cache_l1 off;\n$three"));
+$t->reload(wait_old => 1);
+ok(wait_lines(up_re($name), 2, 15, $mark), 'three providers: up');
+
+my @ips = map { "198.51.100.$_" } 20 .. 27;
+for my $ip (@ips) {
+    ($status, $doc) = $t->get_json("/lookup?target=$ip");
+    is(join(',', map { $doc->{providers}{$_}{cache} } qw(a b c)),
+       'miss,miss,miss', "$ip: three misses");
+}
+$t->wait_until(sub { ($redis->cmd('DBSIZE') // 0) >= 1 + 3 * @ips }, 3);
+
+$redis->cmd('CONFIG', 'RESETSTAT');
+($status, $doc) = $t->get_json("/lookup?target=$ips[0]");
+is(join(',', map { $doc->{providers}{$_}{cache} } qw(a b c)),
+   'redis,redis,redis', 'one lookup of three providers: three Redis hits');
+is(calls('mget') . ' ' . calls('get'), '1 0',
+   'asked in one MGET, no GET');
+
+# a key of another type is a miss (MGET says nil), not an error
+$redis->cmd('DEL', "osint:b:$ips[1]");
+$redis->cmd('RPUSH', "osint:b:$ips[1]", 'not a value');
+($status, $doc) = $t->get_json("/lookup?target=$ips[1]");
+is(join(',', map { $doc->{providers}{$_}{cache} // '' } qw(a b c)) . " "
+   . ($doc->{providers}{b}{status} // ''),
+   'redis,miss,redis ok', 'a list at a key: that provider is asked');
+
+# lookups at once: every answer from Redis, in fewer MGETs than lookups,
+# the answers of each in their places
+$redis->cmd('CONFIG', 'RESETSTAT');
+my $r = $t->parallel_get([ map { "/lookup?target=$_" } @ips[2 .. 7] ], 6);
+my @wrong = grep {
+    my $d = OsintTest::decode_json_or_undef($_->{body}) // {};
+    my $ip = $d->{target} // '';
+    $ip !~ /^198\.51\.100\.2[2-7]\z/
+    || grep { ($d->{providers}{$_}{cache} // '') ne 'redis'
+              || ($d->{providers}{$_}{data}{target} // '') ne $ip } qw(a b c)
+} @$r;
+is(scalar @$r . ' ' . scalar @wrong, '6 0',
+   '6 lookups at once: each its own three answers')
+    or diag explain \@wrong;
+cmp_ok(calls('mget'), '<=', 6, 'in at most one MGET a lookup');
+is(calls('get'), 0, 'no GET');
+
+###############################################################################
+# Part 5: commands are written at the end of a turn, without asking epoll;
+# one larger than the socket takes (Redis stopped: 20 MB against the ~10
+# MB of loopback's buffers) waits for epoll to say there is room, and is
+# written whole as Redis reads again
+
+$mark = $t->log_mark;
+$t->write_conf(conf("osint_redis $name timeout=5s write_buffer=64m;",
+                    extra => <<"EOF"));
+    osint_cache_l1 off;
+    osint_max_body 32m;
+    osint_provider h {
+        types ip;
+        url "http://127.0.0.1:%%FX0%%/h/\$osint_target?fault=huge&size=20000000&delay=700";
+    }
+EOF
+$t->reload(wait_old => 1);
+ok(wait_lines(up_re($name), 2, 15, $mark), 'a large answer: up');
+
+my $hkey = 'osint:h:198.51.100.40';
+my $pid = fork;
+die "fork: $!" unless defined $pid;
+if ($pid == 0) {
+    $t->get('/lookup?target=198.51.100.40&providers=h');
+    POSIX::_exit(0);
+}
+
+sleep 0.35;                     # the MGET answered, the provider not yet
+kill 'STOP', $redis->pid;
+waitpid($pid, 0);               # answered: its SET is being written
+sleep 0.3;
+kill 'CONT', $redis->pid;
+
+my $len = 0;
+$t->wait_until(sub { $len = $redis->cmd('STRLEN', $hkey) // 0;
+                     $len > 20_000_000 }, 5);
+cmp_ok($len, '>', 20_000_000, 'the 20 MB SET reached Redis whole');
+is(scalar log_lines(down_re($name), $mark), 0, 'and Redis stayed up')
+    or diag $t->error_log($mark);
 
 ###############################################################################
 

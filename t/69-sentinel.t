@@ -52,7 +52,7 @@ $t->env(OSINT_T_SPW => $SPW, OSINT_T_ACLPW => $ACLPW,
         OSINT_T_WRONG => $WRONG);
 
 # the commands a least-privilege user needs (README: "Redis ACL")
-my $ACL = '+get +set +eval +evalsha +ping +select +role';
+my $ACL = '+mget +set +eval +evalsha +ping +select +role';
 
 ###############################################################################
 # helpers
@@ -369,6 +369,12 @@ ok($t->wait_until(sub { log_lines(up_re($aname)) >= 2 }, 10),
    'AUTH osint <password>: both workers up')
     or diag $t->error_log;
 ok(fresh_key($acl), 'the ACL user writes its keys');
+my $stats = $acl->cmd('INFO', 'commandstats') // '';
+my ($mgets, $refused) =
+    $stats =~ /^cmdstat_mget:calls=(\d+)\S*?rejected_calls=(\d+)/m;
+ok(($mgets // 0) >= 1 && defined $refused && $refused == 0,
+   'and reads them: MGET allowed')
+    or diag $stats;
 my $who = join ' ', sort map { $_->{user} // '?' } $acl->clients;
 is($who, 'osint osint', 'both connections are the user "osint"');
 
