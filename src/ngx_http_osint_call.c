@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_osint_call_header(ngx_http_osint_call_t *call,
     char *name, ngx_str_t *value);
 static ngx_http_osint_outcome_e ngx_http_osint_call_classify(
     ngx_http_osint_call_t *call);
+static ngx_http_osint_outcome_e ngx_http_osint_call_tree(
+    ngx_http_osint_call_t *call, ngx_str_t *answer, long status);
 static void ngx_http_osint_call_timer(ngx_event_t *ev);
 static ngx_connection_t *ngx_http_osint_call_client(
     ngx_http_osint_call_t *call);
@@ -388,9 +390,13 @@ ngx_http_osint_call_recall(ngx_http_osint_call_t *call,
 cJSON *
 ngx_http_osint_call_data(ngx_http_osint_call_t *call)
 {
+    ngx_pool_t  *pool;
+
     if (call->data == NULL && call->text.len) {
+        pool = ngx_http_osint_json_pool_enter(call->lookup->pool);
         call->data = cJSON_ParseWithLength((char *) call->text.data,
                                            call->text.len);
+        ngx_http_osint_json_pool_leave(pool);
     }
 
     return call->data;
@@ -1198,14 +1204,12 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
 static ngx_http_osint_outcome_e
 ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
 {
-    long                          status;
-    cJSON                        *root;
-    ngx_int_t                     rc;
-    ngx_str_t                     body;
-    ngx_uint_t                    bad;
-    const char                   *message;
-    ngx_http_osint_fetch_t       *f;
-    ngx_http_osint_normalise_pt   normalise;
+    long                       status;
+    ngx_str_t                  body;
+    ngx_uint_t                 bad;
+    ngx_pool_t                *pool;
+    ngx_http_osint_fetch_t    *f;
+    ngx_http_osint_outcome_e   out;
 
     f = call->fetch;
     status = f->http_status;
@@ -1312,14 +1316,35 @@ ngx_http_osint_call_classify(ngx_http_osint_call_t *call)
                       "redacted", &call->provider->name);
     }
 
-    if (body.len == 0) {
+    /* the trees of the answer live in the lookup's pool, and die with it */
+
+    pool = ngx_http_osint_json_pool_enter(call->lookup->pool);
+    out = ngx_http_osint_call_tree(call, &body, status);
+    ngx_http_osint_json_pool_leave(pool);
+
+    return out;
+}
+
+
+/* the answer as call->data, through its format or its fields */
+
+static ngx_http_osint_outcome_e
+ngx_http_osint_call_tree(ngx_http_osint_call_t *call, ngx_str_t *answer,
+    long status)
+{
+    cJSON                        *root;
+    ngx_int_t                     rc;
+    const char                   *message;
+    ngx_http_osint_normalise_pt   normalise;
+
+    if (answer->len == 0) {
         root = NULL;
 
     } else if (ngx_http_osint_format_ndjson(call->provider->format)) {
-        root = ngx_http_osint_fmt_ndjson((char *) body.data, body.len);
+        root = ngx_http_osint_fmt_ndjson((char *) answer->data, answer->len);
 
     } else {
-        root = cJSON_ParseWithLength((char *) body.data, body.len);
+        root = cJSON_ParseWithLength((char *) answer->data, answer->len);
     }
 
     if (root == NULL) {

@@ -750,13 +750,11 @@ ngx_http_osint_lookup_cleanup(void *data)
         ngx_del_timer(&lk->deadline);
     }
 
+    /* the answers' trees are in lk->pool (ngx_http_osint_json_pool_enter()) */
+
     for (i = 0; i < lk->ncalls; i++) {
         ngx_http_osint_call_abort(&lk->calls[i], NGX_HTTP_OSINT_ERR_NONE, NULL);
-
-        if (lk->calls[i].data) {
-            cJSON_Delete(lk->calls[i].data);
-            lk->calls[i].data = NULL;
-        }
+        lk->calls[i].data = NULL;
     }
 
     if (!lk->finished) {

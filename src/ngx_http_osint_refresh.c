@@ -286,9 +286,9 @@ ngx_http_osint_refresh_free(ngx_http_osint_refresh_t *rf)
         ngx_del_timer(&rf->lookup.deadline);
     }
 
-    if (rf->call.data) {
-        cJSON_Delete(rf->call.data);
-    }
+    /* the answer's tree is in the pool (ngx_http_osint_json_pool_enter()) */
+
+    rf->call.data = NULL;
 
     ngx_queue_remove(&rf->queue);
     ngx_destroy_pool(rf->pool);
