@@ -73,6 +73,7 @@ struct ngx_http_osint_redis_req_s {
 /* the GETs of one turn of the event loop, sent as one MGET */
 
 typedef struct {
+    ngx_event_t                     ev;        /* their timeout */
     ngx_uint_t                      n;
     ngx_http_osint_redis_req_t     *req[1];    /* n of them, in key order */
 } ngx_http_osint_redis_batch_t;
@@ -181,7 +182,7 @@ static void ngx_http_osint_redis_req_handler(ngx_event_t *ev);
 static void ngx_http_osint_redis_req_free(ngx_http_osint_redis_req_t *req);
 static ngx_http_osint_redis_req_t *ngx_http_osint_redis_req_new(
     ngx_uint_t handler, size_t extra, ngx_log_t **log);
-static void ngx_http_osint_redis_req_arm(ngx_http_osint_redis_t *rd,
+static void ngx_http_osint_redis_req_init(ngx_http_osint_redis_t *rd,
     ngx_http_osint_redis_req_t *req, ngx_log_t *log);
 static void ngx_http_osint_redis_req_fail(ngx_http_osint_redis_t *rd,
     ngx_http_osint_redis_req_t *req);
@@ -190,6 +191,9 @@ static ngx_int_t ngx_http_osint_redis_mget(ngx_http_osint_redis_t *rd,
     ngx_uint_t n);
 static void ngx_http_osint_redis_mget_done(redisAsyncContext *ac,
     void *reply, void *privdata);
+static void ngx_http_osint_redis_mget_timeout(ngx_event_t *ev);
+static void ngx_http_osint_redis_timed_out(ngx_http_osint_redis_t *rd,
+    ngx_uint_t n);
 static ngx_int_t ngx_http_osint_redis_format(ngx_http_osint_redis_t *rd,
     int argc, const char **argv, const size_t *argvlen,
     redisCallbackFn *done, void *privdata);
@@ -1039,7 +1043,9 @@ ngx_http_osint_redis_get(ngx_str_t *key, ngx_http_osint_redis_get_pt handler,
     req->get = handler;
     req->data = data;
 
-    ngx_http_osint_redis_req_arm(rd, req, log);
+    /* no timer of its own: its MGET's is its timeout */
+
+    ngx_http_osint_redis_req_init(rd, req, log);
 
     ngx_queue_insert_tail(&rd->unsent, &req->queue);
 
@@ -1098,7 +1104,8 @@ ngx_http_osint_redis_send(int argc, const char **argv, const size_t *argvlen,
     req->data = data;
     req->sent = 1;
 
-    ngx_http_osint_redis_req_arm(rd, req, log);
+    ngx_http_osint_redis_req_init(rd, req, log);
+    ngx_add_timer(&req->ev, rd->conf->timeout);
 
     ngx_queue_insert_tail(&rd->pending, &req->queue);
 
@@ -1134,10 +1141,10 @@ ngx_http_osint_redis_req_new(ngx_uint_t handler, size_t extra,
 }
 
 
-/* a request's timeout, from now */
+/* a request's event: the timer of a command, or a failure posted */
 
 static void
-ngx_http_osint_redis_req_arm(ngx_http_osint_redis_t *rd,
+ngx_http_osint_redis_req_init(ngx_http_osint_redis_t *rd,
     ngx_http_osint_redis_req_t *req, ngx_log_t *log)
 {
     req->start = ngx_current_msec;
@@ -1146,8 +1153,6 @@ ngx_http_osint_redis_req_arm(ngx_http_osint_redis_t *rd,
     req->ev.handler = ngx_http_osint_redis_req_handler;
     req->ev.log = log;
     req->ev.cancelable = 1;
-
-    ngx_add_timer(&req->ev, rd->conf->timeout);
 }
 
 
@@ -1227,6 +1232,7 @@ ngx_http_osint_redis_mget(ngx_http_osint_redis_t *rd, ngx_uint_t n)
         return NGX_ERROR;
     }
 
+    ngx_memzero(&batch->ev, sizeof(ngx_event_t));
     batch->n = n;
 
     argv = (const char **) &batch->req[n];
@@ -1262,6 +1268,15 @@ ngx_http_osint_redis_mget(ngx_http_osint_redis_t *rd, ngx_uint_t n)
         ngx_queue_insert_tail(&rd->pending, &req->queue);
     }
 
+    /* one timer for the n: one tree insertion where each GET had one */
+
+    batch->ev.data = &rd->dummy;
+    batch->ev.handler = ngx_http_osint_redis_mget_timeout;
+    batch->ev.log = rd->log;
+    batch->ev.cancelable = 1;
+
+    ngx_add_timer(&batch->ev, rd->conf->timeout);
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
                    "osint: redis MGET of %ui keys %p", n, batch);
 
@@ -1281,6 +1296,10 @@ ngx_http_osint_redis_mget_done(redisAsyncContext *ac, void *reply,
     ngx_uint_t   i;
     redisReply  *one;
 
+    if (batch->ev.timer_set) {
+        ngx_del_timer(&batch->ev);
+    }
+
     for (i = 0; i < batch->n; i++) {
 
         /* NULL (torn down) and an error reply are every GET's */
@@ -1296,6 +1315,58 @@ ngx_http_osint_redis_mget_done(redisAsyncContext *ac, void *reply,
     }
 
     ngx_free(batch);
+}
+
+
+/*
+ * An MGET not answered in time: each of its GETs that waits fails now;
+ * hiredis still holds them, and their reply or the teardown frees them.
+ */
+
+static void
+ngx_http_osint_redis_mget_timeout(ngx_event_t *ev)
+{
+    void                           *data[NGX_HTTP_OSINT_REDIS_MGET_MAX];
+    ngx_uint_t                      i, n;
+    ngx_http_osint_redis_t         *rd;
+    ngx_http_osint_redis_req_t     *req;
+    ngx_http_osint_redis_batch_t   *batch;
+    ngx_http_osint_redis_get_pt     get[NGX_HTTP_OSINT_REDIS_MGET_MAX];
+    ngx_http_osint_redis_reply_pt   handler[NGX_HTTP_OSINT_REDIS_MGET_MAX];
+
+    batch = (ngx_http_osint_redis_batch_t *)
+                ((u_char *) ev - offsetof(ngx_http_osint_redis_batch_t, ev));
+
+    rd = ngx_http_osint_redis;
+
+    n = 0;
+
+    for (i = 0; i < batch->n; i++) {
+        req = batch->req[i];
+
+        if (req->handler == NULL) {
+            continue;                   /* cancelled */
+        }
+
+        handler[n] = req->handler;
+        get[n] = req->get;
+        data[n] = req->data;
+        n++;
+
+        req->handler = NULL;
+        req->get = NULL;
+        req->data = NULL;
+        req->ev.log = rd->log;
+    }
+
+    /* batch may be freed from here */
+
+    ngx_http_osint_redis_timed_out(rd, batch->n);
+
+    for (i = 0; i < n; i++) {
+        ngx_http_osint_redis_notify(handler[i], get[i], data[i], NGX_ERROR,
+                                    NULL);
+    }
 }
 
 
@@ -1844,18 +1915,17 @@ ngx_http_osint_redis_connect_handler(ngx_event_t *ev)
 
 
 /*
- * One event per GET: its timer is the timeout; posted, it delivers the
- * failure of a connection that went away (never from inside hiredis).
+ * One event per request: the timeout of a command other than a GET (a
+ * GET's is its MGET's); posted, the failure of a connection that went
+ * away or of a GET that could not be sent (never from inside hiredis).
  */
 
 static void
 ngx_http_osint_redis_req_handler(ngx_event_t *ev)
 {
-    void                         *data;
-    ngx_msec_t                    age;
-    ngx_queue_t                  *q;
-    ngx_http_osint_redis_t       *rd;
-    ngx_http_osint_redis_req_t     *req, *oldest;
+    void                           *data;
+    ngx_http_osint_redis_t         *rd;
+    ngx_http_osint_redis_req_t     *req;
     ngx_http_osint_redis_get_pt     get;
     ngx_http_osint_redis_reply_pt   handler;
 
@@ -1889,7 +1959,26 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
     req->data = NULL;
     req->ev.log = rd->log;
 
-    rd->timeouts++;
+    ngx_http_osint_redis_timed_out(rd, 1);
+
+    /* req may be freed by now */
+
+    if (handler) {
+        ngx_http_osint_redis_notify(handler, get, data, NGX_ERROR, NULL);
+    }
+}
+
+
+/* n commands timed out: how long Redis may stay this far behind */
+
+static void
+ngx_http_osint_redis_timed_out(ngx_http_osint_redis_t *rd, ngx_uint_t n)
+{
+    ngx_msec_t                   age;
+    ngx_queue_t                 *q;
+    ngx_http_osint_redis_req_t  *oldest;
+
+    rd->timeouts += n;
 
     /* replies come in order: the oldest one tells how far behind Redis is */
 
@@ -1898,8 +1987,8 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
     age = ngx_current_msec - oldest->start;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
-                   "osint: redis command %p timed out, %ui in a row",
-                   req, rd->timeouts);
+                   "osint: redis: %ui commands timed out, %ui in a row",
+                   n, rd->timeouts);
 
     /*
      * A Redis that accepts and never answers would cost every lookup the
@@ -1917,12 +2006,6 @@ ngx_http_osint_redis_req_handler(ngx_event_t *ev)
             ngx_http_osint_redis_close(rd, "a reply is overdue by %M ms",
                                        age);
         }
-    }
-
-    /* req may be freed by now */
-
-    if (handler) {
-        ngx_http_osint_redis_notify(handler, get, data, NGX_ERROR, NULL);
     }
 }
 
