@@ -211,7 +211,6 @@ ngx_http_osint_document_summary(ngx_http_osint_lookup_t *lk, ngx_str_t *text)
     cJSON                        *summary;
     ngx_int_t                     memo, rc;
     ngx_str_t                     key;
-    ngx_pool_t                   *pool;
     ngx_uint_t                    i;
     ngx_http_osint_call_t        *call;
     ngx_http_osint_summary_in_t  *in;
@@ -251,21 +250,19 @@ ngx_http_osint_document_summary(ngx_http_osint_lookup_t *lk, ngx_str_t *text)
         }
     }
 
-    /* the merge's trees in the lookup's pool, as the answers' */
-
-    pool = ngx_http_osint_json_pool_enter(lk->pool);
-
     summary = ngx_http_osint_summary(&lk->target, lk->type, in, lk->ncalls,
                                      lk->pool);
+    if (summary == NULL) {
+        return NGX_ERROR;
+    }
 
-    rc = (summary == NULL) ? NGX_ERROR
-                           : ngx_http_osint_keep_verdict(lk, summary);
+    rc = ngx_http_osint_keep_verdict(lk, summary);
 
     if (rc == NGX_OK) {
         rc = ngx_http_osint_json_print(lk->pool, summary, 0, text);
     }
 
-    ngx_http_osint_json_pool_leave(pool);
+    cJSON_Delete(summary);
 
     if (rc != NGX_OK) {
         return NGX_ERROR;
