@@ -791,13 +791,13 @@ void ngx_http_osint_call_begin(ngx_http_osint_call_t *call);
 void ngx_http_osint_call_refresh(ngx_http_osint_call_t *call);
 void ngx_http_osint_call_probe(ngx_http_osint_call_t *call);
 cJSON *ngx_http_osint_call_data(ngx_http_osint_call_t *call);
+void ngx_http_osint_call_recall(ngx_http_osint_call_t *call,
+    ngx_http_osint_status_e status, time_t answered, time_t expires,
+    uint64_t gen);
 
 /* cJSON's memory in a pool, for a span (src/ngx_http_osint_json_pool.c) */
 ngx_pool_t *ngx_http_osint_json_pool_enter(ngx_pool_t *pool);
 void ngx_http_osint_json_pool_leave(ngx_pool_t *prev);
-void ngx_http_osint_call_recall(ngx_http_osint_call_t *call,
-    ngx_http_osint_status_e status, time_t answered, time_t expires,
-    uint64_t gen);
 
 /*
  * The document's members of this request only, its "holes"
