@@ -397,8 +397,12 @@ typedef struct {
 
 /* one cached answer in the zone: L1 */
 
-typedef struct {
-    ngx_rbtree_node_t           node;           /* key: crc32 of the key */
+typedef struct ngx_http_osint_cache_node_s  ngx_http_osint_cache_node_t;
+
+struct ngx_http_osint_cache_node_s {
+    ngx_http_osint_cache_node_t  *next;         /* in its index bucket */
+    ngx_http_osint_cache_node_t **prev;         /* what points at it */
+    uint32_t                    hash;           /* crc32 of the key */
     ngx_queue_t                 lru;
     ngx_http_osint_pstate_t    *owner;          /* counts it; never freed */
     ngx_msec_t                  fresh_until;
@@ -412,7 +416,7 @@ typedef struct {
     u_short                     key_len;
     u_char                      status;         /* ok, not_found; 0: none */
     u_char                      data[1];        /* key, then value */
-} ngx_http_osint_cache_node_t;
+};
 
 /* what the L1 lookup found */
 typedef enum {
@@ -453,8 +457,8 @@ typedef struct {
     ngx_queue_t                 budgets;    /* osint_budget states */
     ngx_http_osint_counters_t   counters;
 
-    ngx_rbtree_t                cache;
-    ngx_rbtree_node_t           cache_sentinel;
+    ngx_http_osint_cache_node_t **cache_index;  /* hash buckets */
+    ngx_uint_t                  cache_mask;     /* their number - 1 */
     ngx_queue_t                 cache_lru;  /* of ngx_http_osint_cache_node_t */
     ngx_uint_t                  cache_entries;
     uint64_t                    cache_gen;  /* the last answer stored */
@@ -653,7 +657,7 @@ void ngx_http_osint_l1_unlock(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target);
 void ngx_http_osint_count_cache(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_uint_t tier, ngx_uint_t result);
-void ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh);
+ngx_int_t ngx_http_osint_init_cache(ngx_http_osint_shm_t *ctx, size_t size);
 ngx_uint_t ngx_http_osint_l1_purge(ngx_http_osint_main_conf_t *omcf,
     ngx_http_osint_provider_t *p, ngx_str_t *target, ngx_str_t *key);
 ngx_uint_t ngx_http_osint_l1_purge_key(ngx_http_osint_main_conf_t *omcf,

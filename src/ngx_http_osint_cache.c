@@ -3,8 +3,12 @@
  * Copyright (C) ngx_http_osint_module authors
  *
  * The L1 cache in the osint zone: normalised answers per (provider, its
- * configuration's fingerprint, canonical target), in an rbtree with an
- * LRU queue, shared by all workers and kept across reloads.  An entry
+ * configuration's fingerprint, canonical target), indexed by a hash
+ * table with an LRU queue, shared by all workers and kept across
+ * reloads.  A table and not an rbtree: a zone of a few hundred
+ * megabytes holds hundreds of thousands of entries, and each level of a
+ * tree that deep is a cache miss under the lock every worker takes,
+ * several times a lookup; a bucket is one or two.  An entry
  * also carries the update lock that coalesces concurrent misses across
  * workers (as proxy_cache_lock does).  The value format both tiers
  * store is in src/core/ngx_http_osint_cache_value.c.
@@ -29,24 +33,49 @@
 #define NGX_HTTP_OSINT_EVICT_MAX        16
 #define NGX_HTTP_OSINT_L1_SHARE         8
 
+/*
+ * A bucket of the index for each this many bytes of the zone: an entry
+ * takes a few hundred, so chains stay short even in a zone full of the
+ * smallest answers, and the table costs under 1% of the zone.
+ */
+#define NGX_HTTP_OSINT_L1_BUCKET_BYTES  1024
+#define NGX_HTTP_OSINT_L1_BUCKETS_MIN   32
+
 
 static ngx_http_osint_cache_node_t *ngx_http_osint_l1_find(
     ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key, size_t len);
 static ngx_http_osint_cache_node_t *ngx_http_osint_l1_alloc(
     ngx_http_osint_shm_t *ctx, size_t size, ngx_uint_t *full);
 static void ngx_http_osint_l1_full(ngx_uint_t entries, ngx_log_t *log);
+static void ngx_http_osint_l1_insert(ngx_http_osint_shctx_t *sh,
+    ngx_http_osint_cache_node_t *cn);
 static void ngx_http_osint_l1_free(ngx_http_osint_shm_t *ctx,
     ngx_http_osint_cache_node_t *cn);
-static void ngx_http_osint_l1_rbtree_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 
 
-void
-ngx_http_osint_init_cache(ngx_http_osint_shctx_t *sh)
+/* a new zone's empty cache: the index sized by the zone, a power of two */
+
+ngx_int_t
+ngx_http_osint_init_cache(ngx_http_osint_shm_t *ctx, size_t size)
 {
-    ngx_rbtree_init(&sh->cache, &sh->cache_sentinel,
-                    ngx_http_osint_l1_rbtree_insert);
-    ngx_queue_init(&sh->cache_lru);
+    ngx_uint_t  n;
+
+    n = NGX_HTTP_OSINT_L1_BUCKETS_MIN;
+
+    while (n < size / NGX_HTTP_OSINT_L1_BUCKET_BYTES) {
+        n <<= 1;
+    }
+
+    ctx->sh->cache_index = ngx_slab_calloc(ctx->shpool,
+                                     n * sizeof(ngx_http_osint_cache_node_t *));
+    if (ctx->sh->cache_index == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->sh->cache_mask = n - 1;
+    ngx_queue_init(&ctx->sh->cache_lru);
+
+    return NGX_OK;
 }
 
 
@@ -128,7 +157,7 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
             return NGX_HTTP_OSINT_L1_MISS;
         }
 
-        cn->node.key = hash;
+        cn->hash = hash;
         cn->owner = p->state;
         cn->owner->cache_entries++;
         cn->key_len = (u_short) len;
@@ -140,7 +169,7 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
         cn->stale_until = now;
         ngx_memcpy(cn->data, key, len);
 
-        ngx_rbtree_insert(&ctx->sh->cache, &cn->node);
+        ngx_http_osint_l1_insert(ctx->sh, cn);
         ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
         ctx->sh->cache_entries++;
     }
@@ -279,7 +308,7 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     }
 
     if (cn) {
-        cn->node.key = hash;
+        cn->hash = hash;
         cn->owner = p->state;
         cn->owner->cache_entries++;
         cn->key_len = (u_short) len;
@@ -296,7 +325,7 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
         ngx_memcpy(cn->data, key, len);
         ngx_memcpy(cn->data + len, value->data, value->len);
 
-        ngx_rbtree_insert(&ctx->sh->cache, &cn->node);
+        ngx_http_osint_l1_insert(ctx->sh, cn);
         ngx_queue_insert_head(&ctx->sh->cache_lru, &cn->lru);
         ctx->sh->cache_entries++;
     }
@@ -441,37 +470,39 @@ static ngx_http_osint_cache_node_t *
 ngx_http_osint_l1_find(ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key,
     size_t len)
 {
-    ngx_int_t                     rc;
-    ngx_rbtree_node_t            *node, *sentinel;
     ngx_http_osint_cache_node_t  *cn;
 
-    node = sh->cache.root;
-    sentinel = sh->cache.sentinel;
+    for (cn = sh->cache_index[hash & sh->cache_mask]; cn; cn = cn->next) {
 
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        cn = (ngx_http_osint_cache_node_t *) node;
-
-        rc = ngx_memn2cmp(key, cn->data, len, (size_t) cn->key_len);
-
-        if (rc == 0) {
+        if (cn->hash == hash && cn->key_len == len
+            && ngx_memcmp(cn->data, key, len) == 0)
+        {
             return cn;
         }
-
-        node = (rc < 0) ? node->left : node->right;
     }
 
     return NULL;
+}
+
+
+/* at the head of its bucket: a key is in the index at most once */
+
+static void
+ngx_http_osint_l1_insert(ngx_http_osint_shctx_t *sh,
+    ngx_http_osint_cache_node_t *cn)
+{
+    ngx_http_osint_cache_node_t  **bucket;
+
+    bucket = &sh->cache_index[cn->hash & sh->cache_mask];
+
+    cn->next = *bucket;
+    cn->prev = bucket;
+
+    if (*bucket) {
+        (*bucket)->prev = &cn->next;
+    }
+
+    *bucket = cn;
 }
 
 
@@ -496,7 +527,7 @@ ngx_http_osint_l1_alloc(ngx_http_osint_shm_t *ctx, size_t size,
     size += offsetof(ngx_http_osint_cache_node_t, data);
     now = ngx_current_msec;
 
-    /* two expired entries out per store keeps the tree from growing stale */
+    /* two expired entries out per store keeps the cache from growing stale */
 
     for (i = 0; i < 2 && !ngx_queue_empty(&ctx->sh->cache_lru); i++) {
         q = ngx_queue_last(&ctx->sh->cache_lru);
@@ -560,49 +591,16 @@ static void
 ngx_http_osint_l1_free(ngx_http_osint_shm_t *ctx,
     ngx_http_osint_cache_node_t *cn)
 {
-    ngx_rbtree_delete(&ctx->sh->cache, &cn->node);
+    *cn->prev = cn->next;
+
+    if (cn->next) {
+        cn->next->prev = cn->prev;
+    }
+
     ngx_queue_remove(&cn->lru);
     cn->owner->cache_entries--;
     ngx_slab_free_locked(ctx->shpool, cn);
     ctx->sh->cache_entries--;
-}
-
-
-static void
-ngx_http_osint_l1_rbtree_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t            **p;
-    ngx_http_osint_cache_node_t   *cn, *cnt;
-
-    for ( ;; ) {
-
-        if (node->key < temp->key) {
-            p = &temp->left;
-
-        } else if (node->key > temp->key) {
-            p = &temp->right;
-
-        } else {
-            cn = (ngx_http_osint_cache_node_t *) node;
-            cnt = (ngx_http_osint_cache_node_t *) temp;
-
-            p = (ngx_memn2cmp(cn->data, cnt->data, cn->key_len, cnt->key_len)
-                 < 0) ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
 }
 
 

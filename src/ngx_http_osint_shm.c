@@ -19,10 +19,10 @@
  * (an upgrade) must not read the old zone's nodes; bump the version (bits
  * 32-39) when a node's fields change but not its size.  Version 1: the
  * breaker's recent failing targets; 2: the cache node's owner; 3: its
- * generation.
+ * generation; 4: the cache indexed by a hash table, not an rbtree.
  */
 #define NGX_HTTP_OSINT_SHM_SIGNATURE                                          \
-    (0x6f73696e74000000 + ((ngx_uint_t) 3 << 32)                             \
+    (0x6f73696e74000000 + ((ngx_uint_t) 4 << 32)                             \
      + (sizeof(ngx_http_osint_shctx_t) << 16)                                 \
      + sizeof(ngx_http_osint_pstate_t))
 
@@ -144,8 +144,11 @@ ngx_http_osint_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ctx->sh->signature = NGX_HTTP_OSINT_SHM_SIGNATURE;
     ctx->sh->counters.start = ngx_time();
     ngx_queue_init(&ctx->sh->providers);
-    ngx_http_osint_init_cache(ctx->sh);
     ctx->shpool->data = ctx->sh;
+
+    if (ngx_http_osint_init_cache(ctx, shm_zone->shm.size) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     len = sizeof(" in osint zone \"\"") + shm_zone->shm.name.len;
 

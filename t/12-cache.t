@@ -2,7 +2,8 @@
 
 # The L1 cache in the zone: hit, miss, negative answers, TTL expiry,
 # stale-if-error, refresh, coalescing of concurrent misses across workers,
-# a changed provider never serving old entries, eviction in a tiny zone.
+# a changed provider never serving old entries, eviction in a tiny zone,
+# entries sharing a bucket of the zone's index.
 
 use strict;
 use warnings;
@@ -22,6 +23,7 @@ sub conf {
     my $echo_url = $o{echo_url}
         // 'http://127.0.0.1:%%FX0%%/echo/$osint_target?delay=300';
     my $field = $o{field} // 'field country $.nested.country;';
+    my $ttl = $o{ttl} // '2s';
     return <<"EOF";
     osint_zone $zone;
     osint_cache_bypass 1;           # refresh=1, no-cache honoured here
@@ -30,7 +32,7 @@ sub conf {
     osint_provider echo {
         types ipv4 domain;
         url "$echo_url";
-        cache_ttl 2s not_found=1s stale=30s;
+        cache_ttl $ttl not_found=1s stale=30s;
         breaker off;
         $field
     }
@@ -203,5 +205,43 @@ cmp_ok($warns, '<=', 2, "warned once (per worker), not per store: $warns");
 
 ($status, $doc) = $t->get_json('/lookup?target=10.1.0.200&providers=echo');
 is($doc->{providers}{echo}{cache}, 'l1', 'the newest entry is still there');
+
+###############################################################################
+# the index of a small zone (128 buckets in 128 KB): 150 answers, many of
+# them sharing a bucket, are each found as their own; each stored again
+# (refresh=1: out of its bucket's chain and in again) leaves the others
+
+$t->stop;
+$t = OsintTest->new;
+$fx = $t->fixture;
+$t->write_conf(conf(zone => '128k',
+    echo_url => 'http://127.0.0.1:%%FX0%%/echo/$osint_target',
+    field => 'field target $.target;', ttl => '5m'));
+$t->run;
+
+my @targets = map { "10.2." . int($_ / 100) . "." . ($_ % 100) } 1 .. 150;
+my %wrong;
+
+for my $round (1 .. 3) {
+    for my $i (0 .. $#targets) {
+        my $target = $targets[$i];
+        my $args = "target=$target&providers=echo";
+        $args .= '&refresh=1' if $round == 2 && $i % 3 == 0;
+        my ($s, $d) = $t->get_json("/lookup?$args");
+        my $want = $round == 1 ? 'miss'
+                   : $round == 2 && $i % 3 == 0 ? 'bypass' : 'l1';
+        my $echo = $d->{providers}{echo} // {};
+        $wrong{"$round $target"} = ($echo->{cache} // '?') . ' '
+            . ($echo->{data}{target} // '?')
+            unless $s == 200 && ($echo->{cache} // '') eq $want
+                   && ($echo->{data}{target} // '') eq $target;
+    }
+}
+
+is(join(', ', map { "$_: $wrong{$_}" } sort keys %wrong), '',
+   '150 answers in 128 buckets: each found as its own, through refreshes');
+is($fx->calls_for('/echo/10.2.1.0'), 2, 'a refreshed one asked twice');
+is($fx->calls_for('/echo/10.2.0.2'), 1, 'the others once');
+unlike($t->error_log, qr/zone is full/, 'nothing evicted');
 
 $t->done_testing;
