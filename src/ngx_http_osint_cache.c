@@ -58,7 +58,8 @@ static void ngx_http_osint_l1_free(ngx_http_osint_shm_t *ctx,
 ngx_int_t
 ngx_http_osint_init_cache(ngx_http_osint_shm_t *ctx, size_t size)
 {
-    ngx_uint_t  n;
+    ngx_uint_t                     n;
+    ngx_http_osint_cache_node_t  **buckets;
 
     n = NGX_HTTP_OSINT_L1_BUCKETS_MIN;
 
@@ -66,12 +67,12 @@ ngx_http_osint_init_cache(ngx_http_osint_shm_t *ctx, size_t size)
         n <<= 1;
     }
 
-    ctx->sh->cache_index = ngx_slab_calloc(ctx->shpool,
-                                     n * sizeof(ngx_http_osint_cache_node_t *));
-    if (ctx->sh->cache_index == NULL) {
+    buckets = ngx_slab_calloc(ctx->shpool, n * sizeof(*buckets));
+    if (buckets == NULL) {
         return NGX_ERROR;
     }
 
+    ctx->sh->cache_index = buckets;
     ctx->sh->cache_mask = n - 1;
     ngx_queue_init(&ctx->sh->cache_lru);
 
