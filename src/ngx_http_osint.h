@@ -322,6 +322,7 @@ struct ngx_http_osint_lookup_s {
     ngx_event_t                 deadline;
     ngx_msec_t                  deadline_at;        /* ngx_current_msec */
     double                      started;            /* ms, monotonic */
+    double                      elapsed;            /* ms, at its status */
 
     ngx_http_osint_recalled_t  *recalled;   /* its document, remembered
                                                by the worker; NULL: none */

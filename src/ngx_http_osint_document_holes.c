@@ -32,8 +32,7 @@ ngx_http_osint_document_hole(u_char *p, ngx_http_osint_lookup_t *lk,
     }
 
     if (hole == 1) {
-        return ngx_http_osint_json_ms(p, ngx_http_osint_now_ms()
-                                         - lk->started);
+        return ngx_http_osint_json_ms(p, lk->elapsed);
     }
 
     call = &lk->calls[(hole - 2) / 2];

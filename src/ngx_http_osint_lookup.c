@@ -66,7 +66,6 @@ ngx_http_osint_lookup_create(ngx_http_request_t *r, ngx_pool_t *pool)
     lk->log = r->connection->log;
     lk->connection = r->connection;
     lk->pool = pool;
-    lk->started = ngx_http_osint_now_ms();
 
     vv = ngx_http_get_indexed_variable(r, omcf->request_id_index);
 
@@ -674,7 +673,8 @@ ngx_http_osint_lookup_finish(ngx_http_osint_lookup_t *lk)
 /*
  * 200 when a provider answered (ok or not_found), or the target is a
  * phone number, 502 when none did; the lookup is counted in
- * osint_lookups_total here, once.
+ * osint_lookups_total here, once, and its time (lk->elapsed, the
+ * document's elapsed_ms: asked before the document is written).
  */
 
 ngx_uint_t
@@ -733,7 +733,10 @@ ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
                                 ok == 0 ? NGX_HTTP_OSINT_RESULT_FAILED
                                 : failed ? NGX_HTTP_OSINT_RESULT_PARTIAL
                                 : NGX_HTTP_OSINT_RESULT_OK);
-    ngx_http_osint_count_duration(omcf, ngx_http_osint_now_ms() - lk->started);
+    /* the document's elapsed_ms is what the histogram counts */
+
+    lk->elapsed = ngx_http_osint_now_ms() - lk->started;
+    ngx_http_osint_count_duration(omcf, lk->elapsed);
 
     return ok ? NGX_HTTP_OK : NGX_HTTP_BAD_GATEWAY;
 }

@@ -170,6 +170,12 @@ is_deeply({ map { $_ => l1_hits($_) - $hits0{$_} } @P },
 my %ids = map { $_->[1]{request_id} => 1 } @$res;
 is(scalar keys %ids, 12, 'each hit its own request_id');
 
+# an answer L1 gives as the lookup starts took no time to speak of: 0,
+# recalled or written whole (no clock read a call), under ASan too
+is(join(',', map { my $d = $_->[1];
+                   map { $d->{providers}{$_}{latency_ms} } @P } @$res),
+   join(',', ('0') x (3 * 12)), 'hits: latency_ms 0 for each provider');
+
 # refresh=1 where osint_cache_bypass allows it ($http_x_admin, per
 # request) asks every provider, though the same query string was
 # remembered for a client it did not allow; Cache-Control: no-cache too
