@@ -232,7 +232,6 @@ struct ngx_http_osint_call_s {
     ngx_int_t                   http_status;        /* 0: none */
     ngx_msec_t                  retry_after;        /* 0: unknown */
     ngx_uint_t                  attempts;
-    double                      started;            /* ms, monotonic */
     double                      attempt_started;    /* ms, monotonic */
     double                      latency;            /* ms */
     cJSON                      *data;
@@ -321,7 +320,9 @@ struct ngx_http_osint_lookup_s {
 
     ngx_event_t                 deadline;
     ngx_msec_t                  deadline_at;        /* ngx_current_msec */
-    double                      started;            /* ms, monotonic */
+    double                      started;    /* ms, monotonic: when its
+                                               calls still out after it
+                                               started were sent */
     double                      elapsed;            /* ms, at its status */
 
     ngx_http_osint_recalled_t  *recalled;   /* its document, remembered
@@ -335,6 +336,8 @@ struct ngx_http_osint_lookup_s {
                                                or not */
     unsigned                    args_recalled:1;    /* ..._lookup_recall() */
     unsigned                    starting:1;
+    unsigned                    at_once:1;  /* every call ended as it
+                                               started */
     unsigned                    finished:1;
 };
 

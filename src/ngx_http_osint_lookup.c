@@ -147,7 +147,6 @@ ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk)
         pcln->data = lk;
     }
 
-    lk->started = ngx_http_osint_now_ms();
     lk->deadline.handler = ngx_http_osint_lookup_deadline;
     lk->deadline.data = r->connection;
     lk->deadline.log = r->connection->log;
@@ -178,8 +177,13 @@ ngx_http_osint_lookup_run(ngx_http_osint_lookup_t *lk)
 
     if (lk->pending == 0) {
         lk->finished = 1;
+        lk->at_once = 1;
         return NGX_OK;
     }
+
+    /* the calls still out were sent microseconds ago: their start */
+
+    lk->started = ngx_http_osint_now_ms();
 
     ngx_add_timer(&lk->deadline, omcf->deadline);
 
@@ -735,7 +739,7 @@ ngx_http_osint_lookup_status(ngx_http_osint_lookup_t *lk)
                                 : NGX_HTTP_OSINT_RESULT_OK);
     /* the document's elapsed_ms is what the histogram counts */
 
-    lk->elapsed = ngx_http_osint_now_ms() - lk->started;
+    lk->elapsed = lk->at_once ? 0 : ngx_http_osint_now_ms() - lk->started;
     ngx_http_osint_count_duration(omcf, lk->elapsed);
 
     return ok ? NGX_HTTP_OK : NGX_HTTP_BAD_GATEWAY;

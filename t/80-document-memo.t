@@ -171,10 +171,13 @@ my %ids = map { $_->[1]{request_id} => 1 } @$res;
 is(scalar keys %ids, 12, 'each hit its own request_id');
 
 # an answer L1 gives as the lookup starts took no time to speak of: 0,
-# recalled or written whole (no clock read a call), under ASan too
+# recalled or written whole, and so did a lookup all of whose answers
+# were (no clock read for them), under valgrind too
 is(join(',', map { my $d = $_->[1];
                    map { $d->{providers}{$_}{latency_ms} } @P } @$res),
    join(',', ('0') x (3 * 12)), 'hits: latency_ms 0 for each provider');
+is(join(',', map { $_->[1]{elapsed_ms} } @$res), join(',', ('0') x 12),
+   'hits: elapsed_ms 0');
 
 # refresh=1 where osint_cache_bypass allows it ($http_x_admin, per
 # request) asks every provider, though the same query string was

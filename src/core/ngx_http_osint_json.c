@@ -138,12 +138,19 @@ ngx_http_osint_json_ms(u_char *p, double ms)
 {
     int64_t  tenths;
 
+    /*
+     * what rounds to 0 (and NaN) is "0" at once: a hit's four times are,
+     * and the divisions below are not free
+     */
+
+    if (!(ms >= 0.05)) {
+        *p++ = '0';
+        return p;
+    }
+
     /* a day is more than any lookup lasts: no overflow below */
 
-    if (!(ms > 0.0)) {
-        ms = 0.0;
-
-    } else if (ms > 86400000.0) {
+    if (ms > 86400000.0) {
         ms = 86400000.0;
     }
 
