@@ -41,12 +41,23 @@
 #define NGX_HTTP_OSINT_L1_BUCKET_BYTES  1024
 #define NGX_HTTP_OSINT_L1_BUCKETS_MIN   32
 
+/*
+ * A bucket holds at most this many entries: crc32 is no keyed hash, and
+ * targets are the client's to choose, so one could pick thousands whose
+ * keys share a bucket and make every find walk them under the lock.  A
+ * store into a full bucket is not kept in L1 (as a store that finds no
+ * room); by chance a bucket fills at a zone's worst load once in ~10^15.
+ */
+#define NGX_HTTP_OSINT_L1_CHAIN_MAX     32
+
 
 static ngx_http_osint_cache_node_t *ngx_http_osint_l1_find(
     ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key, size_t len);
 static ngx_http_osint_cache_node_t *ngx_http_osint_l1_alloc(
     ngx_http_osint_shm_t *ctx, size_t size, ngx_uint_t *full);
 static void ngx_http_osint_l1_full(ngx_uint_t entries, ngx_log_t *log);
+static ngx_uint_t ngx_http_osint_l1_room(ngx_http_osint_shctx_t *sh,
+    uint32_t hash);
 static void ngx_http_osint_l1_insert(ngx_http_osint_shctx_t *sh,
     ngx_http_osint_cache_node_t *cn);
 static void ngx_http_osint_l1_free(ngx_http_osint_shm_t *ctx,
@@ -150,7 +161,8 @@ ngx_http_osint_l1_get(ngx_http_osint_main_conf_t *omcf,
     if (cn == NULL) {
         /* a placeholder that holds the lock until the answer comes */
 
-        cn = ngx_http_osint_l1_alloc(ctx, len, &full);
+        cn = ngx_http_osint_l1_room(ctx->sh, hash)
+             ? ngx_http_osint_l1_alloc(ctx, len, &full) : NULL;
 
         if (cn == NULL) {
             ngx_shmtx_unlock(&ctx->shpool->mutex);
@@ -281,7 +293,7 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
     size_t                        len;
     uint32_t                      hash;
     size_t                        size;
-    ngx_uint_t                    full;
+    ngx_uint_t                    full, room;
     ngx_msec_t                    now;
     ngx_http_osint_shm_t         *ctx;
     ngx_http_osint_cache_node_t  *cn;
@@ -304,7 +316,9 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
 
     cn = NULL;
 
-    if (size <= (size_t) omcf->shm_size / NGX_HTTP_OSINT_L1_SHARE) {
+    room = ngx_http_osint_l1_room(ctx->sh, hash);
+
+    if (size <= (size_t) omcf->shm_size / NGX_HTTP_OSINT_L1_SHARE && room) {
         cn = ngx_http_osint_l1_alloc(ctx, len + value->len, &full);
     }
 
@@ -341,7 +355,8 @@ ngx_http_osint_l1_put(ngx_http_osint_main_conf_t *omcf,
                       "cached in L1: %s", &p->name, value->len,
                       size > (size_t) omcf->shm_size / NGX_HTTP_OSINT_L1_SHARE
                       ? "larger than 1/8 of osint_zone"
-                      : "no room after evicting a few entries");
+                      : room ? "no room after evicting a few entries"
+                      : "too many answers share its index bucket");
     }
 }
 
@@ -483,6 +498,26 @@ ngx_http_osint_l1_find(ngx_http_osint_shctx_t *sh, uint32_t hash, u_char *key,
     }
 
     return NULL;
+}
+
+
+/* whether hash's bucket takes another entry: a walk of at most a few */
+
+static ngx_uint_t
+ngx_http_osint_l1_room(ngx_http_osint_shctx_t *sh, uint32_t hash)
+{
+    ngx_uint_t                    n;
+    ngx_http_osint_cache_node_t  *cn;
+
+    n = 0;
+
+    for (cn = sh->cache_index[hash & sh->cache_mask]; cn; cn = cn->next) {
+        if (++n == NGX_HTTP_OSINT_L1_CHAIN_MAX) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -13,6 +13,7 @@ use Time::HiRes qw(sleep);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OsintTest;
+use Compress::Raw::Zlib ();
 
 my $t = OsintTest->new;
 my $fx = $t->fixture;
@@ -243,5 +244,59 @@ is(join(', ', map { "$_: $wrong{$_}" } sort keys %wrong), '',
 is($fx->calls_for('/echo/10.2.1.0'), 2, 'a refreshed one asked twice');
 is($fx->calls_for('/echo/10.2.0.2'), 1, 'the others once');
 unlike($t->error_log, qr/zone is full/, 'nothing evicted');
+
+###############################################################################
+# targets are the client's: ones whose keys share a bucket of the index
+# (crc32 is no keyed hash) fill it to 32 entries and no further, so no
+# find walks more under the zone's lock; the rest are answered, not kept
+
+SKIP: {
+    skip 'no redis-server', 4 unless OsintTest::have_redis();
+
+    $t->stop;
+    $t = OsintTest->new;
+    $fx = $t->fixture;
+    my $redis = $t->redis;
+    $t->write_conf(conf(zone => '128k',
+        echo_url => 'http://127.0.0.1:%%FX0%%/echo/$osint_target',
+        field => 'field target $.target;', ttl => '5m')
+        . "    osint_redis 127.0.0.1:" . $redis->port . ";\n");
+    $t->run;
+
+    # the provider's fingerprint, as Redis holds its answer
+    $t->get_json('/lookup?target=10.3.0.0&providers=echo');
+    my $stored;
+    $t->wait_until(sub {
+        $stored = $redis->cmd('GET', 'osint:echo:10.3.0.0');
+        defined $stored }, 3);
+    my $fp = (OsintTest::decode_json_or_undef($stored) // {})->{fp} // '';
+    like($fp, qr/^[0-9a-f]{8}$/, "the provider's fingerprint: $fp");
+
+    # 40 targets of one bucket of 128 (osint_zone 128k: a bucket a KB)
+    my $bucket = sub {
+        Compress::Raw::Zlib::crc32("echo:$fp:$_[0]") & 127 };
+    my $want = $bucket->('10.3.0.1');
+    my @same = grep { $bucket->($_) == $want }
+               map { "10.3." . int($_ / 250) . "." . ($_ % 250 + 1) }
+               0 .. 60000;
+    splice(@same, 40);
+
+    $t->get_json("/lookup?target=$_&providers=echo") for @same;
+
+    my %cache;
+    for my $target (@same) {
+        my ($s, $d) = $t->get_json("/lookup?target=$target&providers=echo");
+        $cache{ $d->{providers}{echo}{cache} // '?' }++;
+        $cache{wrong}++
+            unless ($d->{providers}{echo}{data}{target} // '') eq $target;
+    }
+
+    is_deeply(\%cache, { l1 => 32, redis => 8 },
+              '40 targets of one bucket: 32 kept in L1, 8 from Redis');
+    like($t->error_log,
+         qr/answer of \d+ bytes not cached in L1: too many answers share its index bucket/,
+         'the answers not kept, said at info');
+    unlike($t->error_log, qr/zone is full/, 'nothing evicted');
+}
 
 $t->done_testing;
