@@ -23,7 +23,8 @@
 #define NGX_HTTP_OSINT_LOCK_POLL  20
 
 
-static double ngx_http_osint_call_time(ngx_http_osint_call_t *call);
+static double ngx_http_osint_call_time(ngx_http_osint_call_t *call,
+    double now);
 static void ngx_http_osint_call_init(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_fetch(ngx_http_osint_call_t *call);
 static void ngx_http_osint_call_done(ngx_http_osint_fetch_t *f);
@@ -111,17 +112,22 @@ ngx_http_osint_call_init(ngx_http_osint_call_t *call)
  * ends there (an L1 answer, a refusal) took microseconds, and the
  * document says tenths of a ms; the lookup reads the clock once after,
  * for the calls still out.  A vDSO clock read is not free: ten a hit
- * were 3.4 % of an L1-hit worker's time.
+ * were 3.4 % of an L1-hit worker's time.  "now": the clock when the
+ * caller has read it, else 0.
  */
 
 static double
-ngx_http_osint_call_time(ngx_http_osint_call_t *call)
+ngx_http_osint_call_time(ngx_http_osint_call_t *call, double now)
 {
     ngx_http_osint_lookup_t  *lk;
 
     lk = call->lookup;
 
-    return lk->starting ? 0 : ngx_http_osint_now_ms() - lk->started;
+    if (lk->starting) {
+        return 0;
+    }
+
+    return (now > 0 ? now : ngx_http_osint_now_ms()) - lk->started;
 }
 
 
@@ -369,7 +375,7 @@ ngx_http_osint_call_serve(ngx_http_osint_call_t *call,
     call->cache = tier;
     call->status = status;
     call->err = NGX_HTTP_OSINT_ERR_NONE;
-    call->latency = ngx_http_osint_call_time(call);
+    call->latency = ngx_http_osint_call_time(call, 0);
 
     if (status == NGX_HTTP_OSINT_OK) {
         call->text = *value;
@@ -714,7 +720,7 @@ ngx_http_osint_call_abort(ngx_http_osint_call_t *call,
     }
 
     if (err != NGX_HTTP_OSINT_ERR_NONE) {
-        call->latency = ngx_http_osint_call_time(call);
+        call->latency = ngx_http_osint_call_time(call, 0);
         ngx_http_osint_call_error(call, err, 0, message);
     }
 
@@ -1127,7 +1133,7 @@ ngx_http_osint_call_done(ngx_http_osint_fetch_t *f)
     omcf = lk->omcf;
 
     now = ngx_http_osint_now_ms();
-    call->latency = lk->starting ? 0 : now - lk->started;
+    call->latency = ngx_http_osint_call_time(call, now);
 
     /* a transfer that also ran short of a socket and then failed */
 
