@@ -46,7 +46,9 @@
  * targets are the client's to choose, so one could pick thousands whose
  * keys share a bucket and make every find walk them under the lock.  A
  * store into a full bucket is not kept in L1 (as a store that finds no
- * room); by chance a bucket fills at a zone's worst load once in ~10^15.
+ * room).  By chance it does not happen: an entry takes at least 128
+ * bytes of slab, so a bucket's share is at most eight, and a bucket
+ * fills with a probability under 10^-9 (Poisson) even then.
  */
 #define NGX_HTTP_OSINT_L1_CHAIN_MAX     32
 
