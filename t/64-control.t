@@ -187,6 +187,8 @@ is($redis->cmd('EXISTS', "osint:A:$T"), 0, 'the Redis key is gone');
 $doc = lookup($b, "target=$T&providers=A");
 is($doc->{providers}{A}{cache}, 'miss', 'node b after the purge: a miss');
 is($fx->calls_for("/a/$T"), 2, 'the next lookup called the provider once');
+ok($a->wait_until(sub { $redis->cmd('EXISTS', "osint:A:$T") }, 3),
+   'node b wrote the new answer to Redis');
 $r = $a->parallel_get([ ("/lookup?target=$T&providers=A") x 6 ], 6);
 is(scalar(grep { ($_->{body} // '') =~ /"status":"ok"/ } @$r), 6,
    'node a, both workers: answered');
@@ -197,6 +199,11 @@ is($fx->calls_for("/a/$T"), 2, '... from the caches: still 2 calls');
 is_deeply($doc, { purged => { l1 => 0, redis => 0 } },
           'provider H serves no domain: nothing to purge');
 lookup($a, 'target=example.com&providers=A');
+# the answer's write to Redis goes on the worker's own connection and the
+# purge may come to the other worker: wait for the key, or its DEL may
+# reach Redis first and the purge find nothing there
+ok($a->wait_until(sub { $redis->cmd('EXISTS', 'osint:A:example.com') }, 3),
+   'example.com: the answer is in Redis');
 ($status, $doc) = ctl($a, 'DELETE', '?target=EXAMPLE.com.');
 is_deeply($doc, { purged => { l1 => 1, redis => 1 } },
           'purge of "EXAMPLE.com.": the canonical example.com');
